@@ -1,0 +1,98 @@
+"""Where names in configs and strings in `compile()` are turned back into Python objects.
+
+Built-in objects register under a *package* ("layers", "initializers", "losses", ...) with their
+class or function name and any Keras aliases (`"glorot_uniform"`, `"mse"`). User objects register
+with `register_keras_serializable(package, name)` as `"package>name"`, or are passed explicitly via
+`custom_objects=` / `custom_object_scope`. Lookups never import a module named in a file: a config
+can only reach what is registered here (this is what keeps loading safe).
+"""
+
+import threading
+
+_BUILTINS = {}  # package -> {name: object}
+_CUSTOM_OBJECTS = {}  # "package>name" -> object
+_CUSTOM_NAMES = {}  # object -> "package>name"
+_scope = threading.local()
+
+
+def register_builtin(package, *aliases):
+    """Decorator: make a lamina object findable by its own name and by `aliases`."""
+
+    def decorator(obj):
+        table = _BUILTINS.setdefault(package, {})
+        for name in (obj.__name__, *aliases):
+            table[name] = obj
+        obj._keras_package = package
+        return obj
+
+    return decorator
+
+
+def builtin_names(package):
+    return sorted(_BUILTINS.get(package, {}))
+
+
+def register_keras_serializable(package="Custom", name=None):
+    """Decorator for user classes and functions so saved models can find them again."""
+
+    def decorator(obj):
+        registered = f"{package}>{name or obj.__name__}"
+        if isinstance(obj, type) and not hasattr(obj, "get_config"):
+            raise ValueError(
+                f"Cannot register {obj.__name__}: a serializable class needs a get_config() method."
+            )
+        _CUSTOM_OBJECTS[registered] = obj
+        _CUSTOM_NAMES[obj] = registered
+        return obj
+
+    return decorator
+
+
+def get_registered_name(obj):
+    """"package>name" for registered user objects, otherwise the plain name."""
+    return _CUSTOM_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
+
+
+def get_registered_object(name, custom_objects=None, package=None):
+    """The object registered as `name`, looking in the places Keras looks, in Keras's order."""
+    for table in (custom_objects or {}, *reversed(_scope_stack())):
+        if name in table:
+            return table[name]
+    if name in _CUSTOM_OBJECTS:
+        return _CUSTOM_OBJECTS[name]
+    for registered, obj in _CUSTOM_OBJECTS.items():
+        if registered.split(">", 1)[1] == name:
+            return obj
+    if package is not None:
+        return _BUILTINS.get(package, {}).get(name)
+    return None
+
+
+def get_custom_objects():
+    """The global registry of user objects (a live dict, as in Keras)."""
+    return _CUSTOM_OBJECTS
+
+
+def _scope_stack():
+    if not hasattr(_scope, "stack"):
+        _scope.stack = []
+    return _scope.stack
+
+
+class CustomObjectScope:
+    """`with custom_object_scope({"MyLayer": MyLayer}):` makes names resolvable inside the block."""
+
+    def __init__(self, *custom_objects):
+        self.custom_objects = {}
+        for objects in custom_objects:
+            self.custom_objects.update(objects or {})
+
+    def __enter__(self):
+        _scope_stack().append(self.custom_objects)
+        return self
+
+    def __exit__(self, *exc):
+        _scope_stack().pop()
+
+
+custom_object_scope = CustomObjectScope

@@ -1,0 +1,85 @@
+"""Objects <-> JSON-able configs, in Keras 3's dict format.
+
+`serialize_keras_object(GlorotUniform())` gives
+`{"module": "keras.initializers", "class_name": "GlorotUniform", "config": {...},
+"registered_name": None}` so configs written here read the same as Keras's own (issue: saving).
+Registered functions (activations, loss functions) serialize to their name, as in Keras.
+"""
+
+import inspect
+
+from lamina.saving import object_registry
+
+
+def serialize_keras_object(obj):
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(item) for item in obj]
+    if isinstance(obj, dict):
+        return {key: serialize_keras_object(value) for key, value in obj.items()}
+    if inspect.isfunction(obj) or inspect.isbuiltin(obj):
+        return object_registry.get_registered_name(obj)
+    if hasattr(obj, "get_config"):
+        cls = type(obj)
+        package = getattr(cls, "_keras_package", None)
+        builtin = package is not None and object_registry.get_registered_object(
+            cls.__name__, package=package
+        ) is cls
+        return {
+            "module": f"keras.{package}" if builtin else None,
+            "class_name": cls.__name__,
+            "config": obj.get_config(),
+            "registered_name": None if builtin else object_registry.get_registered_name(cls),
+        }
+    raise TypeError(
+        f"Cannot serialize {obj!r}: it has no get_config(). Give its class a get_config() method "
+        "and register it with lamina.saving.register_keras_serializable()."
+    )
+
+
+def deserialize_keras_object(config, package=None, custom_objects=None, what="object"):
+    """Rebuild an object from a name or a config dict; `package` says where built-ins live."""
+    if config is None:
+        return None
+    if isinstance(config, str):
+        return _lookup(config, package, custom_objects, what)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Cannot deserialize {what} from {config!r}: expected a name or a config dict.")
+    name = config.get("registered_name") or config["class_name"]
+    cls = _lookup(name, package, custom_objects, what, fallback=config["class_name"])
+    inner = config.get("config", {})
+    if hasattr(cls, "from_config"):
+        return cls.from_config(inner)
+    return cls(**inner) if isinstance(cls, type) else cls
+
+
+def _lookup(name, package, custom_objects, what, fallback=None):
+    for candidate in (name, fallback):
+        if candidate is None:
+            continue
+        obj = object_registry.get_registered_object(candidate, custom_objects, package)
+        if obj is not None:
+            return obj
+    valid = object_registry.builtin_names(package) if package else []
+    listing = f" Known names: {', '.join(valid)}." if valid else ""
+    raise ValueError(
+        f"Unknown {what}: '{name}'.{listing} If it is your own, register it with "
+        "@lamina.saving.register_keras_serializable() or pass custom_objects={...}."
+    )
+
+
+def resolve(package, identifier, what, instantiate_classes=True):
+    """The `get(identifier)` of a family: None, an instance, a name, a config dict or a callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        obj = deserialize_keras_object(identifier, package=package, what=what)
+        if instantiate_classes and isinstance(obj, type):
+            obj = obj()
+        return obj
+    if isinstance(identifier, type) and instantiate_classes:
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"Could not interpret {what} identifier: {identifier!r}")

@@ -84,3 +84,10 @@ def to_torch_dtype(dtype):
 def dtype_name(dtype):
     """Keras spells dtypes as strings: torch.float32 -> "float32"."""
     return str(to_torch_dtype(dtype)).replace("torch.", "")
+
+
+def enable_unsafe_deserialization():
+    """Allow loading Lambda layers stored as bytecode (runs code from files: trust them first)."""
+    from lamina.saving.safe_mode import enable_unsafe_deserialization as enable
+
+    enable()

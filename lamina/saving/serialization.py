@@ -83,3 +83,29 @@ def resolve(package, identifier, what, instantiate_classes=True):
     if callable(identifier):
         return identifier
     raise TypeError(f"Could not interpret {what} identifier: {identifier!r}")
+
+
+def serialize_layer(layer):
+    """A layer's config in Keras 3's layout, including how to rebuild its weights."""
+    config = serialize_keras_object(layer)
+    if getattr(type(layer), "_keras_package", None) == "models" and config["module"]:
+        config["module"] = "keras"
+    build_config = layer.get_build_config() if hasattr(layer, "get_build_config") else None
+    if build_config is not None and type(layer).__name__ not in ("InputLayer", "Sequential"):
+        config["build_config"] = build_config
+    return config
+
+
+def deserialize_layer(config, custom_objects=None):
+    if isinstance(config, dict) and "class_name" in config:
+        name = config.get("registered_name") or config["class_name"]
+        package = "models" if object_registry.get_registered_object(
+            name, custom_objects, "models") is not None else "layers"
+    else:
+        package = "layers"
+    layer = deserialize_keras_object(config, package=package, custom_objects=custom_objects,
+                                     what="layer")
+    build_config = config.get("build_config") if isinstance(config, dict) else None
+    if build_config and not layer.built:
+        layer.build_from_config(build_config)
+    return layer

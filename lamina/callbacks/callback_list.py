@@ -1,0 +1,76 @@
+"""CallbackList: calls every callback's hook in order; adds History and the progress bar."""
+
+from lamina.callbacks.callback import Callback
+from lamina.callbacks.history import History
+from lamina.callbacks.progbar_logger import ProgbarLogger
+
+_HOOKS = [
+    f"on_{mode}_{when}" for mode in ("train", "test", "predict") for when in ("begin", "end")
+] + [
+    f"on_{mode}_batch_{when}" for mode in ("train", "test", "predict") for when in ("begin", "end")
+] + ["on_epoch_begin", "on_epoch_end"]
+
+
+class CallbackList(Callback):
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
+                 **params):
+        super().__init__()
+        self.callbacks = list(callbacks or [])
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(
+                    f"callbacks must be lamina.callbacks.Callback instances; received {callback!r}."
+                )
+        if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
+            self.callbacks.append(ProgbarLogger())
+        if add_history and not any(isinstance(c, History) for c in self.callbacks):
+            self.callbacks.append(History())
+        if model is not None:
+            self.set_model(model)
+        if params:
+            self.set_params(params)
+        # Only hooks that some callback overrides are called at all: batch hooks run every step.
+        for hook in _HOOKS:
+            active = [getattr(c, hook) for c in self.callbacks if _overrides(c, hook)]
+            setattr(self, hook, _dispatcher(active))
+
+    def set_model(self, model):
+        super().set_model(model)
+        for callback in self.callbacks:
+            callback.set_model(model)
+
+    def set_params(self, params):
+        super().set_params(params)
+        for callback in self.callbacks:
+            callback.set_params(params)
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+
+def _overrides(callback, hook):
+    method = getattr(type(callback), hook)
+    if method is not getattr(Callback, hook):
+        return True
+    # Keras 2 batch hooks (on_batch_begin/end) forward from the train hooks.
+    legacy = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+    return hook in legacy and getattr(type(callback), legacy[hook]) is not getattr(
+        Callback, legacy[hook]
+    )
+
+
+def _dispatcher(methods):
+    if not methods:
+        return _noop
+    if len(methods) == 1:
+        return methods[0]
+
+    def dispatch(*args, **kwargs):
+        for method in methods:
+            method(*args, **kwargs)
+
+    return dispatch
+
+
+def _noop(*args, **kwargs):
+    return None

@@ -1,0 +1,85 @@
+"""ProgbarLogger: the Keras progress bar (`verbose=1`) or one line per epoch (`verbose=2`)."""
+
+from lamina.callbacks.callback import Callback
+from lamina.saving.object_registry import register_builtin
+
+
+@register_builtin("callbacks")
+class ProgbarLogger(Callback):
+    def __init__(self):
+        super().__init__()
+        self.verbose = 1
+        self.epochs = 1
+        self.target = None
+        self.progbar = None
+
+    def set_params(self, params):
+        super().set_params(params)
+        verbose = params.get("verbose", 1)
+        self.verbose = 1 if verbose == "auto" else verbose
+        self.epochs = params.get("epochs", 1)
+        self.target = params.get("steps")
+
+    def on_train_begin(self, logs=None):
+        self._seen = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start_bar()
+        if self.verbose and self.epochs > 1:
+            self._print(f"Epoch {epoch + 1}/{self.epochs}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update(batch + 1, logs)
+
+    def on_test_begin(self, logs=None):
+        if not self._in_fit():
+            self._start_bar()
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self._in_fit():
+            self._update(batch + 1, logs)
+
+    def on_predict_begin(self, logs=None):
+        self._start_bar()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._update(batch + 1, None)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._finish(logs)
+
+    def on_test_end(self, logs=None):
+        if not self._in_fit():
+            self._finish(logs)
+
+    def on_predict_end(self, logs=None):
+        self._finish(None)
+
+    def _in_fit(self):
+        return getattr(self.model, "_in_fit", False)
+
+    def _start_bar(self):
+        from lamina.utils.progbar import Progbar
+
+        self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step")
+        self._seen = 0
+
+    def _update(self, current, logs):
+        self._seen = current
+        if self.verbose == 1 and self.progbar is not None:
+            self.progbar.update(current, list((logs or {}).items()), finalize=False)
+
+    def _finish(self, logs):
+        if self.progbar is None or not self.verbose:
+            return
+        if self.target is None:
+            self.target = self._seen
+            self.progbar.target = self._seen
+        self.progbar.update(self._seen, list((logs or {}).items()), finalize=True)
+        self.progbar = None
+
+    def _print(self, message):
+        import sys
+
+        sys.stdout.write(message + "\n")
+        sys.stdout.flush()

@@ -1,0 +1,83 @@
+"""Embedding: integer indices -> dense vectors, looked up in an (input_dim, output_dim) table."""
+
+import torch
+import torch.nn.functional as F
+
+from lamina import constraints, initializers, regularizers
+from lamina.layers.layer import Layer
+from lamina.saving.object_registry import register_builtin
+from lamina.saving.serialization import serialize_keras_object
+from lamina.utils.arguments import rename_legacy_kwargs, warn_deprecated
+
+
+@register_builtin("layers")
+class Embedding(Layer):
+    def __init__(self, input_dim=None, output_dim=None, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 weights=None, lora_rank=None, **kwargs):
+        rename_legacy_kwargs(kwargs, {"init": "embeddings_initializer",
+                                      "W_regularizer": "embeddings_regularizer",
+                                      "W_constraint": "embeddings_constraint"}, "Embedding()")
+        embeddings_initializer = kwargs.pop("embeddings_initializer", embeddings_initializer)
+        embeddings_regularizer = kwargs.pop("embeddings_regularizer", embeddings_regularizer)
+        embeddings_constraint = kwargs.pop("embeddings_constraint", embeddings_constraint)
+        input_length = kwargs.pop("input_length", None)
+        if input_length is not None:
+            warn_deprecated("input_length=", "an Input(shape=(input_length,)) layer", "Embedding()")
+            kwargs.setdefault("input_shape", (input_length,))
+        super().__init__(**kwargs)
+        if lora_rank is not None:
+            raise NotImplementedError("Embedding(lora_rank=...) is not supported by lamina yet.")
+        for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(
+                    f"Embedding() needs a positive integer `{arg}`. Received: {arg}={value!r}"
+                )
+        self.input_dim = input_dim
+        self.output_dim = output_dim
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
+        self._initial_weights = weights
+        self._input_length = input_length
+
+    def build(self, input_shape=None):
+        self.embeddings = self.add_weight(
+            shape=(self.input_dim, self.output_dim), initializer=self.embeddings_initializer,
+            name="embeddings", regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
+        )
+        self.built = True
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def call(self, inputs):
+        if inputs.is_floating_point():
+            inputs = inputs.long()
+        elif inputs.dtype != torch.int64 and inputs.dtype != torch.int32:
+            inputs = inputs.long()
+        return F.embedding(inputs, self.embeddings)
+
+    def _autocast(self, x):
+        return x  # indices stay integers
+
+    def compute_mask(self, inputs, mask=None):
+        return None if not self.mask_zero else inputs != 0
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self):
+        config = {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": serialize_keras_object(self.embeddings_initializer),
+            "embeddings_regularizer": serialize_keras_object(self.embeddings_regularizer),
+            "embeddings_constraint": serialize_keras_object(self.embeddings_constraint),
+            "mask_zero": self.mask_zero,
+        }
+        return config

@@ -1,0 +1,61 @@
+"""`Input(shape=...)`: where a functional model's graph starts."""
+
+from lamina import config
+from lamina.layers.keras_tensor import KerasTensor
+from lamina.layers.layer import Layer
+from lamina.layers.node import Node
+from lamina.saving.object_registry import register_builtin
+from lamina.utils.arguments import check_kwargs
+
+
+@register_builtin("layers")
+class InputLayer(Layer):
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
+                 input_tensor=None, optional=False, name=None, ragged=None, **kwargs):
+        if "input_shape" in kwargs:  # Keras 2 config spelling
+            shape = kwargs.pop("input_shape")
+        if "batch_input_shape" in kwargs:
+            batch_shape = kwargs.pop("batch_input_shape")
+        check_kwargs(kwargs, set(), "InputLayer()")
+        super().__init__(name=name, dtype=dtype)
+        if sparse:
+            raise ValueError("Sparse inputs are not supported by lamina yet; pass dense arrays.")
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError(
+                    "Input() needs a shape: pass `shape=(features,)` (without the batch size), "
+                    "or `batch_shape=(batch, features)`."
+                )
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            batch_shape = (batch_size,) + shape
+        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        for d in self.batch_shape:
+            if d is not None and d <= 0:
+                raise ValueError(f"Input() shape dimensions must be positive; got {self.batch_shape}.")
+        self.optional = optional
+        self.built = True
+        tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name)
+        Node(self, (), {}, tensor)
+        self.output_tensor = tensor
+
+    def call(self, inputs):
+        return inputs
+
+    def get_config(self):
+        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "sparse": False,
+                "ragged": False, "name": self.name, "optional": self.optional}
+
+    @classmethod
+    def from_config(cls, config_dict):
+        config_dict = dict(config_dict)
+        if isinstance(config_dict.get("dtype"), dict):
+            config_dict["dtype"] = config_dict["dtype"].get("config", {}).get("name")
+        return cls(**config_dict)
+
+
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
+          tensor=None, optional=False, ragged=None):
+    """A symbolic input: `x = Input(shape=(784,))` stands for a batch of 784-feature rows."""
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype or config.floatx(),
+                       sparse=sparse, batch_shape=batch_shape, name=name, optional=optional)
+    return layer.output_tensor

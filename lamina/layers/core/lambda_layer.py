@@ -1,0 +1,117 @@
+"""Lambda: wrap an arbitrary expression as a layer (`Lambda(lambda x: x ** 2)`).
+
+Its config stores the function as Keras does: a registered or module-level function by name,
+a lambda as marshalled bytecode. Loading bytecode executes code from the file, so it is refused
+in safe mode (the default) with an error that says how to opt out.
+"""
+
+import base64
+import inspect
+import marshal
+import types
+
+from lamina.layers.layer import Layer
+from lamina.saving import object_registry
+from lamina.saving.object_registry import register_builtin
+from lamina.saving.safe_mode import in_safe_mode
+from lamina.utils import tree
+
+
+@register_builtin("layers")
+class Lambda(Layer):
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda() needs a callable; received {function!r}.")
+        self.function = function
+        self.arguments = dict(arguments or {})
+        self._output_shape = output_shape
+        self.mask = mask
+        self._function_takes_training = "training" in _parameters(function)
+        self._function_takes_mask = "mask" in _parameters(function)
+        self.built = True
+
+    def call(self, inputs, mask=None, training=None):
+        kwargs = dict(self.arguments)
+        if self._function_takes_mask:
+            kwargs["mask"] = mask
+        if self._function_takes_training:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            return Layer.compute_output_shape(self, input_shape)
+        if callable(self._output_shape):
+            return self._output_shape(input_shape)
+        batch = tree.flatten(input_shape)[0] if tree.is_nested(input_shape) else None
+        return (batch,) + tuple(self._output_shape)
+
+    def compute_output_spec(self, *args, **kwargs):
+        if self._output_shape is None:
+            from lamina.layers.layer import _meta_output_spec
+
+            return _meta_output_spec(self, args, kwargs)
+        return super().compute_output_spec(*args, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
+
+    def get_config(self):
+        output_shape = self._output_shape
+        if callable(output_shape):
+            output_shape = _serialize_function(output_shape)
+        return {**super().get_config(), "function": _serialize_function(self.function),
+                "output_shape": output_shape, "arguments": self.arguments}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        config = dict(config)
+        config["function"] = _deserialize_function(config["function"], custom_objects, safe_mode)
+        if isinstance(config.get("output_shape"), dict):
+            config["output_shape"] = _deserialize_function(
+                config["output_shape"], custom_objects, safe_mode
+            )
+        return super().from_config(config)
+
+
+def _parameters(function):
+    try:
+        return inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return {}
+
+
+def _serialize_function(function):
+    name = getattr(function, "__name__", None)
+    if name and name != "<lambda>" and object_registry.get_registered_object(name) is function:
+        return object_registry.get_registered_name(function)
+    if name and name != "<lambda>" and getattr(function, "_keras_package", None):
+        return name
+    code = base64.b64encode(marshal.dumps(function.__code__)).decode("ascii")
+    return {"class_name": "__lambda__", "config": {
+        "code": code, "defaults": function.__defaults__, "closure": None}}
+
+
+def _deserialize_function(spec, custom_objects, safe_mode):
+    if isinstance(spec, str):
+        function = object_registry.get_registered_object(spec, custom_objects, "activations")
+        if function is None:
+            raise ValueError(
+                f"Lambda layer refers to a function '{spec}' that is not registered. Register it "
+                "with @lamina.saving.register_keras_serializable() or pass custom_objects={...}."
+            )
+        return function
+    if isinstance(spec, dict) and spec.get("class_name") == "__lambda__":
+        unsafe_allowed = safe_mode is False or (safe_mode is None and not in_safe_mode())
+        if not unsafe_allowed:
+            raise ValueError(
+                "Refusing to load a Lambda layer whose function is stored as Python bytecode: "
+                "loading it would execute code from the file. If you trust the file, load it with "
+                "`safe_mode=False` (or call lamina.config.enable_unsafe_deserialization())."
+            )
+        code = marshal.loads(base64.b64decode(spec["config"]["code"]))
+        defaults = spec["config"].get("defaults")
+        return types.FunctionType(code, globals(), code.co_name,
+                                  tuple(defaults) if defaults else None)
+    raise ValueError(f"Cannot deserialize the Lambda layer's function from {spec!r}.")

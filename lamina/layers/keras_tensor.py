@@ -1,0 +1,119 @@
+"""Symbolic tensors: the `x` in `x = Input(shape=(784,)); y = Dense(10)(x)`.
+
+A KerasTensor is only a shape, a dtype and a record of which layer call produced it
+(`_keras_history = (layer, node_index, tensor_index)`). Calling a layer on KerasTensors computes
+nothing: the output shape comes from running the layer on PyTorch's `meta` device (see
+`Layer.compute_output_spec`), and the call is recorded as a `Node` of the graph.
+"""
+
+import operator
+
+import torch
+
+from lamina import config
+
+# Unknown dimensions (None) are replaced by these sizes when a layer runs on the meta device.
+# Two different sizes: a dimension of the result that changes between the runs depends on an
+# unknown input dimension and is therefore unknown (None) too.
+STAND_IN_SIZES = (7, 11)
+
+
+class KerasTensor:
+    def __init__(self, shape, dtype=None, name=None, keras_history=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = config.dtype_name(dtype)
+        self.name = name
+        self._keras_history = keras_history
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def to_meta(self, stand_in):
+        shape = [stand_in if d is None else d for d in self.shape]
+        return torch.empty(shape, dtype=config.to_torch_dtype(self.dtype), device="meta")
+
+    def __repr__(self):
+        name = f", name={self.name}" if self.name else ""
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}{name}>"
+
+    def __len__(self):
+        raise TypeError(
+            "A symbolic tensor has no length: it stands for data that does not exist yet. "
+            "Use `x.shape[0]` (which may be None) instead."
+        )
+
+    def __bool__(self):
+        raise TypeError(
+            "A symbolic tensor cannot be used as a Python bool (e.g. in `if x:`): its value is "
+            "unknown until the model runs. Put the condition inside a layer's call()."
+        )
+
+    def __iter__(self):
+        raise TypeError("A symbolic tensor cannot be iterated. Index it instead, e.g. `x[:, 0]`.")
+
+    # Arithmetic on symbolic tensors records an operation layer, as in Keras.
+    def _apply(self, fn, *args):
+        from lamina.ops.symbolic import symbolic_apply
+
+        return symbolic_apply(fn, args, {})
+
+    def __add__(self, other):
+        return self._apply(operator.add, self, other)
+
+    def __radd__(self, other):
+        return self._apply(operator.add, other, self)
+
+    def __sub__(self, other):
+        return self._apply(operator.sub, self, other)
+
+    def __rsub__(self, other):
+        return self._apply(operator.sub, other, self)
+
+    def __mul__(self, other):
+        return self._apply(operator.mul, self, other)
+
+    def __rmul__(self, other):
+        return self._apply(operator.mul, other, self)
+
+    def __truediv__(self, other):
+        return self._apply(operator.truediv, self, other)
+
+    def __rtruediv__(self, other):
+        return self._apply(operator.truediv, other, self)
+
+    def __matmul__(self, other):
+        return self._apply(operator.matmul, self, other)
+
+    def __rmatmul__(self, other):
+        return self._apply(operator.matmul, other, self)
+
+    def __pow__(self, other):
+        return self._apply(operator.pow, self, other)
+
+    def __neg__(self):
+        return self._apply(operator.neg, self)
+
+    def __abs__(self):
+        return self._apply(operator.abs, self)
+
+    def __getitem__(self, key):
+        return self._apply(operator.getitem, self, key)
+
+    def __lt__(self, other):
+        return self._apply(operator.lt, self, other)
+
+    def __le__(self, other):
+        return self._apply(operator.le, self, other)
+
+    def __gt__(self, other):
+        return self._apply(operator.gt, self, other)
+
+    def __ge__(self, other):
+        return self._apply(operator.ge, self, other)
+
+    __hash__ = object.__hash__
+
+
+def is_keras_tensor(x):
+    return isinstance(x, KerasTensor)

@@ -1,0 +1,591 @@
+"""The Layer base class: a `torch.nn.Module` with Keras's contract.
+
+A layer is constructed with plain arguments, creates its weights in `build(input_shape)` the
+first time it sees an input (`add_weight`), and does its math in `call()`. `__call__` is the
+short pipeline that joins them:
+
+1. symbolic inputs (`Input(...)`) -> record a graph node, compute the output shape on `meta`;
+2. build on first use, from the input's shape;
+3. check the input against `input_spec` (only when the shape changes: this is the hot path);
+4. resolve `training` (explicit argument > the enclosing call's value > `module.training`);
+5. run `torch.nn.Module.__call__` (so torch hooks work) -> `forward` -> `call`.
+
+`training` defaults to inference, as in Keras: a lamina layer starts with `module.training`
+False, so `model(x)` is deterministic. Plain torch code can still use `model.train()`.
+"""
+
+import inspect
+
+import numpy as np
+import torch
+
+from lamina import config
+from lamina.layers import keras_tensor as kt
+from lamina.layers.input_spec import check_input_shape
+from lamina.layers.node import Node
+from lamina.utils import naming, tree
+from lamina.utils.arguments import check_kwargs, warn_deprecated
+from lamina.variables import Variable
+
+_LAYER_KWARGS = {"activity_regularizer", "trainable", "dtype", "autocast", "name", "input_shape",
+                 "input_dim", "batch_input_shape", "batch_size", "batch_shape"}
+
+
+class _CallContext:
+    """State shared by nested layer calls: the `training` value of the outermost call."""
+
+    training = None
+
+
+_context = _CallContext()
+
+
+class Layer(torch.nn.Module):
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
+                 name=None, **kwargs):
+        check_kwargs(kwargs, _LAYER_KWARGS, f"{type(self).__name__}()")
+        super().__init__()
+        self.training = False  # Keras semantics: inference unless training=True is passed.
+        self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
+        self.built = False
+        self._trainable = bool(trainable)
+        self.dtype = config.dtype_name(_policy_name(dtype))
+        self._torch_dtype = config.to_torch_dtype(self.dtype)
+        self.autocast = autocast
+        from lamina import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.input_spec = None
+        self.supports_masking = False
+        self._tracked_variables = []  # creation order, as Keras lists `weights`
+        self._losses = []
+        self._inbound_nodes = []
+        self._shape_checked = None
+        self._build_shapes = None
+        self._batch_input_shape = _batch_input_shape_from_kwargs(kwargs, type(self).__name__)
+        self._call_has_training = "training" in _call_parameters(type(self))
+        self._call_has_mask = "mask" in _call_parameters(type(self))
+
+    # ------------------------------------------------------------------ the call pipeline
+    def __call__(self, *args, **kwargs):
+        if _has_symbolic(args, kwargs):
+            return self._symbolic_call(args, kwargs)
+        if args and not isinstance(args[0], torch.Tensor):
+            args = (_to_tensor(args[0], self._torch_dtype),) + args[1:]
+        if not self.built:
+            self._build_from_inputs(args, kwargs)
+        if self.input_spec is not None and args:
+            self._check_inputs(args[0])
+        if self.autocast and args and isinstance(args[0], torch.Tensor):
+            args = (self._autocast(args[0]),) + args[1:]
+        if self._losses:
+            self._losses = []
+        training = kwargs.get("training")
+        if self._call_has_training and training is None:
+            training = _context.training if _context.training is not None else self.training
+            kwargs["training"] = training
+        elif not self._call_has_training and "training" in kwargs:
+            kwargs.pop("training")
+        if "mask" in kwargs and not self._call_has_mask:
+            kwargs.pop("mask")
+        previous = _context.training
+        if training is not None:
+            _context.training = training
+        try:
+            outputs = super().__call__(*args, **kwargs)
+        finally:
+            _context.training = previous
+        if self.activity_regularizer is not None:
+            self._add_activity_loss(outputs)
+        return outputs
+
+    def forward(self, *args, **kwargs):
+        return self.call(*args, **kwargs)
+
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} has no call() method. Define "
+            "`def call(self, inputs): ...` returning the layer's output."
+        )
+
+    def _autocast(self, x):
+        if x.is_floating_point() and x.dtype != self._torch_dtype and not torch.is_autocast_enabled():
+            return x.to(self._torch_dtype)
+        return x
+
+    def _check_inputs(self, x):
+        shape = x.shape
+        if shape != self._shape_checked:
+            specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
+            check_input_shape(specs[0], tuple(shape), self)
+            self._shape_checked = shape
+
+    # ------------------------------------------------------------------ building
+    def build(self, input_shape):
+        self.built = True
+
+    def _build_from_inputs(self, args, kwargs):
+        first = args[0] if args else next(iter(kwargs.values()))
+        shapes = tree.map_structure(_shape_of, first)
+        self._build_shapes = shapes
+        self._build_with_shapes(shapes)
+        device = next((x.device for x in tree.flatten(first) if isinstance(x, torch.Tensor)), None)
+        if device is not None and device.type not in ("cpu", "meta"):
+            self.to(device)
+
+    def _build_with_shapes(self, shapes):
+        with _BuildScope(self):
+            self.build(shapes)
+        self.built = True
+
+    def build_from_config(self, build_config):
+        shape = build_config.get("input_shape") if build_config else None
+        if shape is not None and not self.built:
+            self._build_shapes = _shapes_to_tuples(shape)
+            self._build_with_shapes(self._build_shapes)
+
+    def get_build_config(self):
+        if self._build_shapes is None:
+            return None
+        return {"input_shape": _shapes_to_lists(self._build_shapes)}
+
+    # ------------------------------------------------------------------ symbolic calls
+    def _symbolic_call(self, args, kwargs):
+        if not self.built:
+            first = args[0] if args else next(iter(kwargs.values()))
+            self._build_shapes = tree.map_structure(lambda t: t.shape, first)
+            self._build_with_shapes(self._build_shapes)
+        if self.input_spec is not None and args:
+            first = tree.flatten(args[0])
+            specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
+            for index, (x, spec) in enumerate(zip(first, specs)):
+                if isinstance(x, kt.KerasTensor) and spec is not None:
+                    check_input_shape(spec, x.shape, self, index)
+        outputs = self.compute_output_spec(*args, **kwargs)
+        Node(self, args, kwargs, outputs)
+        return outputs
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Symbolic outputs for symbolic inputs; from `compute_output_shape` when overridden,
+        otherwise by running `call` on the meta device (no memory, no arithmetic)."""
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            shapes = self.compute_output_shape(tree.map_structure(lambda t: t.shape, args[0]))
+            return _shapes_to_keras_tensors(shapes, self.dtype)
+        return _meta_output_spec(self, args, kwargs)
+
+    def compute_output_shape(self, input_shape):
+        """Output shape(s) for `input_shape`, found by running the layer on the meta device."""
+        inputs = tree.map_structure(lambda s: kt.KerasTensor(s, self.dtype), _shapes_to_tuples(input_shape))
+        if not self.built:
+            self._build_shapes = _shapes_to_tuples(input_shape)
+            self._build_with_shapes(self._build_shapes)
+        outputs = _meta_output_spec(self, (inputs,), {})
+        return tree.map_structure(lambda t: t.shape, outputs)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    # ------------------------------------------------------------------ graph helpers
+    @property
+    def input(self):
+        return self._node_attribute("call_args", "input")
+
+    @property
+    def output(self):
+        return self._node_attribute("outputs", "output")
+
+    def _node_attribute(self, attribute, what):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f'Layer "{self.name}" has never been called on a symbolic input, so it has no '
+                f"{what}. Call it on `lamina.Input(shape=...)` first."
+            )
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(
+                f'Layer "{self.name}" has been called {len(self._inbound_nodes)} times, so its '
+                f"{what} is ambiguous. Use `layer._inbound_nodes[i]` to pick one call."
+            )
+        value = getattr(self._inbound_nodes[0], attribute)
+        return value[0] if attribute == "call_args" else value
+
+    @property
+    def input_shape(self):
+        if self._inbound_nodes:
+            return tree.map_structure(lambda t: t.shape, self.input)
+        if self._build_shapes is not None:
+            return self._build_shapes
+        raise AttributeError(
+            f'The layer "{self.name}" has not been built or called yet, so its input shape is '
+            "unknown."
+        )
+
+    @property
+    def output_shape(self):
+        if self._inbound_nodes:
+            return tree.map_structure(lambda t: t.shape, self.output)
+        if self._build_shapes is not None:
+            return self.compute_output_shape(self._build_shapes)
+        raise AttributeError(
+            f'The layer "{self.name}" has not been built or called yet, so its output shape is '
+            "unknown."
+        )
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="none",
+                   overwrite_with_gradient=False, name=None, **kwargs):
+        if isinstance(shape, str):  # Keras 2 order: add_weight(name, shape, ...)
+            shape, name, initializer = initializer, shape, None
+        check_kwargs(kwargs, set(), f"{self.name}.add_weight()")
+        from lamina import constraints, initializers, regularizers
+
+        dtype = config.to_torch_dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.is_floating_point else "zeros"
+        initializer = initializers.get(initializer)
+        shape = tuple(int(d) for d in (shape or ()))
+        value = initializer(shape, dtype=dtype) if callable(initializer) else initializer
+        value = torch.as_tensor(value, dtype=dtype).reshape(shape)
+        name = name or f"variable_{len(self._tracked_variables)}"
+        requires_grad = bool(trainable) and dtype.is_floating_point
+        variable = Variable(value, requires_grad, name, f"{self.name}/{name}")
+        variable._keras_trainable = bool(trainable)
+        variable.regularizer = regularizers.get(regularizer)
+        variable.constraint = constraints.get(constraint)
+        if not self.trainable:
+            variable.requires_grad_(False)
+        self._tracked_variables.append(variable)
+        self.register_parameter(_unique_attribute(self, name), variable)
+        return variable
+
+    add_variable = add_weight
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Variable) and any(v is value for v in self._tracked_variables):
+            # `self.kernel = self.add_weight(name="w")`: keep one registration, under `kernel`.
+            for key, param in list(self._parameters.items()):
+                if param is value and key != name:
+                    del self._parameters[key]
+        elif isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, torch.nn.Module) for v in value
+        ):
+            value = torch.nn.ModuleList(value)  # so torch sees layers kept in a list
+        elif isinstance(value, dict) and value and all(
+            isinstance(v, torch.nn.Module) for v in value.values()
+        ) and all(isinstance(k, str) for k in value):
+            value = torch.nn.ModuleDict(value)
+        super().__setattr__(name, value)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        self._apply_trainable(self._trainable)
+
+    def _apply_trainable(self, parent_trainable):
+        effective = parent_trainable and self._trainable
+        for variable in self._tracked_variables:
+            variable.requires_grad_(effective and variable._keras_trainable)
+        for child in _child_modules(self):
+            if isinstance(child, Layer):
+                child._apply_trainable(effective)
+            else:
+                for p in child.parameters():
+                    p.requires_grad_(effective)
+
+    @property
+    def weights(self):
+        seen, result = set(), []
+        for w in self._own_weights() + [w for layer in self._sublayers() for w in layer.weights]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                result.append(w)
+        return result
+
+    variables = weights
+
+    def _own_weights(self):
+        own = list(self._tracked_variables)
+        tracked = {id(v) for v in own}
+        own += [p for p in self._parameters.values() if p is not None and id(p) not in tracked]
+        for child in _child_modules(self):
+            if not isinstance(child, Layer):  # plain torch modules count as part of this layer
+                own += list(child.parameters())
+        return own
+
+    def _sublayers(self):
+        return [m for m in _child_modules(self) if isinstance(m, Layer)]
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        own = [w for w in self._own_weights() if getattr(w, "_keras_trainable", w.requires_grad)]
+        nested = [w for layer in self._sublayers() for w in layer.trainable_weights]
+        return _unique(own + nested)
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self):
+        return [w.detach().cpu().numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        params = self.weights
+        if len(weights) != len(params):
+            raise ValueError(
+                f'Layer "{self.name}" expects {len(params)} weight arrays, but set_weights() got '
+                f"{len(weights)}. Expected shapes: {[tuple(p.shape) for p in params]}."
+            )
+        for param, value in zip(params, weights):
+            value = np.asarray(value) if not isinstance(value, torch.Tensor) else value
+            if tuple(value.shape) != tuple(param.shape):
+                raise ValueError(
+                    f'Layer "{self.name}" weight "{getattr(param, "path", "?")}" has shape '
+                    f"{tuple(param.shape)}, but set_weights() got an array of shape "
+                    f"{tuple(value.shape)}."
+                )
+        with torch.no_grad():
+            for param, value in zip(params, weights):
+                param.copy_(torch.as_tensor(value, dtype=param.dtype))
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                f'You tried to call count_params on layer "{self.name}", but the layer is not '
+                "built. Build it first, e.g. by calling it on data or on `lamina.Input(...)`."
+            )
+        return int(sum(w.numel() for w in self.weights))
+
+    # ------------------------------------------------------------------ losses
+    def add_loss(self, loss):
+        if isinstance(loss, torch.Tensor) and loss.device.type == "meta":
+            return  # shape inference, not a real forward pass
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """Losses of the last forward pass (add_loss, activity regularizers) plus weight penalties."""
+        collected = []
+        for layer in self._flatten_layers():
+            collected.extend(layer._losses)
+            for w in layer._tracked_variables:
+                if w.regularizer is not None:
+                    collected.append(w.regularizer(w))
+        return collected
+
+    def _add_activity_loss(self, outputs):
+        for output in tree.flatten(outputs):
+            if isinstance(output, torch.Tensor) and output.device.type != "meta":
+                batch = output.shape[0] if output.ndim else 1
+                self._losses.append(self.activity_regularizer(output) / batch)
+
+    def _flatten_layers(self):
+        return [m for m in self.modules() if isinstance(m, Layer)]
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        config_dict = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config_dict["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            from lamina.saving.serialization import serialize_keras_object
+
+            config_dict["activity_regularizer"] = serialize_keras_object(self.activity_regularizer)
+        return config_dict
+
+    @classmethod
+    def from_config(cls, config_dict):
+        config_dict = dict(config_dict)
+        if isinstance(config_dict.get("dtype"), dict):  # a Keras 3 DTypePolicy dict
+            config_dict["dtype"] = config_dict["dtype"].get("config", {}).get("name")
+        batch_input_shape = config_dict.pop("batch_input_shape", None)
+        layer = cls(**config_dict)
+        if batch_input_shape is not None:
+            layer._batch_input_shape = tuple(batch_input_shape)
+        return layer
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    def _get_name(self):  # what torch prints in module reprs
+        return type(self).__name__
+
+
+class _BuildScope:
+    """Weights are created as real CPU tensors even if a `with torch.device('meta')` is active."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def __enter__(self):
+        self.mode = torch.device("cpu")
+        self.mode.__enter__()
+
+    def __exit__(self, *exc):
+        self.mode.__exit__(*exc)
+
+
+def _meta_output_spec(layer, args, kwargs):
+    """Run `layer` on meta tensors twice (different stand-ins for unknown dims) and compare."""
+    from torch.func import functional_call
+
+    state = {name: t.to("meta") for name, t in layer.named_parameters()}
+    state.update({name: t.to("meta") for name, t in layer.named_buffers()})
+    runs = []
+    for stand_in in kt.STAND_IN_SIZES:
+        meta_args, meta_kwargs = tree.map_structure(
+            lambda x: x.to_meta(stand_in) if isinstance(x, kt.KerasTensor) else x, (args, kwargs)
+        )
+        try:
+            with torch.device("meta"):
+                runs.append(functional_call(layer, state, tuple(meta_args), meta_kwargs))
+        except (RuntimeError, IndexError, TypeError) as error:
+            shapes = [x.shape for x in tree.flatten(args) if isinstance(x, kt.KerasTensor)]
+            raise ValueError(
+                f'Layer "{layer.name}" ({type(layer).__name__}) cannot process inputs of shape '
+                f"{shapes[0] if len(shapes) == 1 else shapes}: {error}"
+            ) from error
+    first, second = runs
+    return tree.pack_sequence_as(first, [
+        _merge_meta(a, b) for a, b in zip(tree.flatten(first), tree.flatten(second))
+    ])
+
+
+def _merge_meta(a, b):
+    if not isinstance(a, torch.Tensor):
+        return a
+    shape = [da if da == db else None for da, db in zip(a.shape, b.shape)]
+    return kt.KerasTensor(shape, a.dtype)
+
+
+def _shapes_to_keras_tensors(shapes, dtype):
+    if isinstance(shapes, (list, tuple)) and shapes and all(
+        isinstance(s, (list, tuple)) or s is None for s in shapes
+    ) and not all(s is None for s in shapes):
+        return [kt.KerasTensor(s, dtype) for s in shapes]
+    return kt.KerasTensor(shapes, dtype)
+
+
+def _shape_of(x):
+    if isinstance(x, torch.Tensor):
+        return tuple(x.shape)
+    return tuple(np.shape(x))
+
+
+def _shapes_to_tuples(shape):
+    if isinstance(shape, dict):
+        return {k: _shapes_to_tuples(v) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
+        return [_shapes_to_tuples(s) for s in shape]
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _shapes_to_lists(shape):
+    if isinstance(shape, dict):
+        return {k: _shapes_to_lists(v) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
+        return [_shapes_to_lists(s) for s in shape]
+    return list(shape)
+
+
+def _has_symbolic(args, kwargs):
+    if args and isinstance(args[0], kt.KerasTensor):
+        return True
+    if args and isinstance(args[0], torch.Tensor):
+        return False
+    return any(isinstance(x, kt.KerasTensor) for x in tree.flatten((args, kwargs)))
+
+
+def _to_tensor(x, dtype):
+    """numpy arrays and Python numbers given to a layer become tensors (floats in floatx)."""
+    if isinstance(x, (list, tuple, dict)):
+        return tree.map_structure(lambda v: _to_tensor(v, dtype), x)
+    if isinstance(x, torch.Tensor) or x is None:
+        return x
+    array = np.asarray(x)
+    if array.dtype.kind == "f":
+        return torch.as_tensor(array, dtype=dtype)
+    if array.dtype.kind in "OUS":
+        raise TypeError(
+            f"Layers take numeric data, but received an array of dtype {array.dtype} (strings or "
+            "objects). Convert it to numbers first, e.g. with a lookup table or one-hot encoding."
+        )
+    return torch.as_tensor(array)
+
+
+def _policy_name(dtype):
+    if isinstance(dtype, dict):
+        return dtype.get("config", {}).get("name")
+    name = getattr(dtype, "name", None)
+    return name if isinstance(name, str) else dtype
+
+
+def _batch_input_shape_from_kwargs(kwargs, class_name):
+    """Keras lets the first layer of a Sequential say its input shape; several spellings exist."""
+    where = f"{class_name}()"
+    batch_size = kwargs.get("batch_size")
+    if "batch_shape" in kwargs:
+        return tuple(kwargs["batch_shape"])
+    if "batch_input_shape" in kwargs:
+        warn_deprecated("batch_input_shape=", "Input(batch_shape=...) or input_shape=", where, 5)
+        return tuple(kwargs["batch_input_shape"])
+    if batch_size is not None:
+        warn_deprecated("batch_size=", "Input(shape=..., batch_size=...)", where, 5)
+    if "input_shape" in kwargs and kwargs["input_shape"] is not None:
+        shape = kwargs["input_shape"]
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        return (batch_size,) + shape
+    if kwargs.get("input_dim") is not None:
+        warn_deprecated("input_dim=", "input_shape=(input_dim,) or an Input layer", where, 5)
+        shape = (kwargs["input_dim"],)
+        return (batch_size,) + shape
+    return None
+
+
+def _call_parameters(cls):
+    cache = cls.__dict__.get("_lamina_call_parameters")
+    if cache is None:
+        cache = frozenset(inspect.signature(cls.call).parameters)
+        cls._lamina_call_parameters = cache
+    return cache
+
+
+def _child_modules(module):
+    """Direct children, looking through ModuleList/ModuleDict containers."""
+    for child in module._modules.values():
+        if isinstance(child, (torch.nn.ModuleList, torch.nn.ModuleDict, torch.nn.Sequential)) and \
+                not isinstance(child, Layer):
+            yield from _child_modules(child)
+        elif child is not None:
+            yield child
+
+
+def _unique(items):
+    seen, result = set(), []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            result.append(item)
+    return result
+
+
+def _unique_attribute(module, name):
+    """A free attribute name for a new weight: `kernel`, or `kernel_1` if that is taken."""
+    base = name.replace("/", "_").replace(".", "_")
+    candidate, i = base, 1
+    while hasattr(module, candidate) or hasattr(type(module), candidate):
+        candidate = f"{base}_{i}"
+        i += 1
+    return candidate

@@ -1,0 +1,237 @@
+"""Functional models: `Model(inputs, outputs)` over the graph recorded by symbolic layer calls.
+
+At construction the graph is walked once from the outputs back to the inputs and flattened into
+an execution plan: a topologically ordered list of steps, each naming the layer and the integer
+slots its inputs come from and its outputs go to. Running the model is then a plain loop over that
+list with a Python list as the value store — no graph walking per call.
+"""
+
+import torch
+
+from lamina.layers.core.input_layer import InputLayer
+from lamina.layers.keras_tensor import KerasTensor
+from lamina.models.model import Model
+from lamina.utils import tree
+from lamina.utils.arguments import rename_legacy_kwargs
+
+
+class Functional(Model):
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        rename_legacy_kwargs(kwargs, {"input": "inputs", "output": "outputs"}, "Model()")
+        inputs = kwargs.pop("inputs", inputs)
+        outputs = kwargs.pop("outputs", outputs)
+        if inputs is None or outputs is None:
+            raise ValueError("Model(inputs, outputs) needs both `inputs` and `outputs`.")
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._inputs_struct = _normalize_structure(inputs, "inputs")
+        self._outputs_struct = _normalize_structure(outputs, "outputs")
+        self.inputs = tree.flatten(self._inputs_struct)
+        self.outputs = tree.flatten(self._outputs_struct)
+        for tensor in self.inputs:
+            if not isinstance(tensor._keras_history[0], InputLayer):
+                raise ValueError(
+                    f"Model inputs must come from `lamina.Input(...)`; {tensor} was produced by "
+                    f'layer "{tensor._keras_history[0].name}".'
+                )
+        self._nodes = _topological_nodes(self.inputs, self.outputs)
+        self._graph_layers = _unique_layers(self._nodes)
+        for layer in self._graph_layers:
+            self._track_layer(layer)
+        self._build_plan()
+        self.input_names = [t._keras_history[0].name for t in self.inputs]
+        self.output_names = [t._keras_history[0].name for t in self.outputs]
+        if isinstance(self._outputs_struct, dict):
+            self.output_names = list(self._outputs_struct)
+        self._build_shapes = tree.map_structure(lambda t: t.shape, self._inputs_struct)
+        self.built = True
+
+    def _build_plan(self):
+        slots = {}
+        for tensor in self.inputs:
+            slots.setdefault(id(tensor), len(slots))
+        plan = []
+        for node in self._nodes:
+            layer = node.layer
+            if isinstance(layer, InputLayer):
+                continue
+            for tensor in node.output_tensors:
+                slots.setdefault(id(tensor), len(slots))
+            simple = (len(node.call_args) == 1 and isinstance(node.call_args[0], KerasTensor)
+                      and not node.call_kwargs)
+            if simple:
+                plan.append((layer, slots[id(node.call_args[0])], None, None,
+                             [slots[id(t)] for t in node.output_tensors], node.outputs))
+            else:
+                plan.append((layer, None, node.call_args, node.call_kwargs,
+                             [slots[id(t)] for t in node.output_tensors], node.outputs))
+        self._plan = plan
+        self._slots = slots
+        self._input_slots = [slots[id(t)] for t in self.inputs]
+        self._output_slots = [slots[id(t)] for t in self.outputs]
+
+    @property
+    def layers(self):
+        return list(self._graph_layers)
+
+    def call(self, inputs, training=None, mask=None):
+        values = [None] * len(self._slots)
+        for slot, value in zip(self._input_slots, self._flatten_inputs(inputs)):
+            values[slot] = value
+        for layer, in_slot, args, kwargs, out_slots, out_struct in self._plan:
+            if in_slot is not None:
+                outputs = layer(values[in_slot])
+            else:
+                call_args, call_kwargs = tree.map_structure(
+                    lambda x: values[self._slots[id(x)]] if isinstance(x, KerasTensor) else x,
+                    (args, kwargs),
+                )
+                outputs = layer(*call_args, **call_kwargs)
+            if len(out_slots) == 1 and not tree.is_nested(out_struct):
+                values[out_slots[0]] = outputs
+            else:
+                for slot, value in zip(out_slots, tree.flatten(outputs)):
+                    values[slot] = value
+        return tree.pack_sequence_as(self._outputs_struct, [values[s] for s in self._output_slots])
+
+    def _flatten_inputs(self, inputs):
+        """Match what the user passed to the model's inputs: one tensor, a list, or a dict."""
+        expected = len(self.inputs)
+        if isinstance(inputs, dict):
+            if isinstance(self._inputs_struct, dict):
+                keys = list(self._inputs_struct)
+            else:
+                keys = self.input_names
+            missing = [k for k in keys if k not in inputs]
+            if missing:
+                raise ValueError(
+                    f'Model "{self.name}" expects inputs named {keys}; missing {missing}. '
+                    f"Received keys: {list(inputs)}."
+                )
+            flat = [inputs[k] for k in keys]
+        elif isinstance(inputs, (list, tuple)) and expected > 1:
+            flat = list(inputs)
+        else:
+            flat = [inputs]
+        if len(flat) != expected:
+            raise ValueError(
+                f'Model "{self.name}" expects {expected} input(s), but it received {len(flat)} '
+                f"input tensors. Pass a list of {expected} arrays (or a dict keyed by "
+                f"{self.input_names})."
+            )
+        return [_as_input_tensor(x, t) for x, t in zip(flat, self.inputs)]
+
+    def compute_output_shape(self, input_shape):
+        return tree.map_structure(lambda t: t.shape, self._outputs_struct)
+
+    def compute_output_spec(self, *args, **kwargs):
+        from lamina.layers.layer import _meta_output_spec
+
+        return _meta_output_spec(self, args, kwargs)
+
+    @property
+    def input_shape(self):
+        return tree.map_structure(lambda t: t.shape, _unwrap_single(self._inputs_struct))
+
+    @property
+    def output_shape(self):
+        return tree.map_structure(lambda t: t.shape, _unwrap_single(self._outputs_struct))
+
+    @property
+    def input(self):
+        return _unwrap_single(self._inputs_struct)
+
+    @property
+    def output(self):
+        return _unwrap_single(self._outputs_struct)
+
+    def get_config(self):
+        from lamina.models.functional_config import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from lamina.models.functional_config import functional_from_config
+
+        return functional_from_config(cls, config, custom_objects)
+
+
+def _as_input_tensor(x, spec):
+    if isinstance(x, torch.Tensor):
+        return x
+    import numpy as np
+
+    from lamina import config
+
+    array = np.asarray(x)
+    dtype = config.to_torch_dtype(spec.dtype) if array.dtype.kind == "f" else None
+    return torch.as_tensor(array, dtype=dtype)
+
+
+def _unwrap_single(structure):
+    if isinstance(structure, (list, tuple)) and len(structure) == 1:
+        return structure[0]
+    return structure
+
+
+def _normalize_structure(structure, what):
+    if isinstance(structure, tuple):
+        structure = list(structure)
+    for tensor in tree.flatten(structure):
+        if not isinstance(tensor, KerasTensor):
+            raise ValueError(
+                f"All model {what} must be symbolic tensors made from `lamina.Input(...)` and "
+                f"layer calls; received {tensor!r} of type {type(tensor).__name__}."
+            )
+    return structure
+
+
+def _topological_nodes(inputs, outputs):
+    """Every node between `inputs` and `outputs`, each after the nodes that feed it."""
+    input_ids = {id(t) for t in inputs}
+    ordered, visited, in_progress = [], set(), set()
+
+    def visit(tensor):
+        layer, node_index, _ = tensor._keras_history
+        node = layer._inbound_nodes[node_index]
+        if id(node) in visited:
+            return
+        if id(node) in in_progress:
+            raise ValueError("The layer graph has a cycle; a functional model must be acyclic.")
+        in_progress.add(id(node))
+        if isinstance(layer, InputLayer) and id(tensor) not in input_ids:
+            raise ValueError(
+                f"Graph disconnected: cannot obtain value for tensor {tensor} at layer "
+                f'"{layer.name}". Add that Input to the model\'s `inputs`.'
+            )
+        if id(tensor) not in input_ids:
+            for parent in node.input_tensors:
+                visit(parent)
+        in_progress.discard(id(node))
+        visited.add(id(node))
+        ordered.append(node)
+
+    for tensor in outputs:
+        visit(tensor)
+    used_inputs = {id(n.output_tensors[0]) for n in ordered if isinstance(n.layer, InputLayer)}
+    unused = [t for t in inputs if id(t) not in used_inputs]
+    if unused:
+        # Keep unused inputs in the graph (Keras allows them) but order them first.
+        ordered = [t._keras_history[0]._inbound_nodes[0] for t in unused] + ordered
+    return ordered
+
+
+def _unique_layers(nodes):
+    layers, seen, names = [], set(), set()
+    for node in nodes:
+        if id(node.layer) in seen:
+            continue
+        if node.layer.name in names:
+            raise ValueError(
+                f'The name "{node.layer.name}" is used by 2 layers in the model. All layer names '
+                "must be unique; pass `name=` to one of them."
+            )
+        seen.add(id(node.layer))
+        names.add(node.layer.name)
+        layers.append(node.layer)
+    return layers

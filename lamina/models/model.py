@@ -1,0 +1,81 @@
+"""Model: a Layer that can be trained (compile / fit / evaluate / predict) and inspected.
+
+`Model(inputs, outputs)` builds a functional model (`Functional`); subclassing `Model` and
+defining `call()` gives a subclassed model. Both are `torch.nn.Module`s.
+"""
+
+from lamina.layers.layer import Layer
+from lamina.saving.object_registry import register_builtin
+from lamina.trainers.trainer import Trainer
+
+
+@register_builtin("models")
+class Model(Trainer, Layer):
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (len(args) >= 2 or {"inputs", "outputs", "input", "output"} & set(kwargs)
+                             or (args and "outputs" in kwargs)):
+            from lamina.models.functional import Functional
+
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *, name=None, trainable=True, dtype=None, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, dtype=dtype, **kwargs)
+        Trainer.__init__(self)
+
+    def _track_layer(self, layer):
+        name = layer.name
+        if hasattr(type(self), name) or name in self._parameters or name in self.__dict__:
+            name = f"layer_{name}"
+        self.add_module(name, layer)
+
+    @property
+    def layers(self):
+        return [m for m in self._sublayers()]
+
+    def get_layer(self, name=None, index=None):
+        if index is not None and name is not None:
+            raise ValueError("Provide only one of `name` or `index` to get_layer(), not both.")
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(layers)} layers."
+                )
+            return layers[index]
+        if isinstance(name, int):
+            return layers[name]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}."
+        )
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        from lamina.utils.summary_utils import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if cls is Model and "layers" in config and "input_layers" in config:
+            from lamina.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects)
+        return cls(**config)
+
+    def to_json(self, **kwargs):
+        import json
+
+        from lamina.saving.serialization import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+

@@ -1,0 +1,202 @@
+"""Sequential: a plain stack of layers, each feeding the next.
+
+When the input shape is known (an `Input`, or `input_shape=` on the first layer) every `add()`
+immediately calls the new layer on the previous symbolic output, so weights exist and
+`output_shape` / `summary()` work before any data. Otherwise the stack is built on the first
+call with real data. Running it is a loop over the layers: nothing else on the hot path.
+"""
+
+from lamina.layers.core.input_layer import Input, InputLayer
+from lamina.layers.keras_tensor import KerasTensor
+from lamina.layers.layer import Layer
+from lamina.models.model import Model
+from lamina.saving.object_registry import register_builtin
+
+
+@register_builtin("models")
+class Sequential(Model):
+    def __init__(self, layers=None, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._stack = []
+        self._input_tensor = None
+        self._output_tensor = None
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer, rebuild=True):
+        if isinstance(layer, KerasTensor) and isinstance(layer._keras_history[0], InputLayer):
+            layer = layer._keras_history[0]
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_tensor is not None:
+                raise ValueError(
+                    "An Input can only be the first thing added to a Sequential model; this one "
+                    "already has layers or an input."
+                )
+            self._input_tensor = layer.output_tensor
+            self._output_tensor = self._input_tensor
+            self._input_layer = layer
+            self._build_shapes = layer.batch_shape
+            self.built = True
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Sequential.add() takes a lamina layer; received {layer!r} of type "
+                f"{type(layer).__name__}. Wrap torch modules in a Layer subclass."
+            )
+        if any(existing is layer for existing in self._stack):
+            raise ValueError(f'Layer "{layer.name}" is already in this Sequential model.')
+        if any(existing.name == layer.name for existing in self._stack):
+            raise ValueError(
+                f'All layers added to a Sequential model should have unique names. Name '
+                f'"{layer.name}" is already the name of a layer in this model. Pass `name=` to '
+                "the new layer."
+            )
+        if not self._stack and self._input_tensor is None and layer._batch_input_shape is not None:
+            self.add(Input(batch_shape=layer._batch_input_shape, dtype=_input_dtype(layer)))
+        self._stack.append(layer)
+        self._track_layer(layer)
+        if self._output_tensor is not None:
+            self._output_tensor = layer(self._output_tensor)
+
+    def pop(self, rebuild=True):
+        if not self._stack:
+            raise ValueError("There are no layers in this Sequential model to pop.")
+        layer = self._stack.pop()
+        for key, module in list(self._modules.items()):
+            if module is layer:
+                del self._modules[key]
+        if self._input_tensor is not None:
+            self._rebuild_symbolic()
+        return layer
+
+    def _rebuild_symbolic(self):
+        tensor = self._input_tensor
+        for layer in self._stack:
+            tensor = layer(tensor)
+        self._output_tensor = tensor
+
+    @property
+    def layers(self):
+        return list(self._stack)
+
+    def build(self, input_shape=None):
+        if self._input_tensor is not None:
+            return
+        if input_shape is None:
+            raise ValueError("Sequential.build() needs an input shape, e.g. build((None, 8)).")
+        self.add(Input(batch_shape=tuple(input_shape), dtype=_input_dtype(self._stack[0]) if self._stack else None))
+        self._rebuild_symbolic()
+        self.built = True
+
+    def __call__(self, *args, **kwargs):
+        if self._input_tensor is None and args and not isinstance(args[0], KerasTensor):
+            self._build_from_data(args[0])
+        return super().__call__(*args, **kwargs)
+
+    def _build_from_data(self, x):
+        import numpy as np
+        import torch
+
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else np.shape(x)
+        if isinstance(x, torch.Tensor):
+            dtype = x.dtype if not x.is_floating_point() else None
+        else:
+            kind = np.asarray(x).dtype.kind
+            dtype = "int64" if kind in "iu" else None
+        self._input_tensor = Input(batch_shape=(None,) + tuple(shape[1:]), dtype=dtype)
+        self._input_layer = self._input_tensor._keras_history[0]
+        self._rebuild_symbolic()
+        self._build_shapes = self._input_tensor.shape
+        self.built = True
+        device = x.device if isinstance(x, torch.Tensor) else None
+        if device is not None and device.type != "cpu":
+            self.to(device)
+
+    def call(self, inputs, training=None, mask=None):
+        x = inputs
+        for layer in self._stack:
+            x = layer(x)
+        return x
+
+    def compute_output_spec(self, *args, **kwargs):
+        from lamina.layers.layer import _meta_output_spec
+
+        return _meta_output_spec(self, args, kwargs)
+
+    @property
+    def inputs(self):
+        return [self._input_tensor] if self._input_tensor is not None else None
+
+    @property
+    def outputs(self):
+        return [self._output_tensor] if self._output_tensor is not None else None
+
+    @property
+    def input_shape(self):
+        if self._input_tensor is None:
+            raise AttributeError(
+                f'Sequential model "{self.name}" has no input shape yet. Start it with '
+                "`lamina.Input(shape=...)` or call it on data."
+            )
+        return self._input_tensor.shape
+
+    @property
+    def output_shape(self):
+        if self._output_tensor is None:
+            raise AttributeError(
+                f'Sequential model "{self.name}" has no known output shape yet. Start it with '
+                "`lamina.Input(shape=...)` or call it on data."
+            )
+        return self._output_tensor.shape
+
+    @property
+    def input(self):
+        return self._input_tensor
+
+    @property
+    def output(self):
+        return self._output_tensor
+
+    @property
+    def output_names(self):
+        return [self._stack[-1].name] if self._stack else []
+
+    @property
+    def input_names(self):
+        return [self._input_layer.name] if self._input_tensor is not None else []
+
+    def get_config(self):
+        from lamina.saving.serialization import serialize_layer
+
+        layers = []
+        if self._input_tensor is not None:
+            layers.append(serialize_layer(self._input_layer))
+        layers += [serialize_layer(layer) for layer in self._stack]
+        config = {"name": self.name, "trainable": self.trainable, "dtype": _dtype_policy(self.dtype),
+                  "layers": layers}
+        if self._input_tensor is not None:
+            config["build_input_shape"] = list(self._input_tensor.shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from lamina.saving.serialization import deserialize_layer
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in config["layers"]:
+            model.add(deserialize_layer(layer_config, custom_objects))
+        if model._input_tensor is None and config.get("build_input_shape"):
+            model.build(tuple(config["build_input_shape"]))
+        return model
+
+
+def _input_dtype(layer):
+    from lamina.layers.core.embedding import Embedding
+
+    return "int64" if isinstance(layer, Embedding) else None
+
+
+def _dtype_policy(name):
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name},
+            "registered_name": None}
+

@@ -1,0 +1,491 @@
+"""compile / fit / evaluate / predict: the Keras training loop on PyTorch.
+
+`fit` only loops and calls callbacks; the work of one batch is `train_step(data)`, which users
+may override (as in Keras): forward -> loss -> backward -> optimizer -> metrics. Metric values
+stay on the device; nothing in a step waits for the GPU except what a callback asks to read.
+"""
+
+import numpy as np
+import torch
+
+from lamina.trainers import compile_utils
+from lamina.trainers.array_data_adapter import (
+    ArrayDataAdapter,
+    check_finite,
+    split_for_validation,
+    to_tensor_structure,
+)
+from lamina.utils import tree
+from lamina.utils.arguments import check_kwargs, rename_legacy_kwargs, warn_deprecated
+
+_FIT_KWARGS = {"x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split",
+               "validation_data", "shuffle", "class_weight", "sample_weight", "initial_epoch",
+               "steps_per_epoch", "validation_steps", "validation_batch_size", "validation_freq"}
+
+
+def default_device():
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
+class Trainer:
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self.stop_training = False
+        self.history = None
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self._device = None
+        self._in_fit = False
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True, **kwargs):
+        from lamina import metrics as metrics_module
+        from lamina import optimizers
+
+        check_kwargs(kwargs, {"sample_weight_mode", "target_tensors"}, "Model.compile()")
+        self._move_to_default_device()
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+                                "metrics": metrics, "weighted_metrics": weighted_metrics}
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._output_loss_trackers = []
+        self._trainable_params = None
+        self.run_eagerly = run_eagerly
+        self.jit_compile = jit_compile is True
+        self.steps_per_execution = steps_per_execution
+        self.compiled = True
+        self.stop_training = False
+
+    def _move_to_default_device(self):
+        device = default_device()
+        if self._device != device:
+            self.to(device)
+            self._device = device
+
+    def _ensure_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call compile() before {what}. For example: "
+                "model.compile(optimizer='adam', loss='binary_crossentropy', metrics=['accuracy'])."
+            )
+
+    def _output_names(self):
+        names = getattr(self, "output_names", None)
+        return list(names) if names else ["output"]
+
+    def _build_containers(self, y, y_pred):
+        from lamina import metrics as metrics_module
+
+        names = self._output_names()
+        y_pred_flat = compile_utils.flatten_outputs(y_pred, names)
+        if len(y_pred_flat) != len(names):
+            names = [f"output_{i}" for i in range(len(y_pred_flat))]
+        self._flat_output_names = names
+        config = self._compile_config
+        self._compile_loss = compile_utils.CompileLoss(config["loss"], config["loss_weights"], names)
+        self._compile_metrics = compile_utils.CompileMetrics(
+            config["metrics"], config["weighted_metrics"], names
+        )
+        if len(names) > 1:
+            self._output_loss_trackers = [metrics_module.Mean(name=f"{n}_loss") for n in names]
+
+    def _prepare_optimizer(self):
+        if self._trainable_params is None:
+            self._trainable_params = list(self.trainable_weights)
+            self._constrained = [(p, p.constraint) for p in self._trainable_params
+                                 if getattr(p, "constraint", None) is not None]
+            self._regularized = [(p, p.regularizer) for p in self.weights
+                                 if getattr(p, "regularizer", None) is not None]
+            self._loss_layers = [m for m in self._flatten_layers()
+                                 if m.activity_regularizer is not None or _may_add_loss(m)]
+            if self._trainable_params:
+                self.optimizer.build(self._trainable_params)
+
+    # ------------------------------------------------------------------ one batch
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        names = self._flat_output_names
+        y_flat = compile_utils.flatten_outputs(y, names)
+        pred_flat = compile_utils.flatten_outputs(y_pred, names)
+        total, per_output = self._compile_loss(y_flat, pred_flat, sample_weight)
+        self._last_output_losses = per_output
+        extra = self._collect_losses()
+        if extra is not None:
+            total = extra if total is None else total + extra
+        return total
+
+    def _collect_losses(self):
+        extra = None
+        for param, regularizer in self._regularized:
+            penalty = regularizer(param)
+            extra = penalty if extra is None else extra + penalty
+        for layer in self._loss_layers:
+            for value in layer._losses:
+                extra = value if extra is None else extra + value
+        return extra
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        names = self._flat_output_names
+        self._compile_metrics.update_state(
+            compile_utils.flatten_outputs(y, names), compile_utils.flatten_outputs(y_pred, names),
+            sample_weight,
+        )
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        logs = {"loss": self._loss_tracker.result()}
+        for tracker in self._output_loss_trackers:
+            logs[tracker.name] = tracker.result()
+        logs.update(self._compile_metrics.result() if self._compile_metrics else {})
+        return logs
+
+    def _update_loss_trackers(self, loss, batch_size):
+        self._loss_tracker.update_state(loss.detach(), sample_weight=batch_size)
+        for tracker, value in zip(self._output_loss_trackers, self._last_output_losses):
+            if value is not None:
+                tracker.update_state(value.detach(), sample_weight=batch_size)
+
+    def train_step(self, data):
+        x, y, sample_weight = _unpack(data)
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self._update_loss_trackers(loss, _batch_size(x))
+        params = self._trainable_params
+        if params:
+            loss.backward()
+            self.optimizer.apply([p.grad for p in params], params)
+            for p in params:
+                p.grad = None
+            if self._constrained:
+                with torch.no_grad():
+                    for p, constraint in self._constrained:
+                        p.copy_(constraint(p))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        x, y, sample_weight = _unpack(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._update_loss_trackers(loss, _batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = _unpack(data)
+        return self(x, training=False)
+
+    # ------------------------------------------------------------------ data
+    def _prepare_arrays(self, x, y, sample_weight, class_weight, name="x"):
+        from lamina import config
+
+        x = to_tensor_structure(x, name, config.to_torch_dtype(None))
+        y = to_tensor_structure(y, "y")
+        sample_weight = to_tensor_structure(sample_weight, "sample_weight")
+        check_finite(x, name)
+        if y is not None:
+            check_finite(y, "y")
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError(
+                    "You cannot pass both `class_weight` and `sample_weight`; fold the class "
+                    "weights into the sample weights instead."
+                )
+            sample_weight = _class_weight_to_sample_weight(class_weight, y)
+        return x, y, sample_weight
+
+    def _ensure_built(self, x):
+        """Build the model (and resolve compile containers) on a first, small batch."""
+        if self._compile_loss is not None and self._trainable_params is not None:
+            return
+        probe = tree.map_structure(lambda t: None if t is None else t[:2].to(self._device), x)
+        with torch.no_grad():
+            y_pred = self(probe, training=False)
+        if self._compile_loss is None:
+            self._build_containers(None, y_pred)
+        self._prepare_optimizer()
+        return y_pred
+
+    def _check_targets(self, y, x):
+        from lamina import losses as losses_module
+
+        check = getattr(losses_module, "check_targets", None)
+        if check is None or y is None or self._compile_loss is None:
+            return
+        probe = tree.map_structure(lambda t: None if t is None else t[:2].to(self._device), x)
+        with torch.no_grad():
+            y_pred = self(probe, training=False)
+        names = self._flat_output_names
+        pred_flat = compile_utils.flatten_outputs(y_pred, names)
+        y_flat = compile_utils.flatten_outputs(y, names)
+        if not self._compile_loss.built:
+            self._compile_loss.build(y_flat, pred_flat)
+        for loss, target, pred in zip(self._compile_loss.losses, y_flat, pred_flat):
+            if loss is not None and target is not None:
+                check(loss, target, (None,) + tuple(pred.shape[1:]))
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, **kwargs):
+        rename_legacy_kwargs(kwargs, {"nb_epoch": "epochs"}, "Model.fit()")
+        epochs = kwargs.pop("epochs", epochs)
+        check_kwargs(kwargs, _FIT_KWARGS, "Model.fit()")
+        self._ensure_compiled("fit()")
+        self._move_to_default_device()
+        x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, class_weight)
+        if validation_data is None and validation_split:
+            (x, y, sample_weight), validation_data = split_for_validation(
+                (x, y, sample_weight), validation_split
+            )
+        train = ArrayDataAdapter(x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
+                                 self._device)
+        self._ensure_built(x)
+        self._check_targets(y, x)
+        val_data = _unpack_validation(validation_data)
+
+        from lamina.callbacks.callback_list import CallbackList
+
+        callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                 verbose=verbose, epochs=epochs, steps=train.num_batches)
+        self.stop_training = False
+        self._in_fit = True
+        logs = {}
+        try:
+            callbacks.on_train_begin()
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                callbacks.on_epoch_begin(epoch)
+                for step, batch in enumerate(train.batches()):
+                    callbacks.on_train_batch_begin(step)
+                    batch_logs = self.train_step(batch)
+                    callbacks.on_train_batch_end(step, batch_logs)
+                    if self.stop_training:
+                        break
+                logs = _pythonify(self.get_metrics_result())
+                if val_data is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self.evaluate(
+                        *val_data, batch_size=validation_batch_size or batch_size,
+                        steps=validation_steps, verbose=0, return_dict=True, _internal=True,
+                    )
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                callbacks.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        finally:
+            self._in_fit = False
+        callbacks.on_train_end(logs)
+        return self.history
+
+    def fit_generator(self, generator, *args, **kwargs):
+        warn_deprecated("fit_generator()", "fit()", "Model")
+        return self.fit(generator, *args, **kwargs)
+
+    # ------------------------------------------------------------------ evaluate
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        internal = kwargs.pop("_internal", False)
+        check_kwargs(kwargs, set(), "Model.evaluate()")
+        self._ensure_compiled("evaluate()")
+        if not internal:
+            self._move_to_default_device()
+            x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, None)
+        data = ArrayDataAdapter(x, y, sample_weight, batch_size, False, steps, self._device)
+        self._ensure_built(x)
+        from lamina.callbacks.callback_list import CallbackList
+
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0 and not internal, model=self,
+                                 verbose=verbose, epochs=1, steps=data.num_batches)
+        self.reset_metrics()
+        callbacks.on_test_begin()
+        with torch.no_grad():
+            for step, batch in enumerate(data.batches()):
+                callbacks.on_test_batch_begin(step)
+                batch_logs = self.test_step(batch)
+                callbacks.on_test_batch_end(step, batch_logs)
+        logs = _pythonify(self.get_metrics_result())
+        callbacks.on_test_end(logs)
+        return logs if return_dict else self._flatten_logs(logs)
+
+    def _flatten_logs(self, logs):
+        if len(logs) == 1:
+            return logs["loss"]
+        return list(logs.values())
+
+    def evaluate_generator(self, generator, *args, **kwargs):
+        warn_deprecated("evaluate_generator()", "evaluate()", "Model")
+        return self.evaluate(generator, *args, **kwargs)
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        check_kwargs(kwargs, set(), "Model.predict()")
+        if self._device is None:
+            self._move_to_default_device()
+        from lamina import config
+
+        x = to_tensor_structure(x, "x", config.to_torch_dtype(None))
+        data = ArrayDataAdapter(x, None, None, batch_size, False, steps, self._device)
+        from lamina.callbacks.callback_list import CallbackList
+
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                                 epochs=1, steps=data.num_batches)
+        callbacks.on_predict_begin()
+        outputs = []
+        with torch.no_grad():
+            for step, batch in enumerate(data.batches()):
+                callbacks.on_predict_batch_begin(step)
+                outputs.append(self.predict_step(batch))
+                callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        callbacks.on_predict_end()
+        if not outputs:
+            raise ValueError("predict() received no data: the input has 0 samples.")
+        first = outputs[0]
+        columns = [torch.cat(parts).cpu().numpy() for parts in zip(*map(tree.flatten, outputs))]
+        return tree.pack_sequence_as(first, columns)
+
+    def predict_generator(self, generator, *args, **kwargs):
+        warn_deprecated("predict_generator()", "predict()", "Model")
+        return self.predict(generator, *args, **kwargs)
+
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Keras 1/2: class indices (argmax, or a 0.5 threshold for one sigmoid unit)."""
+        warn_deprecated(
+            "predict_classes()",
+            "np.argmax(model.predict(x), axis=-1) (or (model.predict(x) > 0.5).astype('int32') "
+            "for a sigmoid output)", "Model",
+        )
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype("int32")
+
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        warn_deprecated("predict_proba()", "predict()", "Model")
+        return self.predict(x, batch_size=batch_size, verbose=verbose)
+
+    # ------------------------------------------------------------------ single batches
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        self._ensure_compiled("train_on_batch()")
+        self._move_to_default_device()
+        x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, class_weight)
+        self._ensure_built(x)
+        move = lambda t: None if t is None else t.to(self._device)  # noqa: E731
+        self.reset_metrics()
+        logs = self.train_step(tree.map_structure(move, (x, y, sample_weight)))
+        logs = _pythonify(logs)
+        return logs if return_dict else self._flatten_logs(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._ensure_compiled("test_on_batch()")
+        x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, None)
+        self._ensure_built(x)
+        move = lambda t: None if t is None else t.to(self._device)  # noqa: E731
+        self.reset_metrics()
+        with torch.no_grad():
+            logs = self.test_step(tree.map_structure(move, (x, y, sample_weight)))
+        logs = _pythonify(logs)
+        return logs if return_dict else self._flatten_logs(logs)
+
+    def predict_on_batch(self, x):
+        from lamina import config
+
+        if self._device is None:
+            self._move_to_default_device()
+        x = to_tensor_structure(x, "x", config.to_torch_dtype(None))
+        x = tree.map_structure(lambda t: t.to(self._device), x)
+        with torch.no_grad():
+            outputs = self(x, training=False)
+        return tree.map_structure(lambda t: t.cpu().numpy(), outputs)
+
+    # ------------------------------------------------------------------ metrics
+    def reset_metrics(self):
+        if self._loss_tracker is not None:
+            self._loss_tracker.reset_state()
+        for tracker in getattr(self, "_output_loss_trackers", []):
+            tracker.reset_state()
+        if self._compile_metrics is not None:
+            self._compile_metrics.reset_state()
+
+    @property
+    def metrics(self):
+        result = [self._loss_tracker] if self._loss_tracker is not None else []
+        result += getattr(self, "_output_loss_trackers", [])
+        if self._compile_metrics is not None:
+            result += [metric for _, metric, _ in self._compile_metrics.metrics]
+        return result
+
+    @property
+    def metrics_names(self):
+        """Names in the order `evaluate()` returns its values (unlike Keras 3, see #20244)."""
+        return [metric.name for metric in self.metrics]
+
+    def __call__(self, *args, **kwargs):
+        device = self._device
+        if device is not None and device.type != "cpu" and args:
+            args = (tree.map_structure(
+                lambda t: t.to(device) if isinstance(t, torch.Tensor) else t, args[0]),) + args[1:]
+        return super().__call__(*args, **kwargs)
+
+
+def _may_add_loss(layer):
+    """Layers whose class defines its own call may call add_loss(); built-ins don't."""
+    return type(layer).__module__.split(".")[0] != "lamina"
+
+
+def _unpack(data):
+    if isinstance(data, tuple) and len(data) == 3:
+        return data
+    if isinstance(data, tuple) and len(data) == 2:
+        return data[0], data[1], None
+    if isinstance(data, tuple) and len(data) == 1:
+        return data[0], None, None
+    return data, None, None
+
+
+def _unpack_validation(validation_data):
+    if validation_data is None:
+        return None
+    if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):
+        if len(validation_data) == 2:
+            return validation_data[0], validation_data[1], None
+        return validation_data
+    if isinstance(validation_data, list) and len(validation_data) in (2, 3):
+        return _unpack_validation(tuple(validation_data))
+    raise ValueError(
+        "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight); "
+        f"received {type(validation_data).__name__}."
+    )
+
+
+def _batch_size(x):
+    return tree.flatten(x)[0].shape[0]
+
+
+def _pythonify(logs):
+    return {k: float(v) for k, v in logs.items()}
+
+
+def _should_validate(epoch, validation_freq):
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return (epoch + 1) in validation_freq
+
+
+def _class_weight_to_sample_weight(class_weight, y):
+    if isinstance(y, (list, dict)):
+        raise ValueError(
+            "`class_weight` is only supported for models with a single output. Pass per-sample "
+            "weights with `sample_weight` instead."
+        )
+    labels = y.cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(axis=-1)
+    labels = np.round(labels.reshape(labels.shape[0], -1)[:, 0]).astype("int64")
+    weights = np.array([float(class_weight.get(int(c), 1.0)) for c in labels], dtype="float32")
+    return torch.from_numpy(weights)

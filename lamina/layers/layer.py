@@ -43,7 +43,8 @@ _context = _CallContext()
 class Layer(torch.nn.Module):
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
                  name=None, **kwargs):
-        check_kwargs(kwargs, _LAYER_KWARGS, f"{type(self).__name__}()")
+        if kwargs:
+            check_kwargs(kwargs, _LAYER_KWARGS | _init_parameters(type(self)), f"{type(self).__name__}()")
         super().__init__()
         self.training = False  # Keras semantics: inference unless training=True is passed.
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
@@ -175,7 +176,7 @@ class Layer(torch.nn.Module):
 
     def compute_output_shape(self, input_shape):
         """Output shape(s) for `input_shape`, found by running the layer on the meta device."""
-        inputs = tree.map_structure(lambda s: kt.KerasTensor(s, self.dtype), _shapes_to_tuples(input_shape))
+        inputs = _map_shapes(lambda s: kt.KerasTensor(s, self.dtype), _shapes_to_tuples(input_shape))
         if not self.built:
             self._build_shapes = _shapes_to_tuples(input_shape)
             self._build_with_shapes(self._build_shapes)
@@ -478,6 +479,21 @@ def _shapes_to_keras_tensors(shapes, dtype):
     return kt.KerasTensor(shapes, dtype)
 
 
+def is_shape(value):
+    """A single shape (a tuple/list of ints and None) as opposed to a structure of shapes."""
+    return isinstance(value, (tuple, list)) and all(
+        d is None or isinstance(d, int) for d in value
+    )
+
+
+def _map_shapes(fn, shapes):
+    if is_shape(shapes):
+        return fn(tuple(shapes))
+    if isinstance(shapes, dict):
+        return {k: _map_shapes(fn, v) for k, v in shapes.items()}
+    return [_map_shapes(fn, s) for s in shapes]
+
+
 def _shape_of(x):
     if isinstance(x, torch.Tensor):
         return tuple(x.shape)
@@ -552,6 +568,18 @@ def _batch_input_shape_from_kwargs(kwargs, class_name):
         shape = (kwargs["input_dim"],)
         return (batch_size,) + shape
     return None
+
+
+def _init_parameters(cls):
+    """Every keyword the constructors along the class hierarchy accept (for typo suggestions)."""
+    names = set()
+    for klass in cls.__mro__:
+        if "__init__" in klass.__dict__ and klass is not object:
+            try:
+                names |= set(inspect.signature(klass.__init__).parameters)
+            except (TypeError, ValueError):
+                pass
+    return names - {"self", "args", "kwargs"}
 
 
 def _call_parameters(cls):

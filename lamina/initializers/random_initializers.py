@@ -1,0 +1,95 @@
+"""Initializers that sample a fixed distribution: RandomNormal, TruncatedNormal, RandomUniform.
+
+Keras defaults: mean 0, stddev 0.05; uniform on [-0.05, 0.05]. See `initializer.py` for seeds.
+"""
+
+import torch
+
+from lamina.initializers.initializer import RandomInitializer
+from lamina.saving.object_registry import register_builtin
+
+
+def sample_normal(tensor, mean, stddev, generator):
+    return tensor.normal_(mean, stddev, generator=generator)
+
+
+def sample_truncated_normal(tensor, mean, stddev, generator):
+    """Normal samples restricted to `mean +- 2 * stddev` (Keras's truncation)."""
+    low, high = mean - 2.0 * stddev, mean + 2.0 * stddev
+    return torch.nn.init.trunc_normal_(tensor, mean, stddev, low, high, generator=generator)
+
+
+def sample_uniform(tensor, minval, maxval, generator):
+    return tensor.uniform_(minval, maxval, generator=generator)
+
+
+@register_builtin("initializers", "random_normal", "normal")
+class RandomNormal(RandomInitializer):
+    """Samples from a normal distribution.
+
+    Args:
+        mean: Mean of the distribution.
+        stddev: Standard deviation of the distribution.
+        seed: An int makes every call return the same values; None uses the global RNG.
+    """
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean = mean
+        self.stddev = stddev
+        super().__init__(seed=seed)
+
+    def __call__(self, shape, dtype=None):
+        tensor, dtype = self._empty(shape, dtype)
+        return sample_normal(tensor, self.mean, self.stddev, self._generator()).to(dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
+
+
+@register_builtin("initializers", "truncated_normal")
+class TruncatedNormal(RandomInitializer):
+    """Samples from a normal distribution, redrawing values beyond 2 standard deviations.
+
+    The result's standard deviation is therefore about 0.88 * `stddev`.
+
+    Args:
+        mean: Mean of the (untruncated) distribution.
+        stddev: Standard deviation of the (untruncated) distribution.
+        seed: An int makes every call return the same values; None uses the global RNG.
+    """
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean = mean
+        self.stddev = stddev
+        super().__init__(seed=seed)
+
+    def __call__(self, shape, dtype=None):
+        tensor, dtype = self._empty(shape, dtype)
+        generator = self._generator()
+        return sample_truncated_normal(tensor, self.mean, self.stddev, generator).to(dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
+
+
+@register_builtin("initializers", "random_uniform", "uniform")
+class RandomUniform(RandomInitializer):
+    """Samples uniformly from `[minval, maxval)`.
+
+    Args:
+        minval: Lower bound.
+        maxval: Upper bound.
+        seed: An int makes every call return the same values; None uses the global RNG.
+    """
+
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        self.minval = minval
+        self.maxval = maxval
+        super().__init__(seed=seed)
+
+    def __call__(self, shape, dtype=None):
+        tensor, dtype = self._empty(shape, dtype)
+        return sample_uniform(tensor, self.minval, self.maxval, self._generator()).to(dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}

@@ -34,7 +34,8 @@ class Functional(Model):
                     f'layer "{tensor._keras_history[0].name}".'
                 )
         self._nodes = _topological_nodes(self.inputs, self.outputs)
-        self._graph_layers = _unique_layers(self._nodes)
+        # A plain list (not an nn.ModuleList): each layer is registered once, by name, below.
+        self.__dict__["_graph_layers"] = _unique_layers(self._nodes)
         for layer in self._graph_layers:
             self._track_layer(layer)
         self._build_plan()

@@ -156,6 +156,8 @@ class CompileMetrics:
                 return resolve_crossentropy(true_shape, pred_shape, "metric")(name=spec)
         metric = metrics_module.get(spec)
         if isinstance(metric, metrics_module.Metric):
+            if isinstance(spec, str) and not spec[:1].isupper():
+                metric.name = spec  # Keras logs a function-style name as given ("mae")
             return metric
         if isinstance(metric, type):
             return metric()

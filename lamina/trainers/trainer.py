@@ -249,6 +249,8 @@ class Trainer:
         self._ensure_built(x)
         self._check_targets(y, x)
         val_data = _unpack_validation(validation_data)
+        if val_data is not None:
+            val_data = self._prepare_arrays(*val_data, None, name="validation_data")
 
         from lamina.callbacks.callback_list import CallbackList
 
@@ -270,8 +272,10 @@ class Trainer:
                         break
                 logs = _pythonify(self.get_metrics_result())
                 if val_data is not None and _should_validate(epoch, validation_freq):
+                    val_x, val_y, val_sample_weight = val_data
                     val_logs = self.evaluate(
-                        *val_data, batch_size=validation_batch_size or batch_size,
+                        val_x, val_y, sample_weight=val_sample_weight,
+                        batch_size=validation_batch_size or batch_size,
                         steps=validation_steps, verbose=0, return_dict=True, _internal=True,
                     )
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})

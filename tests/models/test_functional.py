@@ -1,0 +1,127 @@
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from lamina import layers
+
+
+def two_hidden_layer_classifier():
+    """The functional classifier of the Keras functional-API guide."""
+    inputs = lamina.Input(shape=(784,))
+    x = layers.Dense(64, activation="relu")(inputs)
+    x = layers.Dense(64, activation="relu")(x)
+    outputs = layers.Dense(10)(x)
+    return lamina.Model(inputs=inputs, outputs=outputs, name="mnist_model")
+
+
+def test_functional_model_shapes_and_layers():
+    model = two_hidden_layer_classifier()
+    assert isinstance(model, lamina.Model) and isinstance(model, lamina.models.Functional)
+    assert model.output_shape == (None, 10)
+    assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "Dense", "Dense", "Dense"]
+    assert model.count_params() == 784 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10
+    assert model(torch.ones(2, 784)).shape == (2, 10)
+
+
+def test_shape_error_names_layer_and_suggests_flatten():
+    model = two_hidden_layer_classifier()
+    with pytest.raises(ValueError, match=r'layer "dense".*expected axis -1.*784.*\(32, 28, 28\).*Flatten'):
+        model(torch.ones(32, 28, 28))
+
+
+def test_multi_input_multi_output_lists_and_dicts():
+    title = lamina.Input(shape=(5,), name="title")
+    body = lamina.Input(shape=(3,), name="body")
+    merged = lamina.ops.concatenate([layers.Dense(4)(title), layers.Dense(4)(body)], axis=-1)
+    priority = layers.Dense(1, name="priority")(merged)
+    department = layers.Dense(2, name="department")(merged)
+    model = lamina.Model([title, body], [priority, department])
+    out = model([np.ones((2, 5)), np.ones((2, 3))])
+    assert [o.shape for o in out] == [(2, 1), (2, 2)]
+    by_name = model({"title": np.ones((2, 5)), "body": np.ones((2, 3))})
+    torch.testing.assert_close(by_name[1], out[1])
+    dict_model = lamina.Model({"title": title, "body": body},
+                              {"priority": priority, "department": department})
+    out = dict_model({"title": np.ones((2, 5)), "body": np.ones((2, 3))})
+    assert set(out) == {"priority", "department"}
+    with pytest.raises(ValueError, match="missing"):
+        dict_model({"title": np.ones((2, 5))})
+
+
+def test_shared_layer_uses_the_same_weights():
+    shared = layers.Dense(3)
+    a, b = lamina.Input(shape=(4,)), lamina.Input(shape=(4,))
+    model = lamina.Model([a, b], [shared(a), shared(b)])
+    assert len(model.weights) == 2
+    x = torch.randn(2, 4)
+    out_a, out_b = model([x, x])
+    torch.testing.assert_close(out_a, out_b)
+
+
+def test_model_used_as_a_layer_in_another_model():
+    inner = two_hidden_layer_classifier()
+    inputs = lamina.Input(shape=(784,))
+    outputs = layers.Activation("softmax")(inner(inputs))
+    outer = lamina.Model(inputs, outputs)
+    assert outer.output_shape == (None, 10)
+    probabilities = outer(torch.randn(3, 784))
+    torch.testing.assert_close(probabilities.sum(-1), torch.ones(3))
+    assert len(outer.weights) == len(inner.weights)
+
+
+def test_graph_disconnected_error():
+    a, b = lamina.Input(shape=(2,)), lamina.Input(shape=(2,))
+    out = layers.Dense(1)(lamina.ops.add(a, b))
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        lamina.Model(a, out)
+
+
+def test_legacy_input_output_keywords_warn():
+    x = lamina.Input(shape=(2,))
+    with pytest.warns(DeprecationWarning, match="Keras 1/2 spelling"):
+        model = lamina.Model(input=x, output=layers.Dense(1)(x))
+    assert model.output_shape == (None, 1)
+
+
+def test_functional_config_round_trip_with_shared_and_multi_io():
+    a, b = lamina.Input(shape=(4,), name="a"), lamina.Input(shape=(4,), name="b")
+    shared = layers.Dense(3, name="shared")
+    out1 = layers.Dense(2, name="out1")(shared(a))
+    out2 = layers.Dense(1, name="out2")(shared(b))
+    model = lamina.Model([a, b], [out1, out2])
+    config = model.get_config()
+    assert config["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
+    assert config["output_layers"] == [["out1", 0, 0], ["out2", 0, 0]]
+    shared_entry = next(e for e in config["layers"] if e["name"] == "shared")
+    assert len(shared_entry["inbound_nodes"]) == 2
+    assert shared_entry["inbound_nodes"][1]["args"][0]["config"]["keras_history"] == ["b", 0, 0]
+    clone = lamina.Model.from_config(config)
+    clone.set_weights(model.get_weights())
+    x = [np.random.rand(2, 4).astype("float32"), np.random.rand(2, 4).astype("float32")]
+    for got, want in zip(clone.predict(x, verbose=0), model.predict(x, verbose=0)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_functional_reads_keras2_list_nodes():
+    config = {
+        "name": "legacy", "trainable": True,
+        "layers": [
+            {"class_name": "InputLayer", "name": "input_1",
+             "config": {"batch_input_shape": [None, 3], "dtype": "float32", "name": "input_1"},
+             "inbound_nodes": []},
+            {"class_name": "Dense", "name": "dense_9",
+             "config": {"name": "dense_9", "units": 2, "activation": "relu"},
+             "inbound_nodes": [[["input_1", 0, 0, {}]]]},
+        ],
+        "input_layers": [["input_1", 0, 0]], "output_layers": [["dense_9", 0, 0]],
+    }
+    model = lamina.Model.from_config(config)
+    assert model.output_shape == (None, 2)
+
+
+def test_summary_of_functional_model_shows_connections():
+    lines = []
+    two_hidden_layer_classifier().summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "Connected to" in text and "input_layer" in text and "dense_1" in text

@@ -67,7 +67,7 @@ class ProgbarLogger(Callback):
     def _update(self, current, logs):
         self._seen = current
         if self.verbose == 1 and self.progbar is not None:
-            self.progbar.update(current, list((logs or {}).items()), finalize=False)
+            self.progbar.update(current, sorted((logs or {}).items()), finalize=False)
 
     def _finish(self, logs):
         if self.progbar is None or not self.verbose:
@@ -75,7 +75,7 @@ class ProgbarLogger(Callback):
         if self.target is None:
             self.target = self._seen
             self.progbar.target = self._seen
-        self.progbar.update(self._seen, list((logs or {}).items()), finalize=True)
+        self.progbar.update(self._seen, sorted((logs or {}).items()), finalize=True)
         self.progbar = None
 
     def _print(self, message):

@@ -11,14 +11,42 @@ from lamina.layers.keras_tensor import KerasTensor
 from lamina.utils import tree
 
 
+# Ops whose answer for a symbolic tensor is known without running anything (no graph node).
+_STATIC_OPS = {
+    "shape": lambda x, *a, **k: x.shape,
+    "dtype": lambda x, *a, **k: x.dtype,
+    "ndim": lambda x, *a, **k: x.ndim,
+    "size": lambda x, *a, **k: None if None in x.shape else _product(x.shape),
+    "convert_to_tensor": lambda x, dtype=None, *a, **k: x if dtype is None or x.dtype == dtype
+    else symbolic_apply(_cast_op(), (x, dtype), {}),
+}
+
+
 def keras_op(fn):
+    static = _STATIC_OPS.get(fn.__name__)
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if _any_symbolic(args) or (kwargs and _any_symbolic(kwargs.values())):
+            if static is not None and isinstance(args[0], KerasTensor):
+                return static(*args, **kwargs)
             return symbolic_apply(fn, args, kwargs)
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+def _product(dims):
+    result = 1
+    for d in dims:
+        result *= d
+    return result
+
+
+def _cast_op():
+    from lamina.ops.core import cast
+
+    return cast
 
 
 def _any_symbolic(values):

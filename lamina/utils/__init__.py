@@ -20,6 +20,7 @@ _NAMES = {
     "to_categorical": "lamina.utils.numerical_utils",
     "Progbar": "lamina.utils.progbar",
     "set_random_seed": "lamina.utils.rng_utils",
+    "clear_session": "lamina.backend",
 }
 
 

@@ -1,0 +1,304 @@
+"""`from lamina import backend as K`: Keras 3's `keras.backend` plus the Keras 2 `K.*` helpers.
+
+Keras 3 kept only configuration and dtype helpers here (`floatx`, `epsilon`, `clear_session`, ...).
+Keras 2 tutorials also call tensor functions through `K` (`K.mean`, `K.square`, `K.int_shape`,
+`K.get_value`, ...); those are provided on top of `lamina.ops` with their Keras 2 signatures and
+defaults (for instance `K.concatenate(tensors, axis=-1)` and `K.argmax(x, axis=-1)`).
+"""
+
+import collections
+import gc
+
+import numpy as np
+import torch
+
+from lamina import config
+from lamina import ops
+from lamina import random as _random
+from lamina.ops.core import is_float_dtype as is_float_dtype
+from lamina.ops.core import is_int_dtype as is_int_dtype
+from lamina.ops.core import result_type as result_type
+from lamina.ops.core import standardize_dtype as standardize_dtype
+from lamina.utils import naming
+
+# ---- Keras 3 keras.backend -----------------------------------------------------------------------
+
+floatx = config.floatx
+set_floatx = config.set_floatx
+epsilon = config.epsilon
+set_epsilon = config.set_epsilon
+image_data_format = config.image_data_format
+set_image_data_format = config.set_image_data_format
+backend = config.backend
+
+_uids = collections.Counter()
+
+
+def get_uid(prefix=""):
+    """1 for the first call with `prefix`, then 2, 3, ... until `clear_session()`."""
+    _uids[prefix] += 1
+    return _uids[prefix]
+
+
+def clear_session(free_memory=True):
+    """Forget global state: generated layer names (`dense_3` starts over at `dense`) and uids.
+
+    With `free_memory`, also run Python's garbage collector and release cached CUDA memory.
+    """
+    naming.reset_names()
+    _uids.clear()
+    if free_memory:
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def is_keras_tensor(x):
+    from lamina.layers.keras_tensor import KerasTensor
+
+    return isinstance(x, KerasTensor)
+
+
+# ---- Keras 2 K.* tensor helpers ------------------------------------------------------------------
+
+is_tensor = ops.is_tensor
+cast = ops.cast
+dtype = ops.dtype
+ndim = ops.ndim
+mean = ops.mean
+sum = ops.sum
+prod = ops.prod
+std = ops.std
+var = ops.var
+any = ops.any
+all = ops.all
+square = ops.square
+sqrt = ops.sqrt
+abs = ops.abs
+exp = ops.exp
+log = ops.log
+sign = ops.sign
+round = ops.round
+maximum = ops.maximum
+minimum = ops.minimum
+equal = ops.equal
+not_equal = ops.not_equal
+greater = ops.greater
+greater_equal = ops.greater_equal
+less = ops.less
+less_equal = ops.less_equal
+dot = ops.dot
+reshape = ops.reshape
+tile = ops.tile
+stack = ops.stack
+logsumexp = ops.logsumexp
+stop_gradient = ops.stop_gradient
+zeros_like = ops.zeros_like
+ones_like = ops.ones_like
+relu = ops.relu
+sigmoid = ops.sigmoid
+tanh = ops.tanh
+softplus = ops.softplus
+softsign = ops.softsign
+binary_crossentropy = ops.binary_crossentropy
+categorical_crossentropy = ops.categorical_crossentropy
+sparse_categorical_crossentropy = ops.sparse_categorical_crossentropy
+
+
+def max(x, axis=None, keepdims=False):
+    return ops.max(x, axis=axis, keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    return ops.min(x, axis=axis, keepdims=keepdims)
+
+
+def argmax(x, axis=-1):
+    return ops.argmax(x, axis=axis)
+
+
+def argmin(x, axis=-1):
+    return ops.argmin(x, axis=axis)
+
+
+def clip(x, min_value, max_value):
+    return ops.clip(x, min_value, max_value)
+
+
+def pow(x, a):
+    return ops.power(x, a)
+
+
+def concatenate(tensors, axis=-1):
+    return ops.concatenate(tensors, axis=axis)
+
+
+def expand_dims(x, axis=-1):
+    return ops.expand_dims(x, axis)
+
+
+def squeeze(x, axis):
+    return ops.squeeze(x, axis=axis)
+
+
+def flatten(x):
+    """All of `x` as one 1-D tensor."""
+    return ops.reshape(x, (-1,))
+
+
+def batch_flatten(x):
+    """`x` as (batch, everything else)."""
+    x = ops.convert_to_tensor(x)
+    return x.reshape(x.shape[0], -1)
+
+
+def transpose(x):
+    return ops.transpose(x)
+
+
+def permute_dimensions(x, pattern):
+    return ops.transpose(x, axes=tuple(pattern))
+
+
+def repeat_elements(x, rep, axis):
+    return ops.repeat(x, rep, axis=axis)
+
+
+def gather(reference, indices):
+    """Rows of `reference` at `indices`."""
+    return ops.take(reference, indices, axis=0)
+
+
+def one_hot(indices, num_classes):
+    return ops.one_hot(indices, num_classes)
+
+
+def l2_normalize(x, axis=None):
+    return ops.normalize(x, axis=-1 if axis is None else axis, order=2)
+
+
+def softmax(x, axis=-1):
+    return ops.softmax(x, axis=axis)
+
+
+def elu(x, alpha=1.0):
+    return ops.elu(x, alpha=alpha)
+
+
+def switch(condition, then_expression, else_expression):
+    """Elementwise `then` where `condition` holds, else `else` (callables are called first)."""
+    then_value = then_expression() if callable(then_expression) else then_expression
+    else_value = else_expression() if callable(else_expression) else else_expression
+    return ops.where(condition, then_value, else_value)
+
+
+def batch_dot(x, y, axes=None):
+    """Per-sample dot product of two batches, contracting `axes` = (axis of x, axis of y).
+
+    Defaults to the last axis of `x` against the second-to-last of `y` (the last, if `y` is 2-D).
+    The result has `x`'s remaining axes then `y`'s; a result with only the batch axis gets a
+    trailing axis of size 1, as in Keras 2.
+    """
+    x, y = ops.convert_to_tensor(x), ops.convert_to_tensor(y)
+    if axes is None:
+        axes = (x.ndim - 1, y.ndim - 1 if y.ndim == 2 else y.ndim - 2)
+    elif isinstance(axes, int):
+        axes = (axes, axes)
+    x = torch.movedim(x, axes[0], -1)
+    y = torch.movedim(y, axes[1], 1)
+    x_rest, y_rest = x.shape[1:-1], y.shape[2:]
+    x3 = x.reshape(x.shape[0], -1, x.shape[-1])
+    y3 = y.reshape(y.shape[0], y.shape[1], -1)
+    result = torch.bmm(x3, y3).reshape((x.shape[0],) + x_rest + y_rest)
+    return result.unsqueeze(-1) if result.ndim == 1 else result
+
+
+def int_shape(x):
+    """The shape as a tuple (None for unknown dimensions of symbolic tensors)."""
+    return tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
+
+
+def shape(x):
+    return int_shape(x)
+
+
+def count_params(x):
+    return int(np.prod(int_shape(x)))
+
+
+def ones(shape, dtype=None, name=None):
+    return ops.ones(shape, dtype=dtype)
+
+
+def zeros(shape, dtype=None, name=None):
+    return ops.zeros(shape, dtype=dtype)
+
+
+def eye(size, dtype=None, name=None):
+    return ops.eye(size, dtype=dtype)
+
+
+def arange(start, stop=None, step=1, dtype="int32"):
+    return ops.arange(start, stop, step, dtype=dtype)
+
+
+def cumsum(x, axis=0):
+    return ops.cumsum(x, axis=axis)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    return _random.normal(shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed)
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    return _random.uniform(shape, minval=minval, maxval=maxval, dtype=dtype, seed=seed)
+
+
+# ---- values --------------------------------------------------------------------------------------
+
+def variable(value, dtype=None, name=None, constraint=None):
+    """A tensor holding `value` (float values become `floatx()` unless `dtype` is given)."""
+    if dtype is None and np.asarray(value).dtype.kind == "f":
+        dtype = config.floatx()
+    return ops.convert_to_tensor(value, dtype=dtype).clone()
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    """A tensor of `value`, broadcast to `shape` if given (dtype defaults to floatx)."""
+    tensor = ops.convert_to_tensor(value, dtype=dtype or config.floatx())
+    return tensor.expand(tuple(shape)).clone() if shape is not None else tensor
+
+
+def get_value(x):
+    """The value of a tensor (or weight) as a NumPy array."""
+    return ops.convert_to_numpy(x)
+
+
+def batch_get_value(tensors):
+    return [get_value(t) for t in tensors]
+
+
+def eval(x):
+    return get_value(x)
+
+
+def set_value(x, value):
+    """Overwrite tensor/weight `x` in place with `value` (same shape)."""
+    value = ops.convert_to_tensor(value, dtype=x.dtype)
+    if tuple(value.shape) != tuple(x.shape):
+        raise ValueError(
+            f"set_value: the new value has shape {tuple(value.shape)} but the tensor has shape "
+            f"{tuple(x.shape)}."
+        )
+    with torch.no_grad():
+        x.copy_(value)
+
+
+def batch_set_value(tuples):
+    for x, value in tuples:
+        set_value(x, value)
+
+
+def learning_phase():
+    """0 (inference). lamina has no global phase: layers receive `training=` from fit/predict."""
+    return 0

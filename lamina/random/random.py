@@ -1,0 +1,121 @@
+"""Random sampling ops with Keras's signatures (`lamina.random.normal(shape, seed=...)`).
+
+The `seed` argument, everywhere:
+  * `None`: torch's global RNG (seed it with `lamina.utils.set_random_seed`);
+  * an int: the same values on every call with that seed;
+  * a `SeedGenerator`: a reproducible stream that advances with each call.
+Samples are created on torch's default device; `dropout` and `shuffle` follow their input.
+"""
+
+import torch
+import torch.nn.functional as F
+
+from lamina import config
+from lamina.ops.core import to_tensor
+from lamina.ops.symbolic import keras_op
+from lamina.random.seed_generator import SeedGenerator
+
+
+def torch_generator(seed, device=None):
+    """The torch.Generator that a Keras-style `seed` argument stands for (None = global RNG)."""
+    if seed is None or (device is not None and torch.device(device).type == "meta"):
+        return None  # meta tensors (shape inference) hold no values to draw
+    if isinstance(seed, SeedGenerator):
+        return seed.generator(device)
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        device = device if device is not None else torch.get_default_device()
+        return torch.Generator(device=device).manual_seed(seed)
+    raise ValueError(
+        f"`seed` must be None, an int or a lamina.random.SeedGenerator. Received: seed={seed!r}."
+    )
+
+
+def _float_dtype(dtype, where):
+    dtype = config.to_torch_dtype(dtype)
+    if not dtype.is_floating_point:
+        raise ValueError(f"{where} draws floats: `dtype` must be a float type. Received: {dtype}.")
+    return dtype
+
+
+def _shape(shape):
+    return (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Samples from a normal distribution."""
+    samples = torch.empty(_shape(shape), dtype=_float_dtype(dtype, "normal"))
+    return samples.normal_(mean, stddev, generator=torch_generator(seed, samples.device))
+
+
+def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    """Samples from the uniform distribution on [minval, maxval)."""
+    samples = torch.empty(_shape(shape), dtype=_float_dtype(dtype, "uniform"))
+    return samples.uniform_(minval, maxval, generator=torch_generator(seed, samples.device))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal samples restricted to [mean - 2 * stddev, mean + 2 * stddev], as in Keras."""
+    samples = torch.empty(_shape(shape), dtype=_float_dtype(dtype, "truncated_normal"))
+    generator = torch_generator(seed, samples.device)
+    return torch.nn.init.trunc_normal_(
+        samples, mean, stddev, mean - 2 * stddev, mean + 2 * stddev, generator=generator
+    )
+
+
+def randint(shape, minval, maxval, dtype="int32", seed=None):
+    """Integers drawn uniformly from [minval, maxval)."""
+    device = torch.get_default_device()
+    return torch.randint(
+        int(minval), int(maxval), _shape(shape), dtype=config.to_torch_dtype(dtype),
+        generator=torch_generator(seed, device), device=device,
+    )
+
+
+@keras_op
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    """`num_samples` class indices per row of `logits` (shape (batch, num_classes))."""
+    logits = to_tensor(logits)
+    if logits.ndim != 2:
+        raise ValueError(
+            "categorical expects logits of shape (batch_size, num_classes). "
+            f"Received shape {tuple(logits.shape)}."
+        )
+    probabilities = torch.softmax(logits.float(), dim=-1)
+    samples = torch.multinomial(
+        probabilities, num_samples, replacement=True,
+        generator=torch_generator(seed, logits.device),
+    )
+    return samples.to(config.to_torch_dtype(dtype))
+
+
+@keras_op
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Zero each entry with probability `rate` and scale the rest by `1 / (1 - rate)`.
+
+    `noise_shape` (broadcastable to the input shape, `None` entries = the input's size) drops
+    whole slices together, e.g. `(batch, 1, channels)` drops channels for every time step.
+    """
+    inputs = to_tensor(inputs)
+    if not 0 <= rate <= 1:
+        raise ValueError(f"dropout: `rate` must be in [0, 1]. Received: rate={rate}.")
+    if rate == 1:
+        return torch.zeros_like(inputs)
+    if noise_shape is None and seed is None:
+        return F.dropout(inputs, p=rate, training=True)  # fused kernel, global RNG
+    if noise_shape is None:
+        noise_shape = inputs.shape
+    noise_shape = tuple(d if n is None else n for n, d in zip(noise_shape, inputs.shape))
+    keep = torch.empty(noise_shape, dtype=inputs.dtype, device=inputs.device)
+    keep.bernoulli_(1 - rate, generator=torch_generator(seed, inputs.device))
+    return inputs * keep / (1 - rate)
+
+
+@keras_op
+def shuffle(x, axis=0, seed=None):
+    """`x` with its slices along `axis` in random order."""
+    x = to_tensor(x)
+    order = torch.randperm(
+        x.shape[axis], generator=torch_generator(seed, x.device), device=x.device
+    )
+    return torch.index_select(x, axis, order)
+

@@ -66,6 +66,7 @@ class Layer(torch.nn.Module):
         self._batch_input_shape = _batch_input_shape_from_kwargs(kwargs, type(self).__name__)
         self._call_has_training = "training" in _call_parameters(type(self))
         self._call_has_mask = "mask" in _call_parameters(type(self))
+        self._computes_mask = type(self).compute_mask is not Layer.compute_mask
 
     # ------------------------------------------------------------------ the call pipeline
     def __call__(self, *args, **kwargs):
@@ -77,6 +78,13 @@ class Layer(torch.nn.Module):
             self._build_from_inputs(args, kwargs)
         if self.input_spec is not None and args:
             self._check_inputs(args[0])
+        mask = _input_mask(args[0]) if args else None  # read before autocast makes a new tensor
+        if "mask" in kwargs:
+            mask = kwargs["mask"]
+            if not self._call_has_mask:
+                kwargs.pop("mask")
+        elif mask is not None and self._call_has_mask:
+            kwargs["mask"] = mask
         if self.autocast and args and isinstance(args[0], torch.Tensor):
             args = (self._autocast(args[0]),) + args[1:]
         if self._losses:
@@ -87,8 +95,6 @@ class Layer(torch.nn.Module):
             kwargs["training"] = training
         elif not self._call_has_training and "training" in kwargs:
             kwargs.pop("training")
-        if "mask" in kwargs and not self._call_has_mask:
-            kwargs.pop("mask")
         previous = _context.training
         if training is not None:
             _context.training = training
@@ -98,6 +104,8 @@ class Layer(torch.nn.Module):
             _context.training = previous
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs)
+        if (mask is not None and self.supports_masking) or self._computes_mask:
+            _attach_mask(outputs, self.compute_mask(args[0] if args else None, mask))
         return outputs
 
     def forward(self, *args, **kwargs):
@@ -184,7 +192,8 @@ class Layer(torch.nn.Module):
         return tree.map_structure(lambda t: t.shape, outputs)
 
     def compute_mask(self, inputs, mask=None):
-        return None
+        """The mask of the output (Keras semantics: passed through by layers that support it)."""
+        return mask if self.supports_masking else None
 
     # ------------------------------------------------------------------ graph helpers
     @property
@@ -514,6 +523,28 @@ def _shapes_to_lists(shape):
     if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
         return [_shapes_to_lists(s) for s in shape]
     return list(shape)
+
+
+def _input_mask(x):
+    """Masks travel with tensors as a `_keras_mask` attribute, as in Keras."""
+    if isinstance(x, torch.Tensor):
+        return getattr(x, "_keras_mask", None)
+    if isinstance(x, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) for t in x]
+        return None if all(m is None for m in masks) else masks
+    return None
+
+
+def _attach_mask(outputs, mask):
+    if mask is None:
+        return
+    if isinstance(outputs, torch.Tensor):
+        if outputs.device.type != "meta":
+            outputs._keras_mask = mask
+    elif isinstance(outputs, (list, tuple)):
+        masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)
+        for output, output_mask in zip(outputs, masks):
+            _attach_mask(output, output_mask)
 
 
 def _has_symbolic(args, kwargs):

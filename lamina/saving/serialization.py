@@ -11,6 +11,10 @@ import inspect
 from lamina.saving import object_registry
 
 
+# Where Keras 3 files say built-in objects live, when it is not simply "keras.<package>".
+_KERAS_MODULES = {"schedules": "keras.optimizers.schedules", "models": "keras"}
+
+
 def serialize_keras_object(obj):
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
@@ -27,7 +31,7 @@ def serialize_keras_object(obj):
             cls.__name__, package=package
         ) is cls
         return {
-            "module": f"keras.{package}" if builtin else None,
+            "module": _KERAS_MODULES.get(package, f"keras.{package}") if builtin else None,
             "class_name": cls.__name__,
             "config": obj.get_config(),
             "registered_name": None if builtin else object_registry.get_registered_name(cls),
@@ -88,8 +92,6 @@ def resolve(package, identifier, what, instantiate_classes=True):
 def serialize_layer(layer):
     """A layer's config in Keras 3's layout, including how to rebuild its weights."""
     config = serialize_keras_object(layer)
-    if getattr(type(layer), "_keras_package", None) == "models" and config["module"]:
-        config["module"] = "keras"
     build_config = layer.get_build_config() if hasattr(layer, "get_build_config") else None
     if build_config is not None and type(layer).__name__ not in ("InputLayer", "Sequential"):
         config["build_config"] = build_config

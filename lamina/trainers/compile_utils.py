@@ -9,37 +9,6 @@ from lamina import losses as losses_module
 from lamina import metrics as metrics_module
 from lamina.utils import tree
 
-_ACCURACY_NAMES = ("accuracy", "acc")
-_CROSSENTROPY_NAMES = ("crossentropy", "ce")
-
-
-def is_binary(y_true_shape, y_pred_shape):
-    return len(y_pred_shape) > 0 and y_pred_shape[-1] == 1
-
-
-def is_sparse(y_true_shape, y_pred_shape):
-    return len(y_true_shape) < len(y_pred_shape) or (
-        len(y_true_shape) > 0 and y_true_shape[-1] == 1 and y_pred_shape[-1] != 1
-    )
-
-
-def resolve_accuracy(y_true_shape, y_pred_shape):
-    if is_binary(y_true_shape, y_pred_shape):
-        return metrics_module.BinaryAccuracy
-    if is_sparse(y_true_shape, y_pred_shape):
-        return metrics_module.SparseCategoricalAccuracy
-    return metrics_module.CategoricalAccuracy
-
-
-def resolve_crossentropy(y_true_shape, y_pred_shape, kind):
-    module = losses_module if kind == "loss" else metrics_module
-    if is_binary(y_true_shape, y_pred_shape):
-        return module.BinaryCrossentropy
-    if is_sparse(y_true_shape, y_pred_shape):
-        return module.SparseCategoricalCrossentropy
-    return module.CategoricalCrossentropy
-
-
 def match_outputs(spec, output_names, what):
     """A single spec, a list (one per output) or a dict (by output name) -> one entry per output."""
     count = len(output_names)
@@ -88,13 +57,7 @@ class CompileLoss:
         self.built = True
 
     def _resolve(self, spec, y_true, y_pred):
-        if isinstance(spec, str) and spec.lower() in _CROSSENTROPY_NAMES:
-            return resolve_crossentropy(tuple(y_true.shape), tuple(y_pred.shape), "loss")()
-        loss = losses_module.get(spec)
-        if isinstance(loss, losses_module.Loss):
-            return loss
-        name = spec if isinstance(spec, str) else getattr(loss, "__name__", "loss")
-        return losses_module.LossFunctionWrapper(loss, name=name)
+        return losses_module.resolve_compile_loss(spec, tuple(y_true.shape), tuple(y_pred.shape))
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """Total weighted loss and the per-output losses (for `<output>_loss` logs)."""
@@ -148,21 +111,7 @@ class CompileMetrics:
         return [_as_list(spec)] * count
 
     def _resolve(self, spec, y_true, y_pred):
-        if isinstance(spec, str):
-            true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
-            if spec.lower() in _ACCURACY_NAMES:
-                return resolve_accuracy(true_shape, pred_shape)(name=spec)
-            if spec.lower() in _CROSSENTROPY_NAMES:
-                return resolve_crossentropy(true_shape, pred_shape, "metric")(name=spec)
-        metric = metrics_module.get(spec)
-        if isinstance(metric, metrics_module.Metric):
-            if isinstance(spec, str) and not spec[:1].isupper():
-                metric.name = spec  # Keras logs a function-style name as given ("mae")
-            return metric
-        if isinstance(metric, type):
-            return metric()
-        name = spec if isinstance(spec, str) else getattr(metric, "__name__", "metric")
-        return metrics_module.MeanMetricWrapper(metric, name=name)
+        return metrics_module.resolve_compile_metric(spec, tuple(y_true.shape), tuple(y_pred.shape))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.built:

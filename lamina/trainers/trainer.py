@@ -100,8 +100,6 @@ class Trainer:
     def _prepare_optimizer(self):
         if self._trainable_params is None:
             self._trainable_params = list(self.trainable_weights)
-            self._constrained = [(p, p.constraint) for p in self._trainable_params
-                                 if getattr(p, "constraint", None) is not None]
             self._regularized = [(p, p.regularizer) for p in self.weights
                                  if getattr(p, "regularizer", None) is not None]
             self._loss_layers = [m for m in self._flatten_layers()
@@ -161,12 +159,8 @@ class Trainer:
         if params:
             loss.backward()
             self.optimizer.apply([p.grad for p in params], params)
-            for p in params:
+            for p in params:  # (the optimizer applies weight constraints after its update)
                 p.grad = None
-            if self._constrained:
-                with torch.no_grad():
-                    for p, constraint in self._constrained:
-                        p.copy_(constraint(p))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -284,6 +278,8 @@ class Trainer:
                     break
         finally:
             self._in_fit = False
+        if self._trainable_params:
+            self.optimizer.finalize_variable_values(self._trainable_params)  # EMA, if enabled
         callbacks.on_train_end(logs)
         return self.history
 

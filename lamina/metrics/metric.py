@@ -1,0 +1,161 @@
+"""The `Metric` base class: state accumulated over batches, read with `result()`.
+
+State lives in non-trainable `lamina.Variable`s made by `add_variable`. Two rules keep metrics
+cheap inside a training loop:
+
+* the state follows the data: the first `update_state` on a new device moves every variable
+  there (once), so a CUDA model accumulates on CUDA;
+* `update_state` never talks to the host: no `.item()`, no Python branching on values, and it
+  runs under `torch.no_grad()` so no autograd graph hangs on to the batch.
+
+Both are applied to every subclass's `update_state` automatically (see `__init_subclass__`),
+so a user metric written the Keras way gets them too.
+"""
+
+import functools
+
+import torch
+
+from lamina import config
+from lamina.saving.object_registry import register_builtin
+from lamina.utils import naming
+from lamina.variables import Variable
+
+
+@register_builtin("metrics")
+class Metric:
+    """Base class of metrics.
+
+    Subclasses create state with `self.add_variable(...)` in `__init__`, update it in
+    `update_state(y_true, y_pred, sample_weight=None)` with `variable.assign(...)` /
+    `assign_add(...)`, and compute the value in `result()`.
+
+    Args:
+        dtype: float type of the state and result (default `lamina.config.floatx()`).
+        name: name shown in logs.
+    """
+
+    def __init__(self, dtype=None, name=None):
+        self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
+        self._dtype = config.dtype_name(dtype)
+        self._torch_dtype = config.to_torch_dtype(self._dtype)
+        self._variables = []
+        self._device = torch.device("cpu")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        update = cls.__dict__.get("update_state")
+        if update is not None and not getattr(update, "_follows_data", False):
+            cls.update_state = _following_data(update)
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def variables(self):
+        return list(self._variables)
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """A non-trainable state variable, registered in `self.variables`."""
+        if not hasattr(self, "_variables"):
+            raise RuntimeError(
+                f"{type(self).__name__}.add_variable() was called before "
+                "super().__init__(): call super().__init__(name=name, dtype=dtype) first."
+            )
+        dtype = config.to_torch_dtype(dtype or self._dtype)
+        shape = tuple(shape) if shape is not None else ()
+        value = _initial_value(initializer, shape, dtype).to(self._device)
+        variable = Variable(value, requires_grad=False, name=name)
+        variable._metric_initializer = initializer
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Keras 2 name of `add_variable`."""
+        return self.add_variable(shape, initializer or "zeros", dtype=dtype, name=name)
+
+    def update_state(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement update_state().")
+
+    def result(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement result().")
+
+    def reset_state(self):
+        """Zero every state variable (called at the start of each epoch and evaluation)."""
+        with torch.no_grad():
+            for variable in self._variables:
+                variable.zero_()
+
+    def reset_states(self):  # Keras 2 spelling
+        self.reset_state()
+
+    def __call__(self, *args, **kwargs):
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def _follow_device(self, device):
+        """Move the state to `device` (called when data arrives from a new device)."""
+        for variable in self._variables:
+            moved = variable.data.to(device)
+            if torch._has_compatible_shallow_copy_type(variable, moved):
+                variable.data = moved  # CPU <-> CUDA: same object, new storage
+            else:  # e.g. the meta device: swap the whole tensor, keeping the Python object
+                replacement = Variable(moved, requires_grad=False, name=variable.name)
+                replacement.__dict__.update(variable.__dict__)
+                torch.utils.swap_tensors(variable, replacement)
+        self._device = device
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+def _following_data(update_state):
+    @functools.wraps(update_state)
+    def wrapper(self, *args, **kwargs):
+        device = _data_device(args, kwargs)
+        if device is not None and device != self._device:
+            self._follow_device(device)
+        with torch.no_grad():
+            return update_state(self, *args, **kwargs)
+
+    wrapper._follows_data = True
+    return wrapper
+
+
+def _data_device(args, kwargs):
+    """Where the batch lives: an accelerator if any input tensor is on one, else the CPU.
+
+    Labels or weights often stay on the CPU while the model output is on CUDA; the state
+    belongs with the model output.
+    """
+    device = None
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, torch.Tensor):
+            if value.device.type != "cpu":
+                return value.device
+            device = value.device
+    return device
+
+
+def _initial_value(initializer, shape, dtype):
+    if isinstance(initializer, str):
+        name = initializer.lower()
+        if name in ("zeros", "zero"):
+            return torch.zeros(shape, dtype=dtype)
+        if name in ("ones", "one"):
+            return torch.ones(shape, dtype=dtype)
+    if isinstance(initializer, (int, float)):
+        return torch.full(shape, float(initializer), dtype=dtype)
+    if isinstance(initializer, str) or not callable(initializer):
+        from lamina import initializers  # only for uncommon initializers: keeps imports light
+
+        initializer = initializers.get(initializer)
+    return torch.as_tensor(initializer(shape, dtype=config.dtype_name(dtype)), dtype=dtype)

@@ -1,0 +1,80 @@
+"""Optimizers with Keras's formulas and defaults, updating torch Parameters in place.
+
+`get(identifier)` turns what `model.compile(optimizer=...)` receives into an optimizer: a name
+("adam", case-insensitive), a config dict, an optimizer instance, or a `torch.optim.Optimizer`
+(wrapped in `TorchOptimizer`).
+"""
+
+import difflib
+
+import torch
+
+from lamina.optimizers import schedules as schedules
+from lamina.optimizers.adadelta import Adadelta as Adadelta
+from lamina.optimizers.adagrad import Adagrad as Adagrad
+from lamina.optimizers.adam import Adam as Adam
+from lamina.optimizers.adamax import Adamax as Adamax
+from lamina.optimizers.adamw import AdamW as AdamW
+from lamina.optimizers.lion import Lion as Lion
+from lamina.optimizers.nadam import Nadam as Nadam
+from lamina.optimizers.optimizer import Optimizer as Optimizer
+from lamina.optimizers.rmsprop import RMSprop as RMSprop
+from lamina.optimizers.sgd import SGD as SGD
+from lamina.optimizers.torch_optimizer import TorchOptimizer as TorchOptimizer
+from lamina.saving import object_registry
+from lamina.saving import serialization
+
+_BUILTIN_BY_LOWER_NAME = {
+    cls.__name__.lower(): cls
+    for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion)
+}
+
+
+def serialize(optimizer):
+    """The optimizer as a Keras object dict: `{"module", "class_name", "config", ...}`."""
+    return serialization.serialize_keras_object(optimizer)
+
+
+def deserialize(config, custom_objects=None):
+    """An optimizer from `serialize`'s dict; built-in class names match case-insensitively."""
+    if isinstance(config, dict) and isinstance(config.get("class_name"), str):
+        builtin = _BUILTIN_BY_LOWER_NAME.get(config["class_name"].lower())
+        if builtin is not None and not config.get("registered_name"):
+            config = {**config, "class_name": builtin.__name__}
+    # The scope lets a custom schedule inside the config resolve through `custom_objects` too.
+    with object_registry.custom_object_scope(custom_objects):
+        return serialization.deserialize_keras_object(
+            config, package="optimizers", custom_objects=custom_objects, what="optimizer"
+        )
+
+
+def get(identifier):
+    """The optimizer `identifier` names: a string, a config dict, an instance, an optimizer
+    class, or a `torch.optim.Optimizer` (wrapped in `TorchOptimizer`)."""
+    if identifier is None or isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, torch.optim.Optimizer):
+        return TorchOptimizer(identifier)
+    if isinstance(identifier, str):
+        return _optimizer_named(identifier)
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    raise ValueError(
+        f"Could not interpret optimizer identifier: {identifier!r}. Expected a name such as "
+        "'adam', a config dict, a keras optimizer instance or a torch.optim.Optimizer."
+    )
+
+
+def _optimizer_named(name):
+    builtin = _BUILTIN_BY_LOWER_NAME.get(name.lower())
+    if builtin is not None:
+        return builtin()
+    custom = object_registry.get_registered_object(name)
+    if isinstance(custom, type) and issubclass(custom, Optimizer):
+        return custom()
+    valid = sorted(_BUILTIN_BY_LOWER_NAME)
+    close = difflib.get_close_matches(name.lower(), valid, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise ValueError(f"Unknown optimizer: '{name}'.{hint} Valid names: {', '.join(valid)}.")

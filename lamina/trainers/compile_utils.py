@@ -9,6 +9,7 @@ from lamina import losses as losses_module
 from lamina import metrics as metrics_module
 from lamina.utils import tree
 
+
 def match_outputs(spec, output_names, what):
     """A single spec, a list (one per output) or a dict (by output name) -> one entry per output."""
     count = len(output_names)

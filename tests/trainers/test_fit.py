@@ -230,3 +230,15 @@ def test_unknown_names_list_the_valid_ones():
     model.compile(optimizer="sgd", loss="mean_squared_errror")
     with pytest.raises(ValueError, match="mean_squared_error"):
         model.fit(*data(), verbose=0)
+
+
+@pytest.mark.parametrize("units, activation, loss, y, message", [
+    (3, "softmax", "sparse_categorical_crossentropy", np.eye(3)[np.arange(12) % 3], "categorical_crossentropy"),
+    (1, "sigmoid", "binary_crossentropy", np.arange(12) % 10, "sparse_categorical_crossentropy"),
+    (3, "softmax", "categorical_crossentropy", np.arange(12) % 3, "sparse_categorical_crossentropy|to_categorical"),
+])
+def test_labels_that_do_not_fit_the_loss_get_an_actionable_error(units, activation, loss, y, message):
+    model = lamina.Sequential([lamina.Input(shape=(3,)), layers.Dense(units, activation=activation)])
+    model.compile(optimizer="adam", loss=loss)
+    with pytest.raises(ValueError, match=message):
+        model.fit(np.random.rand(12, 3), y, epochs=1, verbose=0)

@@ -1,4 +1,10 @@
-"""ProgbarLogger: the Keras progress bar (`verbose=1`) or one line per epoch (`verbose=2`)."""
+"""ProgbarLogger: the Keras progress bar (`verbose=1`) or one line per epoch (`verbose=2`).
+
+Batch logs are read (which waits for the device) only when the bar is about to be redrawn:
+at most every `Progbar.interval` seconds, so the bar costs nothing per step.
+"""
+
+import time
 
 from lamina.callbacks.callback import Callback
 from lamina.saving.object_registry import register_builtin
@@ -61,13 +67,21 @@ class ProgbarLogger(Callback):
     def _start_bar(self):
         from lamina.utils.progbar import Progbar
 
-        self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step")
+        # The logs hold running means already: show them as given (stateless_metrics=set()).
+        self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step",
+                               stateless_metrics=set())
         self._seen = 0
+        self._last_shown = 0.0
 
     def _update(self, current, logs):
         self._seen = current
-        if self.verbose == 1 and self.progbar is not None:
-            self.progbar.update(current, sorted((logs or {}).items()), finalize=False)
+        if self.verbose != 1 or self.progbar is None:
+            return
+        now = time.monotonic()
+        if now - self._last_shown < self.progbar.interval and current != 1:
+            return
+        self._last_shown = now
+        self.progbar.update(current, sorted((logs or {}).items()), finalize=False)
 
     def _finish(self, logs):
         if self.progbar is None or not self.verbose:

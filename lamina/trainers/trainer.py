@@ -5,6 +5,8 @@ may override (as in Keras): forward -> loss -> backward -> optimizer -> metrics.
 stay on the device; nothing in a step waits for the GPU except what a callback asks to read.
 """
 
+import collections.abc
+
 import numpy as np
 import torch
 
@@ -135,7 +137,7 @@ class Trainer:
             compile_utils.flatten_outputs(y, names), compile_utils.flatten_outputs(y_pred, names),
             sample_weight,
         )
-        return self.get_metrics_result()
+        return LazyLogs(self.get_metrics_result)
 
     def get_metrics_result(self):
         logs = {"loss": self._loss_tracker.result()}
@@ -431,6 +433,35 @@ class Trainer:
             args = (tree.map_structure(
                 lambda t: t.to(device) if isinstance(t, torch.Tensor) else t, args[0]),) + args[1:]
         return super().__call__(*args, **kwargs)
+
+
+class LazyLogs(collections.abc.Mapping):
+    """Batch logs whose values are computed only if someone reads them.
+
+    Computing metric results every step costs a few small kernels per metric; most steps nobody
+    looks (the progress bar redraws a few times a second, `verbose=0` never).
+    """
+
+    def __init__(self, compute):
+        self._compute = compute
+        self._values = None
+
+    def _resolved(self):
+        if self._values is None:
+            self._values = self._compute()
+        return self._values
+
+    def __getitem__(self, key):
+        return self._resolved()[key]
+
+    def __iter__(self):
+        return iter(self._resolved())
+
+    def __len__(self):
+        return len(self._resolved())
+
+    def __repr__(self):
+        return repr(dict(self._resolved()))
 
 
 def _may_add_loss(layer):

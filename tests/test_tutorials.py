@@ -1,0 +1,139 @@
+"""The classic Keras tutorial programs, run with only the import changed."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import lamina as keras
+from lamina import layers
+
+
+def synthetic_digits(n=256, seed=0):
+    """28x28 "images" whose class is the brightest of 10 vertical bands: learnable in an epoch."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 10, n)
+    x = rng.rand(n, 28, 28).astype("float32") * 0.5
+    for i, label in enumerate(y):
+        x[i, :, label * 2:label * 2 + 3] += 0.5
+    return x, y
+
+
+def test_sequential_mlp_beginner_quickstart():
+    keras.utils.set_random_seed(0)
+    x, y = synthetic_digits()
+    model = keras.models.Sequential([
+        keras.layers.Flatten(input_shape=(28, 28)),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dropout(0.2),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=5, verbose=0)
+    assert history.history["accuracy"][-1] > history.history["accuracy"][0]
+    loss, accuracy = model.evaluate(x, y, verbose=0)
+    assert accuracy > 0.8
+    probabilities = model.predict(x[:3], verbose=0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_functional_api_guide_program():
+    keras.utils.set_random_seed(0)
+    x, y = synthetic_digits()
+    inputs = keras.Input(shape=(784,))
+    h = layers.Dense(64, activation="relu")(inputs)
+    h = layers.Dense(64, activation="relu")(h)
+    outputs = layers.Dense(10)(h)
+    model = keras.Model(inputs=inputs, outputs=outputs, name="mnist_model")
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  optimizer=keras.optimizers.RMSprop(), metrics=["accuracy"])
+    history = model.fit(x.reshape(-1, 784), y, batch_size=64, epochs=4, validation_split=0.2,
+                        verbose=0)
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_core_api_simple_dense_in_a_model():
+    class SimpleDense(keras.layers.Layer):
+        def __init__(self, units=32):
+            super().__init__()
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                     initializer="random_normal", trainable=True)
+            self.b = self.add_weight(shape=(self.units,), initializer="random_normal",
+                                     trainable=True)
+
+        def call(self, inputs):
+            return keras.ops.matmul(inputs, self.w) + self.b
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input(shape=(4,))
+    outputs = SimpleDense(1)(SimpleDense(8)(inputs))
+    model = keras.Model(inputs, outputs)
+    x = np.random.rand(128, 4).astype("float32")
+    y = x @ np.array([[1.0], [2.0], [-1.0], [0.5]], dtype="float32")
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    history = model.fit(x, y, epochs=30, batch_size=32, verbose=0)
+    assert history.history["loss"][-1] < 0.05 * history.history["loss"][0]
+
+
+def test_keras2_era_program_runs_with_warnings():
+    from lamina.datasets import pima_indians_diabetes
+
+    x, y = pima_indians_diabetes.load_data()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from lamina.layers.core import Dense
+
+        model = keras.models.Sequential()
+        model.add(Dense(12, input_dim=8, init="uniform", activation="relu"))
+        model.add(Dense(1, init="uniform", activation="sigmoid"))
+        sgd = keras.optimizers.SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True)
+        model.compile(loss="binary_crossentropy", optimizer=sgd, metrics=["acc"])
+        history = model.fit(x, y, nb_epoch=2, batch_size=32, verbose=0)
+        classes = model.predict_classes(x[:5])
+    messages = " ".join(str(w.message) for w in caught if w.category is DeprecationWarning)
+    for old in ("lamina.layers.core", "input_dim", "init", "lr", "decay", "nb_epoch",
+                "predict_classes"):
+        assert old in messages, old
+    assert list(history.history) == ["loss", "acc"] and classes.shape == (5, 1)
+
+
+def test_torch_optimizer_instance_is_accepted():
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(1)])
+    model.compile(optimizer=torch.optim.SGD(model.parameters(), lr=0.1), loss="mse")
+    x = np.random.rand(32, 3).astype("float32")
+    history = model.fit(x, x.sum(axis=1, keepdims=True), epochs=5, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_floatx_is_read_by_layers():
+    keras.config.set_floatx("float64")
+    try:
+        model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2)])
+        assert model.weights[0].dtype == torch.float64
+        assert model.predict(np.ones((1, 3)), verbose=0).dtype == np.float64
+    finally:
+        keras.config.set_floatx("float32")
+    with pytest.raises(ValueError, match="float32"):
+        keras.config.set_floatx("float8")
+
+
+def test_backend_k_helpers():
+    from lamina import backend as K
+
+    assert K.image_data_format() == "channels_last" and K.epsilon() == 1e-7
+    K.clear_session()
+    assert layers.Dense(1).name == "dense"
+
+
+def test_pandas_inputs():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(np.random.rand(20, 3), columns=["a", "b", "c"])
+    target = pd.Series(np.random.rand(20))
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    assert len(model.fit(frame, target, epochs=1, verbose=0).history["loss"]) == 1

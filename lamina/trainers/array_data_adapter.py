@@ -130,6 +130,8 @@ def to_tensor_structure(data, name, float_dtype=None):
         if hasattr(value, "to_numpy") and type(value).__module__.startswith("pandas"):
             value = value.to_numpy()
         array = np.asarray(value)
+        if not array.flags.writeable:  # e.g. pandas' read-only views; torch warns on those
+            array = array.copy()
         if array.dtype.kind in "OUS":
             raise TypeError(
                 f"`{name}` contains non-numeric data (dtype {array.dtype}). lamina models take "

@@ -223,7 +223,7 @@ class Layer(torch.nn.Module):
         if self._inbound_nodes:
             return tree.map_structure(lambda t: t.shape, self.input)
         if self._build_shapes is not None:
-            return self._build_shapes
+            return _with_unknown_batch(self._build_shapes)
         raise AttributeError(
             f'The layer "{self.name}" has not been built or called yet, so its input shape is '
             "unknown."
@@ -234,7 +234,7 @@ class Layer(torch.nn.Module):
         if self._inbound_nodes:
             return tree.map_structure(lambda t: t.shape, self.output)
         if self._build_shapes is not None:
-            return self.compute_output_shape(self._build_shapes)
+            return self.compute_output_shape(_with_unknown_batch(self._build_shapes))
         raise AttributeError(
             f'The layer "{self.name}" has not been built or called yet, so its output shape is '
             "unknown."
@@ -501,6 +501,11 @@ def _map_shapes(fn, shapes):
     if isinstance(shapes, dict):
         return {k: _map_shapes(fn, v) for k, v in shapes.items()}
     return [_map_shapes(fn, s) for s in shapes]
+
+
+def _with_unknown_batch(shapes):
+    """Shapes seen when built from real data, with the batch size left open (as Keras shows)."""
+    return _map_shapes(lambda s: (None,) + tuple(s[1:]) if s else s, shapes)
 
 
 def _shape_of(x):

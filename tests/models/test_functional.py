@@ -125,3 +125,23 @@ def test_summary_of_functional_model_shows_connections():
     two_hidden_layer_classifier().summary(print_fn=lines.append)
     text = "\n".join(lines)
     assert "Connected to" in text and "input_layer" in text and "dense_1" in text
+
+
+def test_summary_expand_nested_shows_inner_layers():
+    inner = lamina.Sequential([lamina.Input(shape=(4,)), layers.Dense(3, name="inner_dense")],
+                              name="inner_seq")
+    x = lamina.Input(shape=(4,))
+    model = lamina.Model(x, inner(layers.Dense(4)(x)))
+    collapsed, expanded = [], []
+    model.summary(print_fn=collapsed.append)
+    model.summary(print_fn=expanded.append, expand_nested=True)
+    assert "inner_seq (Sequential)" in "\n".join(collapsed)
+    assert "inner_dense" not in "\n".join(collapsed)
+    assert "inner_dense (Dense)" in "\n".join(expanded)
+    assert "Total params: 35" in "\n".join(expanded)
+
+
+def test_subclassed_layer_shapes_leave_the_batch_open():
+    dense = layers.Dense(3)
+    dense(torch.ones(2, 5))
+    assert dense.input_shape == (None, 5) and dense.output_shape == (None, 3)

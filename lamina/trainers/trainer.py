@@ -430,8 +430,8 @@ class Trainer:
     def __call__(self, *args, **kwargs):
         device = self._device
         if device is not None and device.type != "cpu" and args:
-            args = (tree.map_structure(
-                lambda t: t.to(device) if isinstance(t, torch.Tensor) else t, args[0]),) + args[1:]
+            # The model lives on the GPU: bring numpy or CPU inputs to it (Keras-on-torch does too).
+            args = (tree.map_structure(lambda t: _to_device(t, device), args[0]),) + args[1:]
         return super().__call__(*args, **kwargs)
 
 
@@ -462,6 +462,14 @@ class LazyLogs(collections.abc.Mapping):
 
     def __repr__(self):
         return repr(dict(self._resolved()))
+
+
+def _to_device(value, device):
+    if isinstance(value, torch.Tensor):
+        return value.to(device, non_blocking=True)
+    if isinstance(value, np.ndarray):
+        return to_tensor_structure(value, "inputs").to(device, non_blocking=True)
+    return value
 
 
 def _may_add_loss(layer):

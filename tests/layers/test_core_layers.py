@@ -113,3 +113,14 @@ def test_lambda_with_registered_function_round_trips_safely():
     config = layers.Lambda(double).get_config()
     assert config["function"] == "tests>double"
     assert layers.Lambda.from_config(config).function is double
+
+
+def test_input_misspelt_keyword_and_legacy_batch_input_shape():
+    with pytest.raises(TypeError, match="Did you mean 'shape'"):
+        lamina.Input(shpae=(3,))
+    with pytest.warns(DeprecationWarning, match="batch_shape"):
+        x = lamina.Input(batch_input_shape=(None, 3))
+    assert x.shape == (None, 3)
+    with pytest.warns(DeprecationWarning, match="batch_input_shape"):
+        model = lamina.Sequential([layers.Dense(2, batch_input_shape=(None, 5))])
+    assert model.input_shape == (None, 5)

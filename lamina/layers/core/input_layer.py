@@ -5,7 +5,7 @@ from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.node import Node
 from lamina.saving.object_registry import register_builtin
-from lamina.utils.arguments import check_kwargs
+from lamina.utils.arguments import check_kwargs, warn_deprecated
 
 
 @register_builtin("layers")
@@ -54,8 +54,15 @@ class InputLayer(Layer):
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
-          tensor=None, optional=False, ragged=None):
+          tensor=None, optional=False, ragged=None, **kwargs):
     """A symbolic input: `x = Input(shape=(784,))` stands for a batch of 784-feature rows."""
+    if "batch_input_shape" in kwargs:
+        warn_deprecated("batch_input_shape=", "batch_shape=", "Input()")
+        batch_shape = kwargs.pop("batch_input_shape")
+    check_kwargs(kwargs, {"shape", "batch_size", "dtype", "sparse", "batch_shape", "name",
+                          "tensor", "optional", "ragged"}, "Input()")
+    if tensor is not None:
+        raise ValueError("Input(tensor=...) is not supported; pass `shape=` instead.")
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype or config.floatx(),
                        sparse=sparse, batch_shape=batch_shape, name=name, optional=optional)
     return layer.output_tensor

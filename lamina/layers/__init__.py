@@ -25,6 +25,11 @@ _ALIASES = {
 }
 
 
+def _all_modules():
+    """Every module defining a layer (imported when a config names a layer class)."""
+    return sorted(set(_NAMES.values()))
+
+
 def __getattr__(name):
     if name in _NAMES:
         return getattr(importlib.import_module(_NAMES[name]), name)

@@ -31,6 +31,10 @@ _LAYER_KWARGS = {"activity_regularizer", "trainable", "dtype", "autocast", "name
                  "input_dim", "batch_input_shape", "batch_size", "batch_shape"}
 
 
+# Keras 3 config keys for features lamina lacks; harmless (and dropped) when unset.
+_KERAS_FEATURE_KEYS = {"quantization_config", "lora_rank", "lora_alpha"}
+
+
 class _CallContext:
     """State shared by nested layer calls: the `training` value of the outermost call."""
 
@@ -421,6 +425,13 @@ class Layer(torch.nn.Module):
         if isinstance(config_dict.get("dtype"), dict):  # a Keras 3 DTypePolicy dict
             config_dict["dtype"] = config_dict["dtype"].get("config", {}).get("name")
         batch_input_shape = config_dict.pop("batch_input_shape", None)
+        for key in _KERAS_FEATURE_KEYS & set(config_dict):
+            value = config_dict.pop(key)
+            if value:
+                raise NotImplementedError(
+                    f'The config of layer "{config_dict.get("name")}" uses `{key}={value!r}`, a '
+                    "Keras feature (quantization / LoRA) that lamina does not support yet."
+                )
         layer = cls(**config_dict)
         if batch_input_shape is not None:
             layer._batch_input_shape = tuple(batch_input_shape)

@@ -11,11 +11,16 @@ import torch
 from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.models.model import Model
+from lamina.saving.object_registry import register_builtin
 from lamina.utils import tree
 from lamina.utils.arguments import rename_legacy_kwargs
 
 
+@register_builtin("models")
 class Functional(Model):
+    # How Keras 3 files name this class (it is not in Keras's public namespace).
+    _keras_module = "keras.src.models.functional"
+    _keras_registered_name = "Functional"
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         rename_legacy_kwargs(kwargs, {"input": "inputs", "output": "outputs"}, "Model()")
         inputs = kwargs.pop("inputs", inputs)

@@ -8,3 +8,7 @@ from lamina.saving.object_registry import (
 )
 from lamina.saving.serialization import deserialize_keras_object as deserialize_keras_object
 from lamina.saving.serialization import serialize_keras_object as serialize_keras_object
+from lamina.saving.saving_api import load_model as load_model
+from lamina.saving.saving_api import load_weights as load_weights
+from lamina.saving.saving_api import save_model as save_model
+from lamina.saving.saving_api import save_weights as save_weights

@@ -7,6 +7,7 @@ with `register_keras_serializable(package, name)` as `"package>name"`, or are pa
 can only reach what is registered here (this is what keeps loading safe).
 """
 
+import importlib
 import threading
 
 _BUILTINS = {}  # package -> {name: object}
@@ -29,6 +30,7 @@ def register_builtin(package, *aliases):
 
 
 def builtin_names(package):
+    _import_builtins(package)
     return sorted(_BUILTINS.get(package, {}))
 
 
@@ -64,8 +66,35 @@ def get_registered_object(name, custom_objects=None, package=None):
         if registered.split(">", 1)[1] == name:
             return obj
     if package is not None:
+        _import_builtins(package)
         return _BUILTINS.get(package, {}).get(name)
     return None
+
+
+# The modules whose import registers a package's built-ins (lamina imports lazily).
+_PACKAGE_MODULES = {
+    "layers": "lamina.layers",
+    "models": "lamina.models",
+    "activations": "lamina.activations",
+    "initializers": "lamina.initializers",
+    "regularizers": "lamina.regularizers",
+    "constraints": "lamina.constraints",
+    "losses": "lamina.losses",
+    "metrics": "lamina.metrics",
+    "optimizers": "lamina.optimizers",
+    "schedules": "lamina.optimizers.schedules",
+    "callbacks": "lamina.callbacks",
+}
+_imported_packages = set()
+
+
+def _import_builtins(package):
+    if package in _imported_packages or package not in _PACKAGE_MODULES:
+        return
+    _imported_packages.add(package)
+    module = importlib.import_module(_PACKAGE_MODULES[package])
+    for submodule in getattr(module, "_all_modules", lambda: [])():
+        importlib.import_module(submodule)
 
 
 def get_custom_objects():

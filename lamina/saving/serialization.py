@@ -6,6 +6,7 @@
 Registered functions (activations, loss functions) serialize to their name, as in Keras.
 """
 
+import difflib
 import inspect
 
 from lamina.saving import object_registry
@@ -30,11 +31,13 @@ def serialize_keras_object(obj):
         builtin = package is not None and object_registry.get_registered_object(
             cls.__name__, package=package
         ) is cls
+        module = cls.__dict__.get("_keras_module") or _KERAS_MODULES.get(package, f"keras.{package}")
+        registered = cls.__dict__.get("_keras_registered_name")
         return {
-            "module": _KERAS_MODULES.get(package, f"keras.{package}") if builtin else None,
+            "module": module if builtin else None,
             "class_name": cls.__name__,
             "config": obj.get_config(),
-            "registered_name": None if builtin else object_registry.get_registered_name(cls),
+            "registered_name": registered if builtin else object_registry.get_registered_name(cls),
         }
     raise TypeError(
         f"Cannot serialize {obj!r}: it has no get_config(). Give its class a get_config() method "
@@ -53,9 +56,10 @@ def deserialize_keras_object(config, package=None, custom_objects=None, what="ob
     name = config.get("registered_name") or config["class_name"]
     cls = _lookup(name, package, custom_objects, what, fallback=config["class_name"])
     inner = config.get("config", {})
-    if hasattr(cls, "from_config"):
-        return cls.from_config(inner)
-    return cls(**inner) if isinstance(cls, type) else cls
+    with object_registry.CustomObjectScope(custom_objects or {}):
+        if hasattr(cls, "from_config"):
+            return cls.from_config(inner)
+        return cls(**inner) if isinstance(cls, type) else cls
 
 
 def _lookup(name, package, custom_objects, what, fallback=None):
@@ -66,7 +70,11 @@ def _lookup(name, package, custom_objects, what, fallback=None):
         if obj is not None:
             return obj
     valid = object_registry.builtin_names(package) if package else []
-    listing = f" Known names: {', '.join(valid)}." if valid else ""
+    if len(valid) > 40:  # a long list helps nobody: suggest the closest names instead
+        close = difflib.get_close_matches(str(name), valid, n=5, cutoff=0.5)
+        listing = f" Did you mean one of {close}?" if close else ""
+    else:
+        listing = f" Known names: {', '.join(valid)}." if valid else ""
     raise ValueError(
         f"Unknown {what}: '{name}'.{listing} If it is your own, register it with "
         "@lamina.saving.register_keras_serializable() or pass custom_objects={...}."

@@ -66,6 +66,63 @@ class Trainer:
         self.compiled = True
         self.stop_training = False
 
+    def get_compile_config(self):
+        """What compile() was given, serialized as Keras 3 writes it into config.json."""
+        if not self.compiled:
+            return None
+        from lamina.saving.serialization import serialize_keras_object
+
+        config = self._compile_config
+        optimizer = self.optimizer
+        if type(optimizer).__name__ == "TorchOptimizer":
+            optimizer = None  # a torch.optim instance cannot be rebuilt from a file
+        return {
+            "optimizer": serialize_keras_object(optimizer),
+            "loss": serialize_keras_object(config["loss"]),
+            "loss_weights": serialize_keras_object(config["loss_weights"]),
+            "metrics": serialize_keras_object(config["metrics"]),
+            "weighted_metrics": serialize_keras_object(config["weighted_metrics"]),
+            "run_eagerly": bool(self.run_eagerly),
+            "steps_per_execution": self.steps_per_execution,
+            "jit_compile": bool(self.jit_compile),
+        }
+
+    def compile_from_config(self, config, custom_objects=None):
+        from lamina import losses
+        from lamina import metrics as metrics_module
+        from lamina import optimizers
+        from lamina.saving.object_registry import CustomObjectScope
+
+        def metric_list(spec):
+            if spec is None or isinstance(spec, str):
+                return spec
+            if isinstance(spec, dict) and "class_name" in spec:
+                return metrics_module.deserialize(spec)
+            if isinstance(spec, dict):
+                return {k: metric_list(v) for k, v in spec.items()}
+            return [metric_list(item) for item in spec]
+
+        def loss_spec(spec):
+            if spec is None or isinstance(spec, str):
+                return spec
+            if isinstance(spec, dict) and "class_name" in spec:
+                return losses.deserialize(spec)
+            if isinstance(spec, dict):
+                return {k: loss_spec(v) for k, v in spec.items()}
+            return [loss_spec(item) for item in spec]
+
+        with CustomObjectScope(custom_objects or {}):
+            optimizer = config.get("optimizer")
+            self.compile(
+                optimizer=optimizers.deserialize(optimizer) if optimizer else "rmsprop",
+                loss=loss_spec(config.get("loss")),
+                loss_weights=config.get("loss_weights"),
+                metrics=metric_list(config.get("metrics")),
+                weighted_metrics=metric_list(config.get("weighted_metrics")),
+                run_eagerly=config.get("run_eagerly", False),
+                steps_per_execution=config.get("steps_per_execution", 1),
+            )
+
     def _move_to_default_device(self):
         device = default_device()
         if self._device != device:

@@ -1,0 +1,122 @@
+"""The `.keras` file: a zip of `metadata.json`, `config.json` and `model.weights.h5` (Keras 3).
+
+Members are stored uncompressed and in Keras's order, so files cross between lamina and Keras 3
+in both directions. `zipped=False` writes the same three entries into a directory.
+"""
+
+import datetime
+import io
+import json
+import os
+import zipfile
+
+import h5py
+
+from lamina.saving import atomic, weights_store
+from lamina.saving.safe_mode import SafeModeScope
+from lamina.saving.serialization import deserialize_layer, serialize_layer
+
+KERAS_VERSION = "3.15.1"  # the Keras file-format version these files follow
+_CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+
+
+def model_config(model):
+    """config.json's content: the model's config plus how to rebuild and compile it."""
+    config = serialize_layer(model)
+    config["build_config"] = model.get_build_config() if hasattr(model, "get_build_config") else None
+    config["compile_config"] = model.get_compile_config() if hasattr(model, "get_compile_config") else None
+    return config
+
+
+def save_model(model, filepath, zipped=True):
+    filepath = os.fspath(filepath)
+    if getattr(model, "compiled", False) and model.built and model.weights:
+        model._prepare_optimizer()  # so the file always carries the optimizer's full state
+    config_json = json.dumps(model_config(model))
+    metadata_json = json.dumps({
+        "keras_version": KERAS_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+    })
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as f:
+        weights_store.save_weights_to_group(model, f)
+    if not zipped:
+        os.makedirs(filepath, exist_ok=True)
+        for name, data in ((_METADATA, metadata_json), (_CONFIG, config_json),
+                           (_WEIGHTS, weights.getvalue())):
+            with atomic.atomic_write(os.path.join(filepath, name)) as f:
+                f.write(data.encode() if isinstance(data, str) else data)
+        return
+    with atomic.atomic_write(filepath) as f:
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr(_METADATA, metadata_json)
+            archive.writestr(_CONFIG, config_json)
+            archive.writestr(_WEIGHTS, weights.getvalue())
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    filepath = os.fspath(filepath)
+    config_json, weights_bytes = _read_members(filepath)
+    try:
+        config = json.loads(config_json)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"'{filepath}' has a corrupted config.json: {error}.") from error
+    with SafeModeScope(safe_mode):
+        model = deserialize_layer(config, custom_objects)
+        compile_config = config.get("compile_config")
+        if compile and compile_config:
+            model.compile_from_config(compile_config, custom_objects)
+    if compile and compile_config and getattr(model, "optimizer", None) is not None:
+        model._prepare_optimizer()
+    try:
+        with h5py.File(io.BytesIO(weights_bytes), "r") as f:
+            weights_store.load_weights_from_group(model, f, filename=filepath)
+    except OSError as error:
+        raise ValueError(f"'{filepath}' holds a corrupted model.weights.h5: {error}.") from error
+    return model
+
+
+def _read_members(filepath):
+    if os.path.isdir(filepath):
+        try:
+            with open(os.path.join(filepath, _CONFIG), "rb") as f:
+                config = f.read()
+            with open(os.path.join(filepath, _WEIGHTS), "rb") as f:
+                weights = f.read()
+        except FileNotFoundError as error:
+            raise ValueError(
+                f"'{filepath}' is a directory but not an unzipped .keras model: {error.filename} "
+                "is missing."
+            ) from error
+        return config, weights
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"No such file: '{filepath}'.")
+    if not zipfile.is_zipfile(filepath):
+        raise ValueError(
+            f"'{filepath}' is not a .keras model file: it is not a zip archive "
+            f"({_describe(filepath)}). It may be truncated, corrupted, or a different kind of file."
+        )
+    try:
+        with zipfile.ZipFile(filepath) as archive:
+            names = set(archive.namelist())
+            missing = {_CONFIG, _WEIGHTS} - names
+            if missing:
+                raise ValueError(
+                    f"'{filepath}' is a zip archive but not a .keras model: it lacks "
+                    f"{', '.join(sorted(missing))}."
+                )
+            return archive.read(_CONFIG), archive.read(_WEIGHTS)
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        raise ValueError(f"'{filepath}' is a damaged .keras archive: {error}.") from error
+
+
+def _describe(filepath):
+    with open(filepath, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"\x89PNG"):
+        return "it is a PNG image"
+    if head.startswith(b"\x89HDF"):
+        return "it is an HDF5 file; load it as .h5"
+    if not head:
+        return "it is empty"
+    return f"it starts with bytes {head!r}"

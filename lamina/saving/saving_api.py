@@ -1,0 +1,135 @@
+"""`save_model` / `load_model` / `save_weights` / `load_weights`: pick the format by file name.
+
+- `.keras` (or a directory written with `zipped=False`): the Keras 3 archive;
+- `.weights.h5`: Keras 3 weights layout;
+- `.h5` / `.hdf5`: legacy Keras 2 HDF5 (whole model or weights);
+- `.pt` / `.pth`: a PyTorch `state_dict` (weights only).
+"""
+
+import os
+
+import torch
+
+from lamina.saving import atomic, keras_archive, weights_store
+
+
+def _kind(filepath):
+    name = os.fspath(filepath)
+    if name.endswith(".keras"):
+        return "keras"
+    if name.endswith(".weights.h5"):
+        return "weights_h5"
+    if name.endswith((".h5", ".hdf5")):
+        return "legacy_h5"
+    if name.endswith((".pt", ".pth")):
+        return "torch"
+    return None
+
+
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    kind = _kind(filepath)
+    if zipped is False and kind is None:
+        kind = "keras_directory"
+    if kind not in ("keras", "legacy_h5", "keras_directory"):
+        raise ValueError(
+            f"Cannot tell the format from the file name '{filepath}'. Use a name ending in "
+            "`.keras` (recommended) or `.h5` (legacy Keras 2 format); for weights only, use "
+            "model.save_weights('name.weights.h5')."
+        )
+    if kwargs:
+        from lamina.utils.arguments import check_kwargs
+
+        check_kwargs(kwargs, {"include_optimizer", "save_format"}, "save_model()")
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"'{filepath}' exists and overwrite=False.")
+    if kind == "legacy_h5":
+        from lamina.saving import legacy_h5
+
+        return legacy_h5.save_model(model, filepath,
+                                    include_optimizer=kwargs.get("include_optimizer", True))
+    return keras_archive.save_model(model, filepath, zipped=kind == "keras")
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    kind = _kind(filepath)
+    if kind == "keras" or os.path.isdir(os.fspath(filepath)):
+        return keras_archive.load_model(filepath, custom_objects, compile, safe_mode)
+    if kind == "legacy_h5":
+        from lamina.saving import legacy_h5
+
+        return legacy_h5.load_model(filepath, custom_objects, compile, safe_mode)
+    raise ValueError(
+        f"File format not supported: '{filepath}'. lamina loads `.keras` files (Keras 3), "
+        "`.h5`/`.hdf5` files (Keras 2), and directories written with zipped=False. For weights "
+        "files, build the model and call model.load_weights()."
+    )
+
+
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    kind = _kind(filepath)
+    if max_shard_size is not None:
+        raise NotImplementedError("Sharded weights (max_shard_size=) are not supported yet.")
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"'{filepath}' exists and overwrite=False.")
+    if kind == "weights_h5":
+        with atomic.atomic_path(filepath) as temporary:
+            weights_store.save_weights_h5(model, temporary)
+    elif kind == "legacy_h5":
+        from lamina.saving import legacy_h5
+
+        legacy_h5.save_weights(model, filepath)
+    elif kind == "torch":
+        with atomic.atomic_write(filepath) as f:
+            torch.save(model.state_dict(), f)
+    else:
+        raise ValueError(
+            f"The file name must end in `.weights.h5` for save_weights(); received '{filepath}'. "
+            "(`.h5` writes the legacy Keras 2 layout, `.pt` a PyTorch state_dict.)"
+        )
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    kind = _kind(filepath)
+    by_name = kwargs.pop("by_name", False)
+    if kwargs:
+        from lamina.utils.arguments import check_kwargs
+
+        check_kwargs(kwargs, set(), "load_weights()")
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"No such file: '{filepath}'.")
+    if kind == "keras":
+        loaded = keras_archive.load_model(filepath, compile=False)
+        model.set_weights(loaded.get_weights())
+    elif kind == "weights_h5":
+        _check_hdf5(filepath)
+        weights_store.load_weights_h5(model, filepath, skip_mismatch)
+    elif kind == "legacy_h5":
+        _check_hdf5(filepath)
+        from lamina.saving import legacy_h5
+
+        legacy_h5.load_weights(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+    elif kind == "torch":
+        state = torch.load(filepath, map_location="cpu", weights_only=True)
+        own = model.state_dict()
+        if set(state) != set(own) and len(state) == len(own) and all(
+            tuple(a.shape) == tuple(b.shape) for a, b in zip(state.values(), own.values())
+        ):
+            # Same architecture, other auto-generated layer names (`dense_4` vs `dense`): match
+            # by position, as Keras's legacy loader does.
+            state = dict(zip(own, state.values()))
+        return model.load_state_dict(state, strict=not skip_mismatch)
+    else:
+        raise ValueError(
+            f"Cannot load weights from '{filepath}': expected a `.weights.h5`, `.keras`, `.h5` or "
+            "`.pt` file."
+        )
+
+
+def _check_hdf5(filepath):
+    import h5py
+
+    if not h5py.is_hdf5(filepath):
+        raise ValueError(
+            f"'{filepath}' is not an HDF5 file, so it cannot hold weights. It may be truncated, "
+            "corrupted, or a different kind of file."
+        )

@@ -1,0 +1,167 @@
+"""Weights in Keras 3's h5 layout: the object graph of a model as groups, variables as datasets.
+
+Keras 3 writes every saveable object (layer, model, optimizer) to a group named by where it sits
+in the graph — `layers/dense`, `layers/dense_1`, `layers/lstm/cell`, `optimizer` — with its own
+variables in `<path>/vars/0`, `<path>/vars/1`, ... . Layers in a model's layer list are named by
+their snake_case class name with a counter (not by layer name); attributes by attribute name.
+Each object is visited once (shared layers). The same walk reads and writes, so a file written
+by Keras loads here and the reverse, as long as the two object graphs agree.
+"""
+
+import h5py
+import numpy as np
+import torch
+
+from lamina.utils import naming
+
+
+def saveable_children(obj):
+    """(name, child) pairs in Keras's order: the model's layer list first, then attributes sorted
+    with public names before private ones. A child is a layer, an optimizer or a list of them."""
+    from lamina.layers.layer import Layer, _child_modules
+    from lamina.models.functional import Functional
+    from lamina.models.sequential import Sequential
+
+    children = []
+    if isinstance(obj, (Sequential, Functional)):
+        children.append(("layers", list(obj.layers)))
+    attributes = {}
+    if isinstance(obj, Layer):
+        for name, module in obj._modules.items():
+            if isinstance(module, (torch.nn.ModuleList, torch.nn.ModuleDict)):
+                attributes[name] = [m for m in _child_modules(module) if isinstance(m, Layer)]
+            elif isinstance(module, Layer):
+                attributes[name] = module
+        optimizer = getattr(obj, "optimizer", None)
+        if optimizer is not None and hasattr(optimizer, "save_own_variables"):
+            attributes["optimizer"] = optimizer
+    extra = getattr(obj, "_saveable_attributes", None)
+    if extra is not None:
+        attributes.update(extra())
+    for name in sorted(attributes, key=lambda n: (n.startswith("_"), n)):
+        children.append((name, attributes[name]))
+    return children
+
+
+def walk(obj, path="", visited=None):
+    """Yield (path, object) for every saveable object reachable from `obj`, each once."""
+    visited = set() if visited is None else visited
+    if id(obj) in visited:
+        return
+    visited.add(id(obj))
+    yield path, obj
+    for name, child in saveable_children(obj):
+        child_path = f"{path}/{name}" if path else name
+        if isinstance(child, list):
+            used = {}
+            for item in child:
+                base = naming.to_snake_case(type(item).__name__)
+                count = used.get(base)
+                used[base] = 0 if count is None else count + 1
+                item_name = base if count is None else f"{base}_{count + 1}"
+                yield from walk(item, f"{child_path}/{item_name}", visited)
+        else:
+            yield from walk(child, child_path, visited)
+
+
+def own_variables(obj):
+    """A layer's own variables in Keras order: trainable ones, then non-trainable ones."""
+    from lamina.layers.layer import Layer
+
+    if not isinstance(obj, Layer):
+        return None
+    own = obj._own_weights()
+    trainable = [v for v in own if getattr(v, "_keras_trainable", v.requires_grad)]
+    return trainable + [v for v in own if not getattr(v, "_keras_trainable", v.requires_grad)]
+
+
+def save_weights_to_group(model, h5_group):
+    for path, obj in walk(model):
+        group = h5_group.create_group(f"{path}/vars" if path else "vars")
+        group.attrs["name"] = getattr(obj, "name", "") or ""
+        if hasattr(obj, "save_own_variables") and not _is_layer(obj):
+            obj.save_own_variables(_GroupWriter(group))
+            continue
+        for index, variable in enumerate(own_variables(obj) or []):
+            group.create_dataset(str(index), data=variable.detach().cpu().numpy())
+
+
+def load_weights_from_group(model, h5_group, skip_mismatch=False, filename="the file"):
+    """Assign the weights stored under `h5_group`; errors name the layer and the shapes."""
+    problems = []
+    for path, obj in walk(model):
+        key = f"{path}/vars" if path else "vars"
+        stored = h5_group[key] if key in h5_group else None
+        if hasattr(obj, "load_own_variables") and not _is_layer(obj):
+            if stored is not None and len(stored):
+                if not getattr(obj, "built", False):
+                    continue  # an optimizer that was never built: nothing to restore into
+                obj.load_own_variables(_GroupReader(stored))
+            continue
+        variables = own_variables(obj) or []
+        arrays = [] if stored is None else [stored[str(i)][()] for i in range(len(stored))]
+        if len(arrays) != len(variables):
+            problems.append(
+                f'Layer "{obj.name}" (path "{path or "/"}") expects {len(variables)} variables, '
+                f"but {filename} holds {len(arrays)} there."
+            )
+            continue
+        for variable, array in zip(variables, arrays):
+            if tuple(array.shape) != tuple(variable.shape):
+                problems.append(
+                    f'Layer "{obj.name}" weight "{getattr(variable, "path", "?")}" has shape '
+                    f"{tuple(variable.shape)}, but {filename} holds shape {tuple(array.shape)}."
+                )
+                continue
+            with torch.no_grad():
+                variable.copy_(torch.as_tensor(np.asarray(array), dtype=variable.dtype))
+    if problems and not skip_mismatch:
+        raise ValueError(
+            "The weights do not match this model:\n  " + "\n  ".join(problems)
+            + "\nCheck that the model is built the same way as the saved one, or pass "
+            "skip_mismatch=True to load what matches."
+        )
+    return problems
+
+
+def _is_layer(obj):
+    from lamina.layers.layer import Layer
+
+    return isinstance(obj, Layer)
+
+
+class _GroupWriter:
+    """The `store` an optimizer writes into: `store["0"] = array`."""
+
+    def __init__(self, group):
+        self.group = group
+
+    def __setitem__(self, key, value):
+        value = np.asarray(value)
+        if value.dtype == np.int64:
+            value = value.astype(np.int32)  # Keras stores counters as int32
+        self.group.create_dataset(key, data=value)
+
+
+class _GroupReader:
+    def __init__(self, group):
+        self.group = group
+
+    def keys(self):
+        return list(self.group.keys())
+
+    def __getitem__(self, key):
+        return self.group[key][()]
+
+    def __len__(self):
+        return len(self.group)
+
+
+def save_weights_h5(model, filepath):
+    with h5py.File(filepath, "w") as f:
+        save_weights_to_group(model, f)
+
+
+def load_weights_h5(model, filepath, skip_mismatch=False):
+    with h5py.File(filepath, "r") as f:
+        return load_weights_from_group(model, f, skip_mismatch, filename=str(filepath))

@@ -70,11 +70,10 @@ def _lookup(name, package, custom_objects, what, fallback=None):
         if obj is not None:
             return obj
     valid = object_registry.builtin_names(package) if package else []
-    if len(valid) > 40:  # a long list helps nobody: suggest the closest names instead
-        close = difflib.get_close_matches(str(name), valid, n=5, cutoff=0.5)
-        listing = f" Did you mean one of {close}?" if close else ""
-    else:
-        listing = f" Known names: {', '.join(valid)}." if valid else ""
+    close = difflib.get_close_matches(str(name), valid, n=3, cutoff=0.6)
+    listing = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    if valid:
+        listing += f" Known names: {', '.join(valid)}."
     raise ValueError(
         f"Unknown {what}: '{name}'.{listing} If it is your own, register it with "
         "@lamina.saving.register_keras_serializable() or pass custom_objects={...}."

@@ -28,7 +28,7 @@ from lamina.utils.arguments import check_kwargs, warn_deprecated
 from lamina.variables import Variable
 
 _LAYER_KWARGS = {"activity_regularizer", "trainable", "dtype", "autocast", "name", "input_shape",
-                 "input_dim", "batch_input_shape", "batch_size", "batch_shape"}
+                 "input_dim", "batch_input_shape", "batch_size", "batch_shape", "weights"}
 
 
 # Keras 3 config keys for features lamina lacks; harmless (and dropped) when unset.
@@ -68,6 +68,9 @@ class Layer(torch.nn.Module):
         self._shape_checked = None
         self._build_shapes = None
         self._batch_input_shape = _batch_input_shape_from_kwargs(kwargs, type(self).__name__)
+        if kwargs.get("weights") is not None:  # Keras 1/2: initial weights, set once built
+            warn_deprecated("weights=", "layer.set_weights(...) after building", f"{type(self).__name__}()", 4)
+            self._initial_weights = kwargs["weights"]
         self._call_has_training = "training" in _call_parameters(type(self))
         self._call_has_mask = "mask" in _call_parameters(type(self))
         self._computes_mask = type(self).compute_mask is not Layer.compute_mask
@@ -150,6 +153,9 @@ class Layer(torch.nn.Module):
         with _BuildScope(self):
             self.build(shapes)
         self.built = True
+        initial = self.__dict__.pop("_initial_weights", None)
+        if initial is not None:
+            self.set_weights(initial)
 
     def build_from_config(self, build_config):
         shape = build_config.get("input_shape") if build_config else None

@@ -124,3 +124,9 @@ def test_input_misspelt_keyword_and_legacy_batch_input_shape():
     with pytest.warns(DeprecationWarning, match="batch_input_shape"):
         model = lamina.Sequential([layers.Dense(2, batch_input_shape=(None, 5))])
     assert model.input_shape == (None, 5)
+
+
+def test_keras2_initial_weights_argument():
+    with pytest.warns(DeprecationWarning, match="weights="):
+        dense = layers.Dense(2, weights=[np.ones((3, 2)), np.full(2, 0.5)])
+    np.testing.assert_allclose(dense(np.ones((1, 3))).detach().numpy(), [[3.5, 3.5]])

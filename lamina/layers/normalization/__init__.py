@@ -1,0 +1,2 @@
+"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization,
+UnitNormalization, RMSNormalization."""

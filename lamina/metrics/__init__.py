@@ -39,10 +39,6 @@ from lamina.metrics.accuracy import (
     sparse_top_k_categorical_accuracy as sparse_top_k_categorical_accuracy,
 )
 from lamina.metrics.accuracy import top_k_categorical_accuracy as top_k_categorical_accuracy
-from lamina.metrics.at_constraint import PrecisionAtRecall as PrecisionAtRecall
-from lamina.metrics.at_constraint import RecallAtPrecision as RecallAtPrecision
-from lamina.metrics.at_constraint import SensitivityAtSpecificity as SensitivityAtSpecificity
-from lamina.metrics.at_constraint import SpecificityAtSensitivity as SpecificityAtSensitivity
 from lamina.metrics.auc import AUC as AUC
 from lamina.metrics.compile_resolution import accuracy_for_shapes as accuracy_for_shapes
 from lamina.metrics.compile_resolution import resolve_compile_metric as resolve_compile_metric
@@ -52,27 +48,14 @@ from lamina.metrics.confusion import Precision as Precision
 from lamina.metrics.confusion import Recall as Recall
 from lamina.metrics.confusion import TrueNegatives as TrueNegatives
 from lamina.metrics.confusion import TruePositives as TruePositives
-from lamina.metrics.correlation import ConcordanceCorrelation as ConcordanceCorrelation
-from lamina.metrics.correlation import PearsonCorrelation as PearsonCorrelation
-from lamina.metrics.correlation import concordance_correlation as concordance_correlation
-from lamina.metrics.correlation import pearson_correlation as pearson_correlation
-from lamina.metrics.f_score import F1Score as F1Score
-from lamina.metrics.f_score import FBetaScore as FBetaScore
-from lamina.metrics.iou import BinaryIoU as BinaryIoU
-from lamina.metrics.iou import IoU as IoU
-from lamina.metrics.iou import MeanIoU as MeanIoU
-from lamina.metrics.iou import OneHotIoU as OneHotIoU
-from lamina.metrics.iou import OneHotMeanIoU as OneHotMeanIoU
 from lamina.metrics.margin import CategoricalHinge as CategoricalHinge
 from lamina.metrics.margin import Hinge as Hinge
 from lamina.metrics.margin import SquaredHinge as SquaredHinge
-from lamina.metrics.mean_tensor import MeanTensor as MeanTensor
 from lamina.metrics.metric import Metric as Metric
 from lamina.metrics.probabilistic import BinaryCrossentropy as BinaryCrossentropy
 from lamina.metrics.probabilistic import CategoricalCrossentropy as CategoricalCrossentropy
 from lamina.metrics.probabilistic import KLDivergence as KLDivergence
 from lamina.metrics.probabilistic import Poisson as Poisson
-from lamina.metrics.r2_score import R2Score as R2Score
 from lamina.metrics.probabilistic import (
     SparseCategoricalCrossentropy as SparseCategoricalCrossentropy,
 )
@@ -102,12 +85,7 @@ for _cls in (Accuracy, AUC, BinaryAccuracy, BinaryCrossentropy, CategoricalAccur
              MeanSquaredLogarithmicError, Metric, Poisson, Precision, Recall,
              RootMeanSquaredError, SparseCategoricalAccuracy, SparseCategoricalCrossentropy,
              SparseTopKCategoricalAccuracy, SquaredHinge, Sum, TopKCategoricalAccuracy,
-             TrueNegatives, TruePositives,
-             # F-scores, IoUs, rates at a constraint, R2, correlations (Keras snake_cases
-             # "MeanIoU" as "mean_io_u"):
-             BinaryIoU, ConcordanceCorrelation, F1Score, FBetaScore, IoU, MeanIoU, MeanTensor,
-             OneHotIoU, OneHotMeanIoU, PearsonCorrelation, PrecisionAtRecall, R2Score,
-             RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity):
+             TrueNegatives, TruePositives):
     _register_builtin("metrics", _to_snake_case(_cls.__name__))(_cls)
 del _cls
 

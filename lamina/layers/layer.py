@@ -125,7 +125,8 @@ class Layer(torch.nn.Module):
         )
 
     def _autocast(self, x):
-        if x.is_floating_point() and x.dtype != self._torch_dtype and not torch.is_autocast_enabled():
+        if x.is_floating_point() and x.dtype != self._torch_dtype and not torch.is_autocast_enabled(
+                x.device.type):
             return x.to(self._torch_dtype)
         return x
 

@@ -32,7 +32,7 @@ class CallbackList(Callback):
         # Only hooks that some callback overrides are called at all: batch hooks run every step.
         for hook in _HOOKS:
             active = [getattr(c, hook) for c in self.callbacks if _overrides(c, hook)]
-            setattr(self, hook, _dispatcher(active))
+            setattr(self, hook, _dispatcher(active, indexed="batch" in hook or "epoch" in hook))
 
     def set_model(self, model):
         super().set_model(model)
@@ -59,16 +59,20 @@ def _overrides(callback, hook):
     )
 
 
-def _dispatcher(methods):
+def _dispatcher(methods, indexed):
+    """Call each hook with a logs dict, always (Keras passes `{}` rather than None)."""
     if not methods:
         return _noop
-    if len(methods) == 1:
-        return methods[0]
-
-    def dispatch(*args, **kwargs):
-        for method in methods:
-            method(*args, **kwargs)
-
+    if indexed:
+        def dispatch(index, logs=None):
+            logs = {} if logs is None else logs
+            for method in methods:
+                method(index, logs)
+    else:
+        def dispatch(logs=None):
+            logs = {} if logs is None else logs
+            for method in methods:
+                method(logs)
     return dispatch
 
 

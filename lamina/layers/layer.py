@@ -360,7 +360,8 @@ class Layer(torch.nn.Module):
     non_trainable_variables = non_trainable_weights
 
     def get_weights(self):
-        return [w.detach().cpu().numpy() for w in self.weights]
+        """Copies of the weights as numpy arrays (in Keras layouts), not views of live tensors."""
+        return [w.detach().cpu().numpy().copy() for w in self.weights]
 
     def set_weights(self, weights):
         params = self.weights

@@ -48,9 +48,21 @@ from lamina.metrics.confusion import Precision as Precision
 from lamina.metrics.confusion import Recall as Recall
 from lamina.metrics.confusion import TrueNegatives as TrueNegatives
 from lamina.metrics.confusion import TruePositives as TruePositives
+from lamina.metrics.correlation import ConcordanceCorrelation as ConcordanceCorrelation
+from lamina.metrics.correlation import PearsonCorrelation as PearsonCorrelation
+from lamina.metrics.correlation import concordance_correlation as concordance_correlation
+from lamina.metrics.correlation import pearson_correlation as pearson_correlation
+from lamina.metrics.f_score import F1Score as F1Score
+from lamina.metrics.f_score import FBetaScore as FBetaScore
+from lamina.metrics.iou import BinaryIoU as BinaryIoU
+from lamina.metrics.iou import IoU as IoU
+from lamina.metrics.iou import MeanIoU as MeanIoU
+from lamina.metrics.iou import OneHotIoU as OneHotIoU
+from lamina.metrics.iou import OneHotMeanIoU as OneHotMeanIoU
 from lamina.metrics.margin import CategoricalHinge as CategoricalHinge
 from lamina.metrics.margin import Hinge as Hinge
 from lamina.metrics.margin import SquaredHinge as SquaredHinge
+from lamina.metrics.mean_tensor import MeanTensor as MeanTensor
 from lamina.metrics.metric import Metric as Metric
 from lamina.metrics.probabilistic import BinaryCrossentropy as BinaryCrossentropy
 from lamina.metrics.probabilistic import CategoricalCrossentropy as CategoricalCrossentropy
@@ -59,6 +71,7 @@ from lamina.metrics.probabilistic import Poisson as Poisson
 from lamina.metrics.probabilistic import (
     SparseCategoricalCrossentropy as SparseCategoricalCrossentropy,
 )
+from lamina.metrics.r2_score import R2Score as R2Score
 from lamina.metrics.reduction import Mean as Mean
 from lamina.metrics.reduction import MeanMetricWrapper as MeanMetricWrapper
 from lamina.metrics.reduction import Sum as Sum
@@ -73,6 +86,14 @@ from lamina.metrics.regression import (
     MeanSquaredLogarithmicError as MeanSquaredLogarithmicError,
 )
 from lamina.metrics.regression import RootMeanSquaredError as RootMeanSquaredError
+from lamina.metrics.sensitivity_specificity import PrecisionAtRecall as PrecisionAtRecall
+from lamina.metrics.sensitivity_specificity import RecallAtPrecision as RecallAtPrecision
+from lamina.metrics.sensitivity_specificity import (
+    SensitivityAtSpecificity as SensitivityAtSpecificity,
+)
+from lamina.metrics.sensitivity_specificity import (
+    SpecificityAtSensitivity as SpecificityAtSensitivity,
+)
 from lamina.saving import serialization as _serialization
 from lamina.saving.object_registry import register_builtin as _register_builtin
 from lamina.utils.naming import to_snake_case as _to_snake_case
@@ -85,7 +106,12 @@ for _cls in (Accuracy, AUC, BinaryAccuracy, BinaryCrossentropy, CategoricalAccur
              MeanSquaredLogarithmicError, Metric, Poisson, Precision, Recall,
              RootMeanSquaredError, SparseCategoricalAccuracy, SparseCategoricalCrossentropy,
              SparseTopKCategoricalAccuracy, SquaredHinge, Sum, TopKCategoricalAccuracy,
-             TrueNegatives, TruePositives):
+             TrueNegatives, TruePositives,
+             # F-scores, IoUs, rates at a constraint, R2, correlations (Keras snake_cases
+             # "MeanIoU" as "mean_io_u"):
+             BinaryIoU, ConcordanceCorrelation, F1Score, FBetaScore, IoU, MeanIoU, MeanTensor,
+             OneHotIoU, OneHotMeanIoU, PearsonCorrelation, PrecisionAtRecall, R2Score,
+             RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity):
     _register_builtin("metrics", _to_snake_case(_cls.__name__))(_cls)
 del _cls
 

@@ -5,7 +5,7 @@ The metrics registry maps names such as "binary_accuracy" to metric *classes* (a
 functions, then the loss functions, then user-registered objects.
 """
 
-from lamina.metrics import accuracy, regression
+from lamina.metrics import accuracy, correlation, regression
 from lamina.saving import object_registry
 from lamina.saving.serialization import deserialize_keras_object
 
@@ -15,6 +15,7 @@ METRIC_FUNCTIONS = {
         accuracy.accuracy, accuracy.binary_accuracy, accuracy.categorical_accuracy,
         accuracy.sparse_categorical_accuracy, accuracy.top_k_categorical_accuracy,
         accuracy.sparse_top_k_categorical_accuracy, regression.cosine_similarity,
+        correlation.pearson_correlation, correlation.concordance_correlation,
     )
 }
 

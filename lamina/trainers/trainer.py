@@ -564,7 +564,14 @@ def _batch_size(x):
 
 
 def _pythonify(logs):
-    return {k: float(v) for k, v in logs.items()}
+    """Scalars become Python floats; vector results (e.g. F1Score per class) numpy arrays."""
+    result = {}
+    for key, value in logs.items():
+        if isinstance(value, torch.Tensor) and value.numel() != 1:
+            result[key] = value.detach().cpu().numpy()
+        else:
+            result[key] = float(value)
+    return result
 
 
 def _should_validate(epoch, validation_freq):

@@ -242,3 +242,40 @@ def test_labels_that_do_not_fit_the_loss_get_an_actionable_error(units, activati
     model.compile(optimizer="adam", loss=loss)
     with pytest.raises(ValueError, match=message):
         model.fit(np.random.rand(12, 3), y, epochs=1, verbose=0)
+
+
+def test_callbacks_always_receive_a_logs_dict():
+    seen = []
+
+    class Strict(lamina.callbacks.Callback):
+        def on_train_begin(self, logs):
+            seen.append(("train_begin", dict(logs)))
+
+        def on_epoch_begin(self, epoch, logs):
+            seen.append(("epoch_begin", dict(logs)))
+
+        def on_train_batch_begin(self, batch, logs):
+            seen.append(("batch_begin", dict(logs)))
+
+    x, y = data(8)
+    model = linear_model()
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=1, batch_size=8, callbacks=[Strict()], verbose=0)
+    assert [name for name, _ in seen] == ["train_begin", "epoch_begin", "batch_begin"]
+
+
+def test_vector_metric_results_come_back_as_arrays():
+    x = np.random.rand(20, 3).astype("float32")
+    y = np.eye(2)[np.random.randint(0, 2, 20)]
+    model = lamina.Sequential([lamina.Input(shape=(3,)), layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=[lamina.metrics.F1Score()])
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert history.history["f1_score"][0].shape == (2,)
+    assert isinstance(model.evaluate(x, y, verbose=0, return_dict=True)["loss"], float)
+
+
+def test_get_weights_returns_copies():
+    model = linear_model()
+    snapshot = model.get_weights()
+    model.layers[0].kernel.data.add_(1.0)
+    assert not np.allclose(snapshot[0], model.get_weights()[0])

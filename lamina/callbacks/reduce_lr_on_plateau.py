@@ -1,0 +1,89 @@
+"""ReduceLROnPlateau: lower the learning rate when a monitored quantity stops improving."""
+
+import numpy as np
+
+from lamina.callbacks.learning_rate_scheduler import current_learning_rate
+from lamina.callbacks.monitor_callback import MonitorCallback
+from lamina.saving.object_registry import register_builtin
+from lamina.utils.arguments import check_kwargs, rename_legacy_kwargs
+
+_ARGUMENTS = {"monitor", "factor", "patience", "verbose", "mode", "min_delta", "cooldown", "min_lr"}
+
+
+@register_builtin("callbacks")
+class ReduceLROnPlateau(MonitorCallback):
+    """Multiply the learning rate by `factor` after `patience` epochs without improvement.
+
+    The learning rate of each epoch is added to the epoch logs as "learning_rate" (so it is in
+    `History.history`), before any reduction at the end of that epoch.
+
+    Args:
+        monitor: the logs key to watch (default "val_loss").
+        factor: the multiplier, < 1: `new_lr = lr * factor`.
+        patience: epochs without improvement before the rate is lowered.
+        verbose: 1 prints a line at each reduction.
+        mode: "auto", "min" or "max" (see `MonitorCallback`).
+        min_delta: an improvement must be larger than this (Keras 2: `epsilon`).
+        cooldown: epochs to wait after a reduction before counting again.
+        min_lr: the rate is never lowered below this.
+    """
+
+    _missing_message = "Learning rate reduction is conditioned on metric `{monitor}`"
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+        rename_legacy_kwargs(kwargs, {"epsilon": "min_delta"}, "ReduceLROnPlateau()")
+        min_delta = kwargs.pop("min_delta", min_delta)
+        check_kwargs(kwargs, _ARGUMENTS, "ReduceLROnPlateau()")
+        super().__init__(monitor, mode, min_delta=min_delta)
+        if factor >= 1.0:
+            raise ValueError(
+                "ReduceLROnPlateau does not support a factor >= 1.0 (it lowers the learning "
+                f"rate by multiplying it with factor). Received factor={factor}"
+            )
+        self.factor = factor
+        self.patience = patience
+        self.verbose = verbose
+        self.cooldown = cooldown
+        self.min_lr = min_lr
+        self.cooldown_counter = 0
+        self.wait = 0
+
+    def on_train_begin(self, logs=None):
+        self.best = None
+        self.cooldown_counter = 0
+        self.wait = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs["learning_rate"] = current_learning_rate(self.model.optimizer)
+        current = self.get_monitor_value(logs)
+        if current is None:
+            return
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._is_improvement(current, self.best):
+            self.best = current
+            self.wait = 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience and self._reduce(epoch):
+                self.cooldown_counter = self.cooldown
+                self.wait = 0
+
+    def in_cooldown(self):
+        return self.cooldown_counter > 0
+
+    def _reduce(self, epoch):
+        optimizer = self.model.optimizer
+        old_lr = current_learning_rate(optimizer)
+        # Compared at float32 precision: the rate is stored as float32 and may sit just above
+        # a float64 min_lr it was clipped to.
+        if not old_lr > float(np.float32(self.min_lr)):
+            return False
+        new_lr = max(old_lr * self.factor, self.min_lr)
+        optimizer.learning_rate = new_lr
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+        return True

@@ -1,0 +1,145 @@
+"""In-memory data (numpy, torch, pandas; lists and dicts of them) -> batches of tensors.
+
+The arrays are converted and moved to the training device once per adapter, then each batch is
+an `index_select` on the device. When the data would take more than a quarter of free GPU memory,
+it stays in pinned host memory and each batch is copied with `non_blocking=True` instead.
+"""
+
+import math
+
+import torch
+
+from lamina.trainers.data_adapters.batch_conversion import to_tensor
+from lamina.trainers.data_adapters.class_weights import ClassWeights
+from lamina.trainers.data_adapters.data_adapter import DataAdapter
+from lamina.utils import tree
+
+
+class ArrayDataAdapter(DataAdapter):
+    is_array_data = True
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False,
+                 steps=None, device=None, class_weight=None):
+        super().__init__(steps=steps, device=device)
+        x = to_tensor_structure(x, "x")
+        y = to_tensor_structure(y, "y")
+        sample_weight = to_tensor_structure(sample_weight, "sample_weight")
+        check_finite(x, "x")
+        check_finite(y, "y")
+        if class_weight is not None:
+            sample_weight = ClassWeights(class_weight).sample_weights(y, sample_weight)
+        self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.num_samples = count_samples((x, y, sample_weight))
+        if not batch_size:  # Keras: enough per batch for `steps` batches to cover the data
+            batch_size = math.ceil(self.num_samples / self.steps) if self.steps else 32
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self._batches_per_pass = math.ceil(self.num_samples / self.batch_size)
+        self._stream_from_host = False
+        self._place_on_device()
+
+    def _place_on_device(self):
+        if self.device.type == "cpu":
+            return
+        total_bytes = sum(t.element_size() * t.numel() for t in _tensors(self))
+        free, _ = torch.cuda.mem_get_info(self.device) if self.device.type == "cuda" else (1 << 62, 0)
+        if total_bytes < free // 4:
+            move = lambda t: t.to(self.device)  # noqa: E731
+        else:
+            self._stream_from_host = True
+            move = lambda t: t.pin_memory() if t.device.type == "cpu" else t  # noqa: E731
+        self.x = tree.map_structure(_maybe(move), self.x)
+        self.y = tree.map_structure(_maybe(move), self.y)
+        self.sample_weight = tree.map_structure(_maybe(move), self.sample_weight)
+
+    def _convert(self, batch):
+        return batch  # already tensors on the device, class weights folded in
+
+    def _one_pass(self):
+        n, size = self.num_samples, self.batch_size
+        index_device = torch.device("cpu") if self._stream_from_host else self.device
+        starts = range(0, n, size)
+        order = None
+        if self.shuffle == "batch":
+            starts = (int(s) * size for s in torch.randperm(len(starts)))
+        elif self.shuffle:
+            order = torch.randperm(n, device=index_device)
+        for start in starts:
+            stop = min(start + size, n)
+            if order is None and not self._stream_from_host:
+                take = _slicer(start, stop)
+            else:
+                index = order[start:stop] if order is not None else torch.arange(start, stop)
+                take = _indexer(index, self.device if self._stream_from_host else None)
+            yield (tree.map_structure(take, self.x), tree.map_structure(take, self.y),
+                   tree.map_structure(take, self.sample_weight))
+
+
+# shuffle="batch" draws the order of batch-sized runs of consecutive samples and keeps each run
+# in order. (Keras 3 keeps the runs in order and shuffles inside each, which leaves a
+# mean-reduced loss unchanged; the order of runs is what its documentation describes.)
+
+
+def _slicer(start, stop):
+    return lambda t: None if t is None else t[start:stop]
+
+
+def _indexer(index, device):
+    def take(t):
+        if t is None:
+            return None
+        batch = t.index_select(0, index.to(t.device))
+        return batch.to(device, non_blocking=True) if device is not None else batch
+
+    return take
+
+
+def _maybe(fn):
+    return lambda t: None if t is None else fn(t)
+
+
+def _tensors(adapter):
+    return [t for t in tree.flatten((adapter.x, adapter.y, adapter.sample_weight))
+            if isinstance(t, torch.Tensor)]
+
+
+def count_samples(structure):
+    sizes = {int(t.shape[0]) for t in tree.flatten(structure) if isinstance(t, torch.Tensor)}
+    if len(sizes) > 1:
+        raise ValueError(
+            f"Data arrays have different numbers of samples: {sorted(sizes)}. Make sure x, y and "
+            "sample_weight all have the same first dimension (one row per sample)."
+        )
+    if not sizes:
+        raise ValueError("No data was given: pass arrays for x (and y).")
+    (n,) = sizes
+    if n == 0:
+        raise ValueError("The data is empty (0 samples). Pass at least one sample.")
+    return n
+
+
+def to_tensor_structure(data, name, float_dtype=None):
+    """numpy / lists / pandas / torch -> torch tensors, with one clear error per bad input."""
+    if isinstance(data, dict):
+        return {k: to_tensor(v, name, float_dtype) for k, v in data.items()}
+    if isinstance(data, (list, tuple)) and data and all(_is_array_like(v) for v in data):
+        return [to_tensor(v, name, float_dtype) for v in data]
+    return to_tensor(data, name, float_dtype)
+
+
+def _is_array_like(value):
+    return isinstance(value, torch.Tensor) or hasattr(value, "to_numpy") or (
+        hasattr(value, "__array__") and hasattr(value, "shape"))
+
+
+def check_finite(structure, name):
+    """NaN or inf in the inputs ruins training silently; say where it is instead."""
+    for tensor in tree.flatten(structure):
+        if isinstance(tensor, torch.Tensor) and tensor.is_floating_point():
+            bad = ~torch.isfinite(tensor)
+            if bool(bad.any()):
+                row = int(bad.reshape(tensor.shape[0], -1).any(dim=1).nonzero()[0, 0])
+                raise ValueError(
+                    f"`{name}` contains NaN or infinite values (first at sample {row}). Clean or "
+                    "impute them before training (e.g. np.nan_to_num, or drop those rows)."
+                )

@@ -40,7 +40,8 @@ class Functional(Model):
                 )
         self._nodes = _topological_nodes(self.inputs, self.outputs)
         # A plain list (not an nn.ModuleList): each layer is registered once, by name, below.
-        self.__dict__["_graph_layers"] = _unique_layers(self._nodes)
+        self.__dict__["_graph_layers"] = _layers_by_depth(self.inputs, self.outputs)
+        _check_unique_names(self._graph_layers)
         for layer in self._graph_layers:
             self._track_layer(layer)
         self._build_plan()
@@ -227,17 +228,47 @@ def _topological_nodes(inputs, outputs):
     return ordered
 
 
-def _unique_layers(nodes):
-    layers, seen, names = [], set(), set()
-    for node in nodes:
-        if id(node.layer) in seen:
-            continue
-        if node.layer.name in names:
+def _check_unique_names(layers):
+    names = set()
+    for layer in layers:
+        if layer.name in names:
             raise ValueError(
-                f'The name "{node.layer.name}" is used by 2 layers in the model. All layer names '
+                f'The name "{layer.name}" is used by 2 layers in the model. All layer names '
                 "must be unique; pass `name=` to one of them."
             )
-        seen.add(id(node.layer))
-        names.add(node.layer.name)
-        layers.append(node.layer)
-    return layers
+        names.add(layer.name)
+
+
+def _layers_by_depth(inputs, outputs):
+    """`model.layers` in Keras's order: by decreasing depth (distance from the outputs), ties by
+    the order a depth-first walk from the outputs meets them. Weights, saved files and optimizer
+    slots all follow this order, so it must be Keras's exactly."""
+    input_ids = {id(t) for t in inputs}
+    order, finished, nodes_in_order = {}, set(), []
+
+    def visit(tensor):
+        layer, node_index, _ = tensor._keras_history
+        node = layer._inbound_nodes[node_index]
+        if id(node) in finished:
+            return
+        order.setdefault(layer, len(order))
+        if id(tensor) not in input_ids:
+            for parent in node.input_tensors:
+                visit(parent)
+        finished.add(id(node))
+        nodes_in_order.append(node)
+
+    for tensor in outputs:
+        visit(tensor)
+    node_depth, layer_depth = {}, {}
+    for node in reversed(nodes_in_order):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(node.layer, 0))
+        layer_depth[node.layer] = depth
+        node_depth[id(node)] = depth
+        for parent in node.parent_nodes:
+            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for tensor in inputs:  # inputs that no output depends on still belong to the model
+        layer = tensor._keras_history[0]
+        if layer not in layer_depth:
+            layer_depth[layer], order[layer] = 0, -1
+    return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], order[layer]))

@@ -28,6 +28,9 @@ def saveable_children(obj):
     attributes = {}
     if isinstance(obj, Layer):
         for name, module in obj._modules.items():
+            public = name.lstrip("_")
+            if public != name and isinstance(getattr(type(obj), public, None), property):
+                name = public  # Keras walks dir(): a public property wins over `_attribute`
             if isinstance(module, (torch.nn.ModuleList, torch.nn.ModuleDict)):
                 attributes[name] = [m for m in _child_modules(module) if isinstance(m, Layer)]
             elif isinstance(module, Layer):

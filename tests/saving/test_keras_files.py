@@ -17,7 +17,7 @@ def inputs_and_outputs(name):
     return x, y, int(data["iterations"])
 
 
-@pytest.mark.parametrize("name", ["sequential_mlp", "functional_multi_io"])
+@pytest.mark.parametrize("name", ["sequential_mlp", "functional_multi_io", "layer_families"])
 def test_keras_saved_model_loads_and_predicts_the_same(name):
     x, expected, iterations = inputs_and_outputs(name)
     model = lamina.models.load_model(FIXTURES / f"{name}.keras")

@@ -125,6 +125,8 @@ _NAMES = {
     "GlobalAvgPool3D": "lamina.layers.pooling",
 }
 _ALIASES = {
+    "CuDNNLSTM": ("lamina.layers.recurrent", "CuDNNLSTM"),
+    "CuDNNGRU": ("lamina.layers.recurrent", "CuDNNGRU"),
     "serialize": ("lamina.saving.serialization", "serialize_layer"),
     "deserialize": ("lamina.saving.serialization", "deserialize_layer"),
 }

@@ -53,6 +53,12 @@ class Model(Trainer, Layer):
             f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}."
         )
 
+    def reset_states(self):
+        """Keras 2: clear the state of every stateful layer (RNNs with stateful=True)."""
+        for layer in self._flatten_layers():
+            if layer is not self and hasattr(layer, "reset_state"):
+                layer.reset_state()
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         from lamina.utils.summary_utils import print_summary
@@ -95,3 +101,10 @@ class Model(Trainer, Layer):
 
         return json.dumps(serialize_keras_object(self), **kwargs)
 
+    # ------------------------------------------------------------------ export (lamina/saving/export.py)
+    def export(self, filepath, format=None, verbose=None, input_signature=None, **kwargs):
+        """Write an inference artifact: `format="onnx"` or `"torch_export"` (`.pt2`)."""
+        from lamina.saving import export as export_lib
+
+        export_lib.export(self, filepath, format=format, verbose=verbose,
+                          input_signature=input_signature, **kwargs)

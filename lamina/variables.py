@@ -42,8 +42,8 @@ class Variable(torch.nn.Parameter):
     def value(self):
         return self.detach()
 
-    def numpy(self):
-        return self.detach().cpu().numpy()
+    def numpy(self, force=False):
+        return self.detach().cpu().numpy(force=force)
 
     def assign(self, value):
         with torch.no_grad():

@@ -132,10 +132,11 @@ class Layer(torch.nn.Module):
 
     def _check_inputs(self, x):
         shape = x.shape
-        if shape != self._shape_checked:
+        if shape != self._shape_checked or torch.compiler.is_compiling():
             specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
             check_input_shape(specs[0], tuple(shape), self)
-            self._shape_checked = shape
+            if not torch.compiler.is_compiling():  # a cached size would pin traced batch sizes
+                self._shape_checked = shape
 
     # ------------------------------------------------------------------ building
     def build(self, input_shape):

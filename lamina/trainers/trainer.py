@@ -10,13 +10,8 @@ import collections.abc
 import numpy as np
 import torch
 
-from lamina.trainers import compile_utils
-from lamina.trainers.array_data_adapter import (
-    ArrayDataAdapter,
-    check_finite,
-    split_for_validation,
-    to_tensor_structure,
-)
+from lamina.trainers import compile_utils, data_adapters
+from lamina.trainers.array_data_adapter import check_finite, to_tensor_structure
 from lamina.utils import tree
 from lamina.utils.arguments import check_kwargs, rename_legacy_kwargs, warn_deprecated
 
@@ -292,18 +287,25 @@ class Trainer:
         check_kwargs(kwargs, _FIT_KWARGS, "Model.fit()")
         self._ensure_compiled("fit()")
         self._move_to_default_device()
-        x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, class_weight)
+        data_adapters.check_validation_split(x, validation_split)
         if validation_data is None and validation_split:
-            (x, y, sample_weight), validation_data = split_for_validation(
-                (x, y, sample_weight), validation_split
+            (x, y, sample_weight), validation_data = data_adapters.train_validation_split(
+                x, y, sample_weight, validation_split
             )
-        train = ArrayDataAdapter(x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
-                                 self._device)
-        self._ensure_built(x)
-        self._check_targets(y, x)
-        val_data = _unpack_validation(validation_data)
-        if val_data is not None:
-            val_data = self._prepare_arrays(*val_data, None, name="validation_data")
+        train = data_adapters.get_data_adapter(
+            x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch, shuffle=shuffle,
+            class_weight=class_weight, device=self._device,
+        )
+        val = None
+        if validation_data is not None:
+            val_x, val_y, val_sample_weight = _unpack_validation(validation_data)
+            val = data_adapters.get_data_adapter(
+                val_x, val_y, val_sample_weight, batch_size=validation_batch_size or batch_size,
+                steps=validation_steps, device=self._device,
+            )
+        peek_x, peek_y, _ = train.peek()
+        self._ensure_built(peek_x)
+        self._check_targets(peek_y, peek_x)
 
         from lamina.callbacks.callback_list import CallbackList
 
@@ -317,26 +319,30 @@ class Trainer:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
+                steps_run = 0
                 for step, batch in enumerate(train.batches()):
                     callbacks.on_train_batch_begin(step)
-                    batch_logs = self.train_step(batch)
+                    batch_logs = self.train_step(data_adapters.pack_x_y_sample_weight(*batch))
                     callbacks.on_train_batch_end(step, batch_logs)
+                    steps_run += 1
                     if self.stop_training:
                         break
+                train.on_epoch_end()
+                if steps_run == 0:  # a used-up generator: the adapter warned
+                    break
                 logs = _pythonify(self.get_metrics_result())
-                if val_data is not None and _should_validate(epoch, validation_freq):
-                    val_x, val_y, val_sample_weight = val_data
-                    val_logs = self.evaluate(
-                        val_x, val_y, sample_weight=val_sample_weight,
-                        batch_size=validation_batch_size or batch_size,
-                        steps=validation_steps, verbose=0, return_dict=True, _internal=True,
-                    )
-                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                if val is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self.evaluate(val, verbose=0, return_dict=True, _internal=True)
+                    if not val.ran_out_of_data:
+                        logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 callbacks.on_epoch_end(epoch, logs)
-                if self.stop_training:
+                if self.stop_training or train.ran_out_of_data:
                     break
         finally:
             self._in_fit = False
+            train.close()
+            if val is not None:
+                val.close()
         if self._trainable_params:
             self.optimizer.finalize_variable_values(self._trainable_params)  # EMA, if enabled
         callbacks.on_train_end(logs)
@@ -354,20 +360,27 @@ class Trainer:
         self._ensure_compiled("evaluate()")
         if not internal:
             self._move_to_default_device()
-            x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, None)
-        data = ArrayDataAdapter(x, y, sample_weight, batch_size, False, steps, self._device)
-        self._ensure_built(x)
+        data = data_adapters.get_data_adapter(x, y, sample_weight, batch_size=batch_size,
+                                              steps=steps, device=self._device)
+        data.reset()  # fit's validation adapter, reused each epoch, starts from its beginning
+        if self._compile_loss is None or self._trainable_params is None:
+            self._ensure_built(data.peek()[0])
         from lamina.callbacks.callback_list import CallbackList
 
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0 and not internal, model=self,
                                  verbose=verbose, epochs=1, steps=data.num_batches)
         self.reset_metrics()
         callbacks.on_test_begin()
-        with torch.no_grad():
-            for step, batch in enumerate(data.batches()):
-                callbacks.on_test_batch_begin(step)
-                batch_logs = self.test_step(batch)
-                callbacks.on_test_batch_end(step, batch_logs)
+        try:
+            with torch.no_grad():
+                for step, batch in enumerate(data.batches()):
+                    callbacks.on_test_batch_begin(step)
+                    batch_logs = self.test_step(data_adapters.pack_x_y_sample_weight(*batch))
+                    callbacks.on_test_batch_end(step, batch_logs)
+            data.on_epoch_end()
+        finally:
+            if data is not x:  # an adapter handed in (fit's validation) is closed by its owner
+                data.close()
         logs = _pythonify(self.get_metrics_result())
         callbacks.on_test_end(logs)
         return logs if return_dict else self._flatten_logs(logs)
@@ -386,21 +399,23 @@ class Trainer:
         check_kwargs(kwargs, set(), "Model.predict()")
         if self._device is None:
             self._move_to_default_device()
-        from lamina import config
-
-        x = to_tensor_structure(x, "x", config.to_torch_dtype(None))
-        data = ArrayDataAdapter(x, None, None, batch_size, False, steps, self._device)
+        data = data_adapters.get_data_adapter(x, batch_size=batch_size, steps=steps,
+                                              device=self._device)
         from lamina.callbacks.callback_list import CallbackList
 
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                  epochs=1, steps=data.num_batches)
         callbacks.on_predict_begin()
         outputs = []
-        with torch.no_grad():
-            for step, batch in enumerate(data.batches()):
-                callbacks.on_predict_batch_begin(step)
-                outputs.append(self.predict_step(batch))
-                callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        try:
+            with torch.no_grad():
+                for step, batch in enumerate(data.batches()):
+                    callbacks.on_predict_batch_begin(step)
+                    outputs.append(self.predict_step(data_adapters.pack_x_y_sample_weight(*batch)))
+                    callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
+            data.on_epoch_end()
+        finally:
+            data.close()
         callbacks.on_predict_end()
         if not outputs:
             raise ValueError("predict() received no data: the input has 0 samples.")
@@ -553,6 +568,8 @@ def _unpack_validation(validation_data):
         return validation_data
     if isinstance(validation_data, list) and len(validation_data) in (2, 3):
         return _unpack_validation(tuple(validation_data))
+    if not data_adapters.is_array_data(validation_data):
+        return validation_data, None, None  # a generator, PyDataset, Dataset or DataLoader
     raise ValueError(
         "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight); "
         f"received {type(validation_data).__name__}."

@@ -21,6 +21,10 @@ _NAMES = {
     "Progbar": "lamina.utils.progbar",
     "set_random_seed": "lamina.utils.rng_utils",
     "clear_session": "lamina.backend",
+    "PyDataset": "lamina.utils.py_dataset",
+    "Sequence": "lamina.utils.py_dataset",
+    "pack_x_y_sample_weight": "lamina.trainers.data_adapters.batch_conversion",
+    "unpack_x_y_sample_weight": "lamina.trainers.data_adapters.batch_conversion",
 }
 
 

@@ -50,10 +50,11 @@ class DataAdapter:
 
     def _convert(self, raw_batch):
         """Raw batch -> `(x, y, sample_weight)` tensors on the device, class weights applied."""
-        x, y, sample_weight = batch_conversion.batch_to_host(raw_batch, self._pin_memory)
-        if self._class_weights is not None:
+        batch = batch_conversion.batch_to_host(raw_batch, self._pin_memory)
+        x, y, sample_weight = batch_conversion.batch_to_device(batch, self.device)
+        if self._class_weights is not None:  # looked up on the device: no extra copy
             sample_weight = self._class_weights.sample_weights(y, sample_weight)
-        return batch_conversion.batch_to_device((x, y, sample_weight), self.device)
+        return x, y, sample_weight
 
     def on_epoch_begin(self):
         """Called by `batches()` before the first batch of every epoch."""

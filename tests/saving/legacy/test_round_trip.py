@@ -147,3 +147,29 @@ def test_save_is_atomic(tmp_path, monkeypatch):
         model.save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.h5"]
+
+
+@lamina.saving.register_keras_serializable(package="legacy_test")
+class LegacyH5Scale(lamina.layers.Layer):
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+def test_custom_layer_round_trip(tmp_path):
+    inputs = lamina.Input((3,))
+    model = lamina.Model(inputs, LegacyH5Scale(3.0, name="scale")(lamina.layers.Dense(2)(inputs)))
+    model.save(tmp_path / "c.h5")
+    with h5py.File(tmp_path / "c.h5", "r") as f:
+        layers = json.loads(f.attrs["model_config"])["config"]["layers"]
+        assert layers[-1]["class_name"] == "legacy_test>LegacyH5Scale"
+    loaded = lamina.models.load_model(tmp_path / "c.h5")
+    assert isinstance(loaded.get_layer("scale"), LegacyH5Scale) and loaded.get_layer("scale").factor == 3.0
+    x = np.random.rand(4, 3).astype("float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

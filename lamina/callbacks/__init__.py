@@ -4,6 +4,7 @@ from lamina.callbacks.callback import Callback as Callback
 from lamina.callbacks.callback_list import CallbackList as CallbackList
 from lamina.callbacks.history import History as History
 from lamina.callbacks.progbar_logger import ProgbarLogger as ProgbarLogger
+from lamina.callbacks.backup_and_restore import BackupAndRestore as BackupAndRestore
 from lamina.callbacks.csv_logger import CSVLogger as CSVLogger
 from lamina.callbacks.early_stopping import EarlyStopping as EarlyStopping
 from lamina.callbacks.lambda_callback import LambdaCallback as LambdaCallback

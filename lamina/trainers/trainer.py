@@ -316,19 +316,24 @@ class Trainer:
         logs = {}
         try:
             callbacks.on_train_begin()
-            for epoch in range(initial_epoch, epochs):
-                self.reset_metrics()
+            first_epoch, first_step = self._resume_point(train, initial_epoch)
+            self._fit_adapter = train
+            for epoch in range(first_epoch, epochs):
+                offset = first_step if epoch == first_epoch else 0
+                if not offset:  # a resumed epoch keeps its restored running metrics
+                    self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
                 steps_run = 0
-                for step, batch in enumerate(train.batches()):
+                for step, batch in enumerate(train.batches(), start=offset):
                     callbacks.on_train_batch_begin(step)
                     batch_logs = self.train_step(data_adapters.pack_x_y_sample_weight(*batch))
+                    self._fit_position = (epoch, step + 1)
                     callbacks.on_train_batch_end(step, batch_logs)
                     steps_run += 1
                     if self.stop_training:
                         break
                 train.on_epoch_end()
-                if steps_run == 0:  # a used-up generator: the adapter warned
+                if steps_run == 0 and not offset:  # a used-up generator: the adapter warned
                     break
                 logs = _pythonify(self.get_metrics_result())
                 if val is not None and _should_validate(epoch, validation_freq):
@@ -347,6 +352,17 @@ class Trainer:
             self.optimizer.finalize_variable_values(self._trainable_params)  # EMA, if enabled
         callbacks.on_train_end(logs)
         return self.history
+
+    def _resume_point(self, train, initial_epoch):
+        """Where fit starts: `initial_epoch`, or where a BackupAndRestore backup left off."""
+        resume = self.__dict__.pop("_fit_resume", None)
+        if resume is None:
+            return initial_epoch, 0
+        if resume["data"] is not None:
+            train.restore(resume["data"])
+            return resume["epoch"], resume["step"]
+        train.reset()  # the pass begun to peek at a batch drew its order before the RNG was restored
+        return resume["epoch"], 0
 
     def fit_generator(self, generator, *args, **kwargs):
         warn_deprecated("fit_generator()", "fit()", "Model")

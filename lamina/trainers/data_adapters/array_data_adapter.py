@@ -55,16 +55,21 @@ class ArrayDataAdapter(DataAdapter):
     def _convert(self, batch):
         return batch  # already tensors on the device, class weights folded in
 
-    def _one_pass(self):
+    def _one_pass(self, resume=None):
         n, size = self.num_samples, self.batch_size
         index_device = torch.device("cpu") if self._stream_from_host else self.device
-        starts = range(0, n, size)
-        order = None
-        if self.shuffle == "batch":
-            starts = (int(s) * size for s in torch.randperm(len(starts)))
-        elif self.shuffle:
-            order = torch.randperm(n, device=index_device)
-        for start in starts:
+        if resume is not None:
+            starts, order, skip = resume["starts"], resume["order"], resume["position"]
+            order = None if order is None else order.to(index_device)
+        else:
+            starts, order, skip = list(range(0, n, size)), None, 0
+            self._pass_offset = 0
+            if self.shuffle == "batch":
+                starts = [int(s) * size for s in torch.randperm(len(starts))]
+            elif self.shuffle:
+                order = torch.randperm(n, device=index_device)
+        self._pass_plan = (starts, order)
+        for start in starts[skip:]:
             stop = min(start + size, n)
             if order is None and not self._stream_from_host:
                 take = _slicer(start, stop)
@@ -73,6 +78,24 @@ class ArrayDataAdapter(DataAdapter):
                 take = _indexer(index, self.device if self._stream_from_host else None)
             yield (tree.map_structure(take, self.x), tree.map_structure(take, self.y),
                    tree.map_structure(take, self.sample_weight))
+
+
+    def state(self):
+        """Where the pass in progress stands: enough to continue it exactly (BackupAndRestore)."""
+        if self._pass is None or self.steps is not None:
+            return None
+        starts, order = self._pass_plan
+        return {"starts": list(starts), "order": None if order is None else order.cpu(),
+                "position": getattr(self, "_pass_offset", 0) + self._yielded_from_pass}
+
+    def restore(self, state):
+        """Continue a pass saved by `state()`: same sample order, after the batches already done."""
+        self._drop_pass()
+        self._peeked = None
+        self._pass = iter(self._one_pass(resume=state))
+        self._pass_offset = state["position"]
+        self._passes_started += 1
+        self._pulled_from_pass = self._yielded_from_pass = 0
 
 
 # shuffle="batch" draws the order of batch-sized runs of consecutive samples and keeps each run

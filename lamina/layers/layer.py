@@ -136,7 +136,7 @@ class Layer(torch.nn.Module):
             specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
             check_input_shape(specs[0], tuple(shape), self)
             if not torch.compiler.is_compiling():  # a cached size would pin traced batch sizes
-                self._shape_checked = shape
+                self.__dict__["_shape_checked"] = shape
 
     # ------------------------------------------------------------------ building
     def build(self, input_shape):
@@ -283,6 +283,11 @@ class Layer(torch.nn.Module):
     add_variable = add_weight
 
     def __setattr__(self, name, value):
+        if name in self.__dict__ and not isinstance(
+            value, (torch.Tensor, torch.nn.Module, list, tuple, dict)
+        ):
+            self.__dict__[name] = value  # a plain attribute again: skip nn.Module's bookkeeping
+            return
         if isinstance(value, Variable) and any(v is value for v in self._tracked_variables):
             # `self.kernel = self.add_weight(name="w")`: keep one registration, under `kernel`.
             for key, param in list(self._parameters.items()):

@@ -167,7 +167,7 @@ class Trainer:
         y_flat = compile_utils.flatten_outputs(y, names)
         pred_flat = compile_utils.flatten_outputs(y_pred, names)
         total, per_output = self._compile_loss(y_flat, pred_flat, sample_weight)
-        self._last_output_losses = per_output
+        self.__dict__["_last_output_losses"] = per_output  # (plain attribute, set every step)
         extra = self._collect_losses()
         if extra is not None:
             total = extra if total is None else total + extra
@@ -327,7 +327,7 @@ class Trainer:
                 for step, batch in enumerate(train.batches(), start=offset):
                     callbacks.on_train_batch_begin(step)
                     batch_logs = self.train_step(data_adapters.pack_x_y_sample_weight(*batch))
-                    self._fit_position = (epoch, step + 1)
+                    self.__dict__["_fit_position"] = (epoch, step + 1)  # for BackupAndRestore
                     callbacks.on_train_batch_end(step, batch_logs)
                     steps_run += 1
                     if self.stop_training:

@@ -88,32 +88,14 @@ class Trainer:
         from lamina import optimizers
         from lamina.saving.object_registry import CustomObjectScope
 
-        def metric_list(spec):
-            if spec is None or isinstance(spec, str):
-                return spec
-            if isinstance(spec, dict) and "class_name" in spec:
-                return metrics_module.deserialize(spec)
-            if isinstance(spec, dict):
-                return {k: metric_list(v) for k, v in spec.items()}
-            return [metric_list(item) for item in spec]
-
-        def loss_spec(spec):
-            if spec is None or isinstance(spec, str):
-                return spec
-            if isinstance(spec, dict) and "class_name" in spec:
-                return losses.deserialize(spec)
-            if isinstance(spec, dict):
-                return {k: loss_spec(v) for k, v in spec.items()}
-            return [loss_spec(item) for item in spec]
-
         with CustomObjectScope(custom_objects or {}):
             optimizer = config.get("optimizer")
             self.compile(
                 optimizer=optimizers.deserialize(optimizer) if optimizer else "rmsprop",
-                loss=loss_spec(config.get("loss")),
+                loss=_deserialize_spec(config.get("loss"), losses),
                 loss_weights=config.get("loss_weights"),
-                metrics=metric_list(config.get("metrics")),
-                weighted_metrics=metric_list(config.get("weighted_metrics")),
+                metrics=_deserialize_spec(config.get("metrics"), metrics_module),
+                weighted_metrics=_deserialize_spec(config.get("weighted_metrics"), metrics_module),
                 run_eagerly=config.get("run_eagerly", False),
                 steps_per_execution=config.get("steps_per_execution", 1),
             )
@@ -521,6 +503,18 @@ class Trainer:
             # The model lives on the GPU: bring numpy or CPU inputs to it (Keras-on-torch does too).
             args = (tree.map_structure(lambda t: _to_device(t, device), args[0]),) + args[1:]
         return super().__call__(*args, **kwargs)
+
+
+def _deserialize_spec(spec, module):
+    """A compile() loss/metric spec read from a file: names stay names, config dicts become
+    objects, lists and dicts (per output) keep their shape."""
+    if spec is None or isinstance(spec, str):
+        return spec
+    if isinstance(spec, dict) and "class_name" in spec:
+        return module.deserialize(spec)
+    if isinstance(spec, dict):
+        return {k: _deserialize_spec(v, module) for k, v in spec.items()}
+    return [_deserialize_spec(item, module) for item in spec]
 
 
 class LazyLogs(collections.abc.Mapping):

@@ -9,5 +9,7 @@ from lamina.callbacks.csv_logger import CSVLogger as CSVLogger
 from lamina.callbacks.early_stopping import EarlyStopping as EarlyStopping
 from lamina.callbacks.lambda_callback import LambdaCallback as LambdaCallback
 from lamina.callbacks.learning_rate_scheduler import LearningRateScheduler as LearningRateScheduler
+from lamina.callbacks.model_checkpoint import ModelCheckpoint as ModelCheckpoint
 from lamina.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau as ReduceLROnPlateau
+from lamina.callbacks.tensorboard import TensorBoard as TensorBoard
 from lamina.callbacks.terminate_on_nan import TerminateOnNaN as TerminateOnNaN

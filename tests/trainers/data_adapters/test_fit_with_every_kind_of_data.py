@@ -97,3 +97,21 @@ def test_a_custom_train_step_receives_keras_shaped_data(kit):
     model.compile("sgd", "mse")
     model.fit(kit.reference_batches(), verbose=0)
     assert seen == ["tuple"] * 3
+
+
+def test_keras2_generator_methods_forward_with_a_warning():
+    def batches():
+        rng = np.random.RandomState(0)
+        while True:
+            x = rng.rand(4, 3).astype("float32")
+            yield x, x.sum(axis=1, keepdims=True)
+
+    model = lamina.Sequential([lamina.Input(shape=(3,)), lamina.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.warns(DeprecationWarning, match="fit\\(\\)"):
+        history = model.fit_generator(batches(), steps_per_epoch=3, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    with pytest.warns(DeprecationWarning, match="evaluate\\(\\)"):
+        assert isinstance(model.evaluate_generator(batches(), steps=2, verbose=0), float)
+    with pytest.warns(DeprecationWarning, match="predict\\(\\)"):
+        assert model.predict_generator(batches(), steps=2, verbose=0).shape == (8, 1)

@@ -11,6 +11,7 @@ import operator
 import torch
 
 from lamina import config
+from lamina.utils.strings import is_string_dtype
 
 # Unknown dimensions (None) are replaced by these sizes when a layer runs on the meta device.
 # Two different sizes: a dimension of the result that changes between the runs depends on an
@@ -21,7 +22,7 @@ STAND_IN_SIZES = (7, 11)
 class KerasTensor:
     def __init__(self, shape, dtype=None, name=None, keras_history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = config.dtype_name(dtype)
+        self.dtype = "string" if is_string_dtype(dtype) else config.dtype_name(dtype)
         self.name = name
         self._keras_history = keras_history
 

@@ -25,6 +25,7 @@ from lamina.layers.input_spec import check_input_shape
 from lamina.layers.node import Node
 from lamina.utils import naming, tree
 from lamina.utils.arguments import check_kwargs, warn_deprecated
+from lamina.utils.strings import is_string_data
 from lamina.variables import Variable
 
 _LAYER_KWARGS = {"activity_regularizer", "trainable", "dtype", "autocast", "name", "input_shape",
@@ -45,6 +46,7 @@ _context = _CallContext()
 
 
 class Layer(torch.nn.Module):
+    _passes_strings = False  # Models hand text inputs to their (preprocessing) layers as is
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
                  name=None, **kwargs):
         if kwargs:
@@ -79,7 +81,8 @@ class Layer(torch.nn.Module):
     def __call__(self, *args, **kwargs):
         if _has_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
-        if args and not isinstance(args[0], torch.Tensor):
+        if args and not isinstance(args[0], torch.Tensor) and not (
+                self._passes_strings and is_string_data(args[0])):
             args = (_to_tensor(args[0], self._torch_dtype),) + args[1:]
         if not self.built:
             self._build_from_inputs(args, kwargs)
@@ -597,7 +600,8 @@ def _to_tensor(x, dtype):
     if array.dtype.kind in "OUS":
         raise TypeError(
             f"Layers take numeric data, but received an array of dtype {array.dtype} (strings or "
-            "objects). Convert it to numbers first, e.g. with a lookup table or one-hot encoding."
+            "objects). Convert it to numbers first, or start the model with a text layer "
+            "(TextVectorization, StringLookup or Hashing) that turns text into numbers."
         )
     return torch.as_tensor(array)
 

@@ -164,7 +164,7 @@ class Functional(Model):
 
 
 def _as_input_tensor(x, spec):
-    if isinstance(x, torch.Tensor):
+    if isinstance(x, torch.Tensor) or spec.dtype == "string":
         return x
     import numpy as np
 

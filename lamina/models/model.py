@@ -4,6 +4,8 @@
 defining `call()` gives a subclassed model. Both are `torch.nn.Module`s.
 """
 
+import torch
+
 from lamina.layers.layer import Layer
 from lamina.saving.object_registry import register_builtin
 from lamina.trainers.trainer import Trainer
@@ -11,6 +13,7 @@ from lamina.trainers.trainer import Trainer
 
 @register_builtin("models")
 class Model(Trainer, Layer):
+    _passes_strings = True
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or {"inputs", "outputs", "input", "output"} & set(kwargs)
                              or (args and "outputs" in kwargs)):
@@ -78,6 +81,19 @@ class Model(Trainer, Layer):
             return Functional.from_config(config, custom_objects)
         return cls(**config)
 
+    def build_from_config(self, build_config):
+        shape = build_config.get("input_shape") if build_config else None
+        if shape is None or self.built or type(self).build is not Layer.build:
+            return super().build_from_config(build_config)
+        # A subclassed model without build() creates its weights in its first call (as in Keras,
+        # which runs call() on symbolic inputs): run it once on zeros of the recorded shape.
+        from lamina.layers.layer import _shapes_to_tuples
+
+        shapes = _shapes_to_tuples(shape)
+        with torch.no_grad():
+            self(_zeros_like_shapes(shapes), training=False)
+        self._build_shapes = shapes
+
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save architecture, weights and compile state: `.keras` (Keras 3) or `.h5` (legacy)."""
         from lamina.saving import saving_api
@@ -108,3 +124,12 @@ class Model(Trainer, Layer):
 
         export_lib.export(self, filepath, format=format, verbose=verbose,
                           input_signature=input_signature, **kwargs)
+
+
+def _zeros_like_shapes(shapes):
+    """Zero tensors for a (nested) structure of shapes; unknown dimensions become 1."""
+    if isinstance(shapes, dict):
+        return {key: _zeros_like_shapes(value) for key, value in shapes.items()}
+    if isinstance(shapes, list):
+        return [_zeros_like_shapes(shape) for shape in shapes]
+    return torch.zeros(tuple(1 if d is None else d for d in shapes))

@@ -11,6 +11,7 @@ from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.models.model import Model
 from lamina.saving.object_registry import register_builtin
+from lamina.utils.strings import is_string_data
 
 
 @register_builtin("models")
@@ -84,9 +85,8 @@ class Sequential(Model):
             return
         if input_shape is None:
             raise ValueError("Sequential.build() needs an input shape, e.g. build((None, 8)).")
-        self.add(Input(batch_shape=tuple(input_shape), dtype=_input_dtype(self._stack[0]) if self._stack else None))
-        self._rebuild_symbolic()
-        self.built = True
+        dtype = _input_dtype(self._stack[0]) if self._stack else None
+        self._start_from(Input(batch_shape=tuple(input_shape), dtype=dtype))
 
     def __call__(self, *args, **kwargs):
         if self._input_tensor is None and args and not isinstance(args[0], KerasTensor):
@@ -102,15 +102,19 @@ class Sequential(Model):
             dtype = x.dtype if not x.is_floating_point() else None
         else:
             kind = np.asarray(x).dtype.kind
-            dtype = "int64" if kind in "iu" else None
-        self._input_tensor = Input(batch_shape=(None,) + tuple(shape[1:]), dtype=dtype)
-        self._input_layer = self._input_tensor._keras_history[0]
-        self._rebuild_symbolic()
-        self._build_shapes = self._input_tensor.shape
-        self.built = True
+            dtype = "int64" if kind in "iu" else "string" if is_string_data(x) else None
+        self._start_from(Input(batch_shape=(None,) + tuple(shape[1:]), dtype=dtype))
         device = x.device if isinstance(x, torch.Tensor) else None
         if device is not None and device.type != "cpu":
             self.to(device)
+
+    def _start_from(self, input_tensor):
+        """Give a stack that already has layers its input (add() takes an Input only first)."""
+        self._input_tensor = input_tensor
+        self._input_layer = input_tensor._keras_history[0]
+        self._rebuild_symbolic()
+        self._build_shapes = input_tensor.shape
+        self.built = True
 
     def call(self, inputs, training=None, mask=None):
         x = inputs

@@ -13,6 +13,7 @@ import torch
 from lamina.trainers import compile_utils, data_adapters
 from lamina.trainers.array_data_adapter import check_finite, to_tensor_structure
 from lamina.utils import tree
+from lamina.utils.strings import is_string_data
 from lamina.utils.arguments import check_kwargs, rename_legacy_kwargs, warn_deprecated
 
 _FIT_KWARGS = {"x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split",
@@ -138,8 +139,11 @@ class Trainer:
             self._trainable_params = list(self.trainable_weights)
             self._regularized = [(p, p.regularizer) for p in self.weights
                                  if getattr(p, "regularizer", None) is not None]
-            self._loss_layers = [m for m in self._flatten_layers()
-                                 if m.activity_regularizer is not None or _may_add_loss(m)]
+            # A plain attribute: as a layer list, __setattr__ would make it a ModuleList of
+            # child modules, and the list can hold the model itself (a cycle).
+            self.__dict__["_loss_layers"] = [
+                m for m in self._flatten_layers()
+                if m.activity_regularizer is not None or _may_add_loss(m)]
             if self._trainable_params:
                 self.optimizer.build(self._trainable_params)
 
@@ -233,7 +237,8 @@ class Trainer:
         """Build the model (and resolve compile containers) on a first, small batch."""
         if self._compile_loss is not None and self._trainable_params is not None:
             return
-        probe = tree.map_structure(lambda t: None if t is None else t[:2].to(self._device), x)
+        probe = tree.map_structure(
+            lambda t: None if t is None else _to_device(t[:2], self._device), x)
         with torch.no_grad():
             y_pred = self(probe, training=False)
         if self._compile_loss is None:
@@ -247,7 +252,8 @@ class Trainer:
         check = getattr(losses_module, "check_targets", None)
         if check is None or y is None or self._compile_loss is None:
             return
-        probe = tree.map_structure(lambda t: None if t is None else t[:2].to(self._device), x)
+        probe = tree.map_structure(
+            lambda t: None if t is None else _to_device(t[:2], self._device), x)
         with torch.no_grad():
             y_pred = self(probe, training=False)
         names = self._flat_output_names
@@ -549,7 +555,7 @@ class LazyLogs(collections.abc.Mapping):
 def _to_device(value, device):
     if isinstance(value, torch.Tensor):
         return value.to(device, non_blocking=True)
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) and not is_string_data(value):
         return to_tensor_structure(value, "inputs").to(device, non_blocking=True)
     return value
 

@@ -208,7 +208,7 @@ def test_legacy_spellings_warn_and_work():
     (lambda m, x, y: m.fit(x, y[:5], verbose=0), "different numbers of samples"),
     (lambda m, x, y: m.fit(np.where(x > 1, np.nan, x), y, verbose=0), "NaN"),
     (lambda m, x, y: m.fit(x[:0], y[:0], verbose=0), "empty"),
-    (lambda m, x, y: m.fit(np.array([["a", "b", "c"]] * 20), y, verbose=0), "non-numeric"),
+    (lambda m, x, y: m.fit(np.array([["a", "b", "c"]] * 20), y, verbose=0), "TextVectorization"),
 ])
 def test_bad_input_errors(bad_call, message):
     x, y = data()

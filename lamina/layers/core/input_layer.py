@@ -6,6 +6,7 @@ from lamina.layers.layer import Layer
 from lamina.layers.node import Node
 from lamina.saving.object_registry import register_builtin
 from lamina.utils.arguments import check_kwargs, warn_deprecated
+from lamina.utils.strings import is_string_dtype
 
 
 @register_builtin("layers")
@@ -17,7 +18,10 @@ class InputLayer(Layer):
         if "batch_input_shape" in kwargs:
             batch_shape = kwargs.pop("batch_input_shape")
         check_kwargs(kwargs, set(), "InputLayer()")
-        super().__init__(name=name, dtype=dtype)
+        text = is_string_dtype(dtype)
+        super().__init__(name=name, dtype=None if text else dtype)
+        if text:
+            self.dtype = "string"  # text inputs stay numpy arrays of str (torch has no strings)
         if sparse:
             raise ValueError("Sparse inputs are not supported by lamina yet; pass dense arrays.")
         if batch_shape is None:

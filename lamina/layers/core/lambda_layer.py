@@ -61,17 +61,19 @@ class Lambda(Layer):
         output_shape = self._output_shape
         if callable(output_shape):
             output_shape = _serialize_function(output_shape)
-        return {**super().get_config(), "function": _serialize_function(self.function),
-                "output_shape": output_shape, "arguments": self.arguments}
+        config = {**super().get_config(), "function": _serialize_function(self.function),
+                  "output_shape": output_shape, "arguments": self.arguments}
+        if self.mask is not None:  # as Keras: only when given
+            config["mask"] = _serialize_function(self.mask) if callable(self.mask) else self.mask
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=None):
         config = dict(config)
         config["function"] = _deserialize_function(config["function"], custom_objects, safe_mode)
-        if isinstance(config.get("output_shape"), dict):
-            config["output_shape"] = _deserialize_function(
-                config["output_shape"], custom_objects, safe_mode
-            )
+        for key in ("output_shape", "mask"):
+            if isinstance(config.get(key), (dict, str)):
+                config[key] = _deserialize_function(config[key], custom_objects, safe_mode)
         return super().from_config(config)
 
 

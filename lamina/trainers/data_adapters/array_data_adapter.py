@@ -7,6 +7,7 @@ it stays in pinned host memory and each batch is copied with `non_blocking=True`
 
 import math
 
+import numpy as np
 import torch
 
 from lamina.trainers.data_adapters.batch_conversion import to_tensor
@@ -111,6 +112,8 @@ def _indexer(index, device):
     def take(t):
         if t is None:
             return None
+        if isinstance(t, np.ndarray):  # text stays on the host
+            return t[index.cpu().numpy()]
         batch = t.index_select(0, index.to(t.device))
         return batch.to(device, non_blocking=True) if device is not None else batch
 
@@ -118,7 +121,7 @@ def _indexer(index, device):
 
 
 def _maybe(fn):
-    return lambda t: None if t is None else fn(t)
+    return lambda t: fn(t) if isinstance(t, torch.Tensor) else t
 
 
 def _tensors(adapter):
@@ -127,7 +130,8 @@ def _tensors(adapter):
 
 
 def count_samples(structure):
-    sizes = {int(t.shape[0]) for t in tree.flatten(structure) if isinstance(t, torch.Tensor)}
+    sizes = {int(t.shape[0]) for t in tree.flatten(structure)
+             if isinstance(t, (torch.Tensor, np.ndarray))}
     if len(sizes) > 1:
         raise ValueError(
             f"Data arrays have different numbers of samples: {sorted(sizes)}. Make sure x, y and "

@@ -11,6 +11,7 @@ import torch
 
 from lamina import config
 from lamina.utils import tree
+from lamina.utils.strings import is_string_data
 
 BATCH_FORMAT_ERROR = (
     "A batch must be `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`, where each part is an "
@@ -44,7 +45,9 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
 
 
 def to_tensor(value, name, float_dtype=None):
-    """numpy / pandas / Python numbers / torch -> a CPU-or-same-device tensor; floats in floatx."""
+    """numpy / pandas / Python numbers / torch -> a CPU-or-same-device tensor; floats in floatx.
+
+    Text in `x` stays a numpy array (on the host) for the model's text preprocessing layers."""
     if value is None:
         return None
     float_dtype = float_dtype or config.to_torch_dtype(None)
@@ -53,6 +56,8 @@ def to_tensor(value, name, float_dtype=None):
     if hasattr(value, "to_numpy") and type(value).__module__.startswith("pandas"):
         value = value.to_numpy()
     array = np.asarray(value)
+    if name == "x" and is_string_data(array):
+        return array
     if array.dtype.kind in "OUS":
         raise TypeError(
             f"`{name}` contains non-numeric data (dtype {array.dtype}). lamina models take "
@@ -99,13 +104,13 @@ def _map_arrays(fn, structure):
 
 
 def _pinned(tensor):
-    if tensor is None or tensor.device.type != "cpu" or tensor.is_pinned():
+    if not isinstance(tensor, torch.Tensor) or tensor.device.type != "cpu" or tensor.is_pinned():
         return tensor
     return tensor.pin_memory()
 
 
 def _moved(tensor, device):
-    if tensor is None or tensor.device == device:
+    if not isinstance(tensor, torch.Tensor) or tensor.device == device:
         return tensor
     return tensor.to(device, non_blocking=True)
 

@@ -131,7 +131,18 @@ def test_bad_arrays():
     with pytest.raises(ValueError, match=r"NaN or infinite values \(first at sample 2\)"):
         get_data_adapter(np.array([[0.0], [1.0], [np.nan]]))
     with pytest.raises(TypeError, match="non-numeric data"):
-        get_data_adapter(np.array(["a", "b"]))
+        get_data_adapter(X[:2], np.array(["a", "b"]))  # text labels: convert them first
+
+
+def test_text_inputs_stay_on_the_host_in_order():
+    text = np.array(["a", "b", "c", "d", "e"])
+    adapter = get_data_adapter(text, np.arange(5.0), batch_size=2, shuffle=True)
+    batches = list(adapter.batches())
+    assert all(isinstance(x, np.ndarray) for x, _, _ in batches)
+    seen = np.concatenate([x for x, _, _ in batches])
+    labels = torch.cat([y for _, y, _ in batches]).numpy()
+    assert sorted(seen) == list(text)
+    assert [text[int(i)] for i in labels] == list(seen)  # rows stay paired with their labels
     with pytest.raises(ValueError, match="positive integer"):
         get_data_adapter(X, steps=0)
 

@@ -14,6 +14,7 @@ from lamina.trainers.trainer import Trainer
 @register_builtin("models")
 class Model(Trainer, Layer):
     _passes_strings = True
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or {"inputs", "outputs", "input", "output"} & set(kwargs)
                              or (args and "outputs" in kwargs)):

@@ -75,12 +75,20 @@ def save_weights(model, filepath):
 def legacy_model_config(model):
     """`{"class_name", "config"}` with layer entries as Keras's legacy saver writes them: no
     `module`, `registered_name` or `build_config` next to each layer's `class_name`."""
+    from lamina.models.functional import Functional
+    from lamina.models.sequential import Sequential
     from lamina.saving import object_registry
 
-    return _strip_layer_entries({
+    config = _strip_layer_entries({
         "class_name": object_registry.get_registered_name(type(model)),
         "config": model.get_config(),
     })
+    build_config = model.get_build_config() if hasattr(model, "get_build_config") else None
+    if build_config and not isinstance(model, (Functional, Sequential)):
+        # A subclassed model's weights exist only once it is built; Keras's legacy format has
+        # no place for that, so without this key the file could not be loaded back.
+        config["build_config"] = build_config
+    return config
 
 
 def _strip_layer_entries(entry):

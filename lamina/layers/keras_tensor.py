@@ -6,8 +6,6 @@ nothing: the output shape comes from running the layer on PyTorch's `meta` devic
 `Layer.compute_output_spec`), and the call is recorded as a `Node` of the graph.
 """
 
-import operator
-
 import torch
 
 from lamina import config
@@ -53,65 +51,65 @@ class KerasTensor:
     def __iter__(self):
         raise TypeError("A symbolic tensor cannot be iterated. Index it instead, e.g. `x[:, 0]`.")
 
-    # Arithmetic on symbolic tensors records an operation layer, as in Keras.
-    def _apply(self, fn, *args):
-        from lamina.ops.symbolic import symbolic_apply
+    # Arithmetic on symbolic tensors records an operation node, as in Keras (`x + y` is `Add`).
+    def _op(self, name, *args):
+        from lamina import ops
 
-        return symbolic_apply(fn, args, {})
+        return getattr(ops, name)(*args)
 
     def __add__(self, other):
-        return self._apply(operator.add, self, other)
+        return self._op("add", self, other)
 
     def __radd__(self, other):
-        return self._apply(operator.add, other, self)
+        return self._op("add", other, self)
 
     def __sub__(self, other):
-        return self._apply(operator.sub, self, other)
+        return self._op("subtract", self, other)
 
     def __rsub__(self, other):
-        return self._apply(operator.sub, other, self)
+        return self._op("subtract", other, self)
 
     def __mul__(self, other):
-        return self._apply(operator.mul, self, other)
+        return self._op("multiply", self, other)
 
     def __rmul__(self, other):
-        return self._apply(operator.mul, other, self)
+        return self._op("multiply", other, self)
 
     def __truediv__(self, other):
-        return self._apply(operator.truediv, self, other)
+        return self._op("true_divide", self, other)
 
     def __rtruediv__(self, other):
-        return self._apply(operator.truediv, other, self)
+        return self._op("true_divide", other, self)
 
     def __matmul__(self, other):
-        return self._apply(operator.matmul, self, other)
+        return self._op("matmul", self, other)
 
     def __rmatmul__(self, other):
-        return self._apply(operator.matmul, other, self)
+        return self._op("matmul", other, self)
 
     def __pow__(self, other):
-        return self._apply(operator.pow, self, other)
+        return self._op("power", self, other)
 
     def __neg__(self):
-        return self._apply(operator.neg, self)
+        return self._op("negative", self)
 
     def __abs__(self):
-        return self._apply(operator.abs, self)
+        return self._op("absolute", self)
 
     def __getitem__(self, key):
-        return self._apply(operator.getitem, self, key)
+        return self._op("get_item", self, key)
 
     def __lt__(self, other):
-        return self._apply(operator.lt, self, other)
+        return self._op("less", self, other)
 
     def __le__(self, other):
-        return self._apply(operator.le, self, other)
+        return self._op("less_equal", self, other)
 
     def __gt__(self, other):
-        return self._apply(operator.gt, self, other)
+        return self._op("greater", self, other)
 
     def __ge__(self, other):
-        return self._apply(operator.ge, self, other)
+        return self._op("greater_equal", self, other)
 
     __hash__ = object.__hash__
 

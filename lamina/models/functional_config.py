@@ -29,6 +29,11 @@ def functional_config(model):
         if isinstance(value, KerasTensor):
             return {"class_name": "__keras_tensor__", "config": {
                 "shape": list(value.shape), "dtype": value.dtype, "keras_history": history(value)}}
+        if isinstance(value, slice):
+            return {"class_name": "__slice__", "config": {
+                "start": value.start, "stop": value.stop, "step": value.step}}
+        if value is Ellipsis:
+            return {"class_name": "__ellipsis__", "config": {}}
         return value
 
     layers = []
@@ -36,8 +41,8 @@ def functional_config(model):
         entry = serialize_layer(layer)
         entry["name"] = layer.name
         entry["inbound_nodes"] = [] if isinstance(layer, InputLayer) else [
-            {"args": tree.map_structure(serialize_arg, list(node.call_args)),
-             "kwargs": tree.map_structure(serialize_arg, dict(node.call_kwargs))}
+            {"args": _jsonable(tree.map_structure(serialize_arg, list(node.call_args))),
+             "kwargs": _jsonable(tree.map_structure(serialize_arg, dict(node.call_kwargs)))}
             for node in layer._inbound_nodes if id(node) in model_nodes
         ]
         layers.append(entry)
@@ -125,9 +130,22 @@ def _node_arguments(node, tensor_for):
     return [tensors[0] if len(tensors) == 1 else tensors], kwargs
 
 
+def _jsonable(value):
+    """Tuples become lists, as JSON (and Keras's files) have them."""
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
 def _map_dicts(fn, value):
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
         return fn(value)
+    if isinstance(value, dict) and value.get("class_name") == "__slice__":
+        return slice(value["config"]["start"], value["config"]["stop"], value["config"]["step"])
+    if isinstance(value, dict) and value.get("class_name") == "__ellipsis__":
+        return Ellipsis
     if isinstance(value, list):
         return [_map_dicts(fn, v) for v in value]
     if isinstance(value, dict):

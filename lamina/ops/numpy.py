@@ -701,6 +701,13 @@ def _wrap_negative(indices, size):
 
 
 @keras_op
+def get_item(x, key):
+    """`x[key]` as an op (what `x[...]` on a symbolic tensor records). A list key is a tuple of
+    indices, as Keras writes it in files, not fancy indexing."""
+    return x[tuple(key) if isinstance(key, list) else key]
+
+
+@keras_op
 def take(x, indices, axis=None):
     """Elements of `x` at `indices` along `axis` (of the flattened `x` when axis is None).
 

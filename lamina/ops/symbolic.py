@@ -8,7 +8,6 @@ on real tensors go straight to the op after one cheap scan of the arguments.
 import functools
 
 from lamina.layers.keras_tensor import KerasTensor
-from lamina.utils import tree
 
 
 # Ops whose answer for a symbolic tensor is known without running anything (no graph node).
@@ -59,8 +58,6 @@ def _any_symbolic(values):
 
 
 def symbolic_apply(fn, args, kwargs):
-    from lamina.layers.core.op_layer import OpLayer
+    from lamina.layers.core.op_layer import apply_op
 
-    symbolic = [x for x in tree.flatten((args, kwargs)) if isinstance(x, KerasTensor)]
-    layer = OpLayer(fn, args, kwargs)
-    return layer(symbolic)
+    return apply_op(fn, args, kwargs)

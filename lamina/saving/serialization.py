@@ -98,6 +98,12 @@ def resolve(package, identifier, what, instantiate_classes=True):
 
 def serialize_layer(layer):
     """A layer's config in Keras 3's layout, including how to rebuild its weights."""
+    from lamina.layers.core.op_layer import OpLayer, serialized_op
+
+    if isinstance(layer, OpLayer):  # an op on symbolic tensors, stored as Keras stores ops
+        module, class_name = serialized_op(layer)
+        return {"module": module, "class_name": class_name, "config": layer.get_config(),
+                "registered_name": class_name}
     config = serialize_keras_object(layer)
     build_config = layer.get_build_config() if hasattr(layer, "get_build_config") else None
     if build_config is not None and type(layer).__name__ not in ("InputLayer", "Sequential"):
@@ -106,6 +112,10 @@ def serialize_layer(layer):
 
 
 def deserialize_layer(config, custom_objects=None):
+    if isinstance(config, dict) and str(config.get("module") or "").startswith("keras.src.ops"):
+        from lamina.layers.core.op_layer import OpLayer
+
+        return OpLayer.from_op_config(config["class_name"], config.get("config", {}))
     if isinstance(config, dict) and "class_name" in config:
         name = config.get("registered_name") or config["class_name"]
         package = "models" if object_registry.get_registered_object(

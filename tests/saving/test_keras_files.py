@@ -13,11 +13,12 @@ FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 def inputs_and_outputs(name):
     data = np.load(FIXTURES / f"{name}.npz")
     x = data["x"] if "x" in data else [data["x0"], data["x1"]]
-    y = data["y"] if "y" in data else [data["y0"], data["y1"]]
+    y = data["y"] if "y" in data else [data[k] for k in sorted(data.files) if k.startswith("y")]
     return x, y, int(data["iterations"])
 
 
-@pytest.mark.parametrize("name", ["sequential_mlp", "functional_multi_io", "layer_families"])
+@pytest.mark.parametrize("name", ["sequential_mlp", "functional_multi_io", "layer_families",
+                                  "ops_graph"])
 def test_keras_saved_model_loads_and_predicts_the_same(name):
     x, expected, iterations = inputs_and_outputs(name)
     model = lamina.models.load_model(FIXTURES / f"{name}.keras")

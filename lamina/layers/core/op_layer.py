@@ -1,37 +1,91 @@
-"""OpLayer: one op (`x + y`, `ops.concatenate(...)`) applied to symbolic tensors in a graph."""
+"""OpLayer: one op (`x + y`, `ops.concatenate(...)`) applied to symbolic tensors in a graph.
+
+Stored the way Keras 3 stores its operations, so functional models using ops cross between lamina
+and Keras: the op's class name (`Add`, `Concatenate`, `GetItem`, ...), its module
+(`keras.src.ops.numpy` / `.nn` / `.core`), its fixed parameters in the config (`axis`,
+`keepdims`), and the tensors (plus scalars standing in for tensors, as in `x * 2.0`) as the
+node's arguments.
+"""
+
+import inspect
+import re
 
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.utils import naming, tree
 
-
-class _Slot:
-    """Marks where the i-th symbolic input goes back into the op's arguments."""
-
-    def __init__(self, index):
-        self.index = index
+# Parameters that take tensors: they stay in the node (Keras: the op's call arguments).
+_TENSOR_PARAMETERS = {"x", "x1", "x2", "xs", "inputs", "condition", "y", "key", "a", "b"}
 
 
 class OpLayer(Layer):
-    def __init__(self, function, args, kwargs, name=None):
+    def __init__(self, function, static_kwargs=None, name=None, **kwargs):
         op_name = getattr(function, "__name__", "op").strip("_")
-        super().__init__(name=name or naming.unique_name(op_name))
+        super().__init__(name=name or naming.unique_name(op_name), **kwargs)
         self.function = function
-        counter = iter(range(1 << 30))
-        self._template = tree.map_structure(
-            lambda x: _Slot(next(counter)) if isinstance(x, KerasTensor) else x, (args, kwargs)
-        )
+        self.static_kwargs = dict(static_kwargs or {})
         self.built = True
 
-    def call(self, inputs):
-        args, kwargs = tree.map_structure(
-            lambda x: inputs[x.index] if isinstance(x, _Slot) else x, self._template
-        )
-        return self.function(*args, **kwargs)
+    def call(self, *args, **kwargs):
+        return self.function(*args, **self.static_kwargs, **kwargs)
 
     def get_config(self):
-        raise NotImplementedError(
-            f'Layer "{self.name}" applies `{self.function.__name__}` to symbolic tensors; saving '
-            "such operations in a config is not supported yet. Wrap the operation in a Lambda "
-            "layer or a custom layer to save the model."
+        return {"name": self.name, **self.static_kwargs}
+
+    @classmethod
+    def from_op_config(cls, class_name, config):
+        function = op_function(class_name)
+        config = dict(config)
+        name = config.pop("name", None)
+        config.pop("trainable", None)
+        config.pop("dtype", None)
+        return cls(function, config, name=name)
+
+
+def apply_op(function, args, kwargs):
+    """Record `function(*args, **kwargs)` on symbolic tensors as an OpLayer node."""
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return OpLayer(function)(*args, **kwargs)
+    node_args, static = [], {}
+    parameters = inspect.signature(function).parameters
+    for name, value in bound.arguments.items():
+        kind = parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            node_args.extend(value)
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            static.update(value)
+        elif name in _TENSOR_PARAMETERS or _holds_symbolic(value):
+            node_args.append(value)
+        else:
+            static[name] = value
+    return OpLayer(function, static)(*node_args)
+
+
+def _holds_symbolic(value):
+    return any(isinstance(v, KerasTensor) for v in tree.flatten(value))
+
+
+def serialized_op(layer):
+    """Keras 3's module and class name for an OpLayer's function."""
+    function = layer.function
+    module = getattr(function, "__module__", "") or ""
+    family = module.rsplit(".", 1)[-1] if module.startswith("lamina.ops.") else "numpy"
+    class_name = "".join(part.capitalize() for part in function.__name__.strip("_").split("_"))
+    return f"keras.src.ops.{family}", class_name
+
+
+def op_function(class_name):
+    """The lamina op for a Keras operation class name (`TrueDivide` -> ops.true_divide)."""
+    from lamina import ops
+
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+    function = getattr(ops, snake, None) or getattr(ops, class_name.lower(), None)
+    if function is None:
+        raise ValueError(
+            f"The model uses the Keras operation '{class_name}', which lamina.ops does not have. "
+            "Replace it with a layer, or open an issue naming the operation."
         )
+    return function
+

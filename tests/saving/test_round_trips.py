@@ -204,3 +204,20 @@ def test_lambda_bytecode_is_refused_in_safe_mode(tmp_path):
         lamina.models.load_model(tmp_path / "lambda.keras")
     loaded = lamina.models.load_model(tmp_path / "lambda.keras", safe_mode=False)
     np.testing.assert_allclose(loaded.predict(np.zeros((1, 2)), verbose=0), [[1.0, 1.0]])
+
+
+def test_symbolic_ops_round_trip(tmp_path):
+    inputs = lamina.Input(shape=(4, 3))
+    first = inputs[:, 0]
+    residual = layers.Dense(3)(first) + first
+    out = lamina.ops.concatenate([residual, lamina.ops.mean(inputs[..., 1:], axis=1) * 2.0], axis=-1)
+    model = lamina.Model(inputs, lamina.ops.relu(-out))
+    config = model.get_config()
+    add = next(entry for entry in config["layers"] if entry["class_name"] == "Add")
+    assert add["module"] == "keras.src.ops.numpy" and add["config"] == {"name": "add"}
+    concat = next(entry for entry in config["layers"] if entry["class_name"] == "Concatenate")
+    assert concat["config"]["axis"] == -1  # fixed parameters live in the config, as in Keras
+    model.save(tmp_path / "ops.keras")
+    loaded = lamina.models.load_model(tmp_path / "ops.keras")
+    x = np.random.rand(2, 4, 3).astype("float32")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))

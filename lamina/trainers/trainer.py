@@ -293,7 +293,9 @@ class Trainer:
             )
         peek_x, peek_y, _ = train.peek()
         self._ensure_built(peek_x)
-        self._check_targets(peek_y, peek_x)
+        # Labels are checked once against the loss: all of them when they are in memory (a sorted
+        # dataset's first batch may hold only one class), else the first batch.
+        self._check_targets(train.y if train.is_array_data else peek_y, peek_x)
 
         from lamina.callbacks.callback_list import CallbackList
 

@@ -279,3 +279,11 @@ def test_get_weights_returns_copies():
     snapshot = model.get_weights()
     model.layers[0].kernel.data.add_(1.0)
     assert not np.allclose(snapshot[0], model.get_weights()[0])
+
+
+def test_label_check_sees_every_label_not_just_the_first_batch():
+    y = np.sort(np.arange(64) % 10)  # sorted: the first batch holds only class 0
+    model = lamina.Sequential([lamina.Input(shape=(3,)), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    with pytest.raises(ValueError, match="sparse_categorical_crossentropy"):
+        model.fit(np.random.rand(64, 3), y, epochs=1, verbose=0)

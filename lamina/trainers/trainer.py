@@ -6,6 +6,7 @@ stay on the device; nothing in a step waits for the GPU except what a callback a
 """
 
 import collections.abc
+import warnings
 
 import numpy as np
 import torch
@@ -46,6 +47,14 @@ class Trainer:
         from lamina import optimizers
 
         check_kwargs(kwargs, {"sample_weight_mode", "target_tensors"}, "Model.compile()")
+        for legacy in kwargs:  # Keras 2 arguments with no effect in Keras 3 (or here)
+            warnings.warn(f"Model.compile(): `{legacy}` is a Keras 2 argument with no effect; "
+                          "remove it.", DeprecationWarning, stacklevel=2)
+        if jit_compile is True:
+            warnings.warn(
+                "compile(jit_compile=True) is not supported yet: the model runs eagerly (which "
+                "is what `jit_compile='auto'` does too). Wrap the model with torch.compile() "
+                "yourself to experiment.", UserWarning, stacklevel=2)
         self._move_to_default_device()
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
@@ -57,7 +66,7 @@ class Trainer:
         self._output_loss_trackers = []
         self._trainable_params = None
         self.run_eagerly = run_eagerly
-        self.jit_compile = jit_compile is True
+        self.jit_compile = False  # (see the warning above)
         self.steps_per_execution = steps_per_execution
         self.compiled = True
         self.stop_training = False

@@ -281,6 +281,11 @@ class Trainer:
             validation_batch_size=None, validation_freq=1, **kwargs):
         rename_legacy_kwargs(kwargs, {"nb_epoch": "epochs"}, "Model.fit()")
         epochs = kwargs.pop("epochs", epochs)
+        # Keras 2 gave fit() the data-loading options that Keras 3 moved onto PyDataset.
+        loading = {k: kwargs.pop(k) for k in ("workers", "use_multiprocessing", "max_queue_size")
+                   if k in kwargs}
+        for key in loading:
+            warn_deprecated(f"fit({key}=...)", f"PyDataset(..., {key}=...)", "Model.fit()")
         check_kwargs(kwargs, _FIT_KWARGS, "Model.fit()")
         self._ensure_compiled("fit()")
         self._move_to_default_device()
@@ -291,7 +296,7 @@ class Trainer:
             )
         train = data_adapters.get_data_adapter(
             x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch, shuffle=shuffle,
-            class_weight=class_weight, device=self._device,
+            class_weight=class_weight, device=self._device, **loading,
         )
         val = None
         if validation_data is not None:

@@ -115,3 +115,19 @@ def test_keras2_generator_methods_forward_with_a_warning():
         assert isinstance(model.evaluate_generator(batches(), steps=2, verbose=0), float)
     with pytest.warns(DeprecationWarning, match="predict\\(\\)"):
         assert model.predict_generator(batches(), steps=2, verbose=0).shape == (8, 1)
+
+
+def test_keras2_fit_loading_arguments_are_forwarded_with_a_warning():
+    class Batches(PyDataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, index):
+            x = np.full((4, 3), float(index), dtype="float32")
+            return x, x.sum(axis=1, keepdims=True)
+
+    model = lamina.Sequential([lamina.Input(shape=(3,)), lamina.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.warns(DeprecationWarning, match="PyDataset"):
+        history = model.fit(Batches(), epochs=1, workers=2, verbose=0)
+    assert len(history.history["loss"]) == 1

@@ -40,7 +40,8 @@ class Variable(torch.nn.Parameter):
 
     @property
     def value(self):
-        return self.detach()
+        """The tensor itself, as in Keras's torch backend (so `v.value.grad` is the gradient)."""
+        return self
 
     def numpy(self, force=False):
         return self.detach().cpu().numpy(force=force)

@@ -137,3 +137,71 @@ def test_pandas_inputs():
     model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     assert len(model.fit(frame, target, epochs=1, verbose=0).history["loss"]) == 1
+
+
+class CustomStepModel(keras.Model):
+    """The Keras "customizing fit() with PyTorch" guide's model, unchanged."""
+
+    def train_step(self, data):
+        x, y = data
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        loss.backward()
+        trainable_weights = [v for v in self.trainable_weights]
+        gradients = [v.value.grad for v in trainable_weights]
+        with torch.no_grad():
+            self.optimizer.apply(gradients, trainable_weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def test_custom_train_step_on_a_functional_subclass():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(32,))
+    model = CustomStepModel(inputs, keras.layers.Dense(1)(inputs))
+    assert isinstance(model, keras.models.Functional) and model.output_shape == (None, 1)
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    x, y = np.random.random((256, 32)), np.random.random((256, 1))
+    history = model.fit(x, y, epochs=3, verbose=0)
+    assert list(history.history) == ["loss", "mae"]
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_custom_metrics_property_and_compile_without_loss():
+    class MAEModel(keras.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.loss_tracker = keras.metrics.Mean(name="loss")
+            self.mae_metric = keras.metrics.MeanAbsoluteError(name="mae")
+
+        def train_step(self, data):
+            x, y = data
+            self.zero_grad()
+            y_pred = self(x, training=True)
+            loss = keras.ops.mean(keras.ops.square(y - y_pred))
+            loss.backward()
+            with torch.no_grad():
+                self.optimizer.apply([v.value.grad for v in self.trainable_weights],
+                                     self.trainable_weights)
+            self.loss_tracker.update_state(loss)
+            self.mae_metric.update_state(y, y_pred)
+            return {"loss": self.loss_tracker.result(), "mae": self.mae_metric.result()}
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker, self.mae_metric]
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(8,))
+    model = MAEModel(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer="adam")
+    x, y = np.random.random((128, 8)), np.random.random((128, 1))
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert set(history.history) == {"loss", "mae"} and history.history["loss"][0] > 0
+    mae = float(np.abs(model.predict(x, verbose=0) - y).mean())
+    assert history.history["mae"][-1] == pytest.approx(mae, rel=0.2)

@@ -16,14 +16,26 @@ class Model(Trainer, Layer):
     _passes_strings = True
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or {"inputs", "outputs", "input", "output"} & set(kwargs)
-                             or (args and "outputs" in kwargs)):
+        if cls is Model and _functional_arguments(args, kwargs):
             from lamina.models.functional import Functional
 
             return Functional.__new__(Functional)
         return super().__new__(cls)
 
-    def __init__(self, *, name=None, trainable=True, dtype=None, **kwargs):
+    def __init__(self, *args, name=None, trainable=True, dtype=None, **kwargs):
+        from lamina.models.functional import Functional
+
+        if _functional_arguments(args, kwargs) and not isinstance(self, Functional):
+            # `class MyModel(Model)` built as `MyModel(inputs, outputs)`: a functional model with
+            # the subclass's methods (custom train_step, ...). Keras does the same class surgery.
+            _inject_functional(type(self))
+            Functional.__init__(self, *args, name=name, trainable=trainable, **kwargs)
+            return
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}() takes keyword arguments only (or `inputs, outputs` for "
+                f"a functional model); received {len(args)} positional argument(s)."
+            )
         Layer.__init__(self, name=name, trainable=trainable, dtype=dtype, **kwargs)
         Trainer.__init__(self)
 
@@ -125,6 +137,23 @@ class Model(Trainer, Layer):
 
         export_lib.export(self, filepath, format=format, verbose=verbose,
                           input_signature=input_signature, **kwargs)
+
+
+def _functional_arguments(args, kwargs):
+    return len(args) >= 2 or bool({"inputs", "outputs", "input", "output"} & set(kwargs)) or (
+        len(args) == 1 and "outputs" in kwargs)
+
+
+def _inject_functional(cls):
+    """Put Functional between a Model subclass and Model in its bases (once)."""
+    from lamina.models.functional import Functional
+
+    if cls is Model:
+        return Functional
+    if cls in (object, Functional) or not issubclass(cls, Model):
+        return cls
+    cls.__bases__ = tuple(_inject_functional(base) for base in cls.__bases__)
+    return cls
 
 
 def _zeros_like_shapes(shapes):

@@ -54,7 +54,10 @@ class CompileLoss:
         ]
         self.weights = [1.0 if w is None else float(w) for w in weights]
         if all(loss is None for loss in self.losses):
-            raise ValueError("compile() needs a loss for at least one output.")
+            raise ValueError(
+                "The model was compiled without a loss, so it cannot compute one. Pass "
+                "`loss=...` to compile(), or override train_step() to compute your own."
+            )
         self.built = True
 
     def _resolve(self, spec, y_true, y_pred):

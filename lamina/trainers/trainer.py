@@ -187,11 +187,16 @@ class Trainer:
         return LazyLogs(self.get_metrics_result)
 
     def get_metrics_result(self):
-        logs = {"loss": self._loss_tracker.result()}
-        for tracker in self._output_loss_trackers:
-            logs[tracker.name] = tracker.result()
-        logs.update(self._compile_metrics.result() if self._compile_metrics else {})
-        return logs
+        """`{name: result}` of `self.metrics` (which a custom model may override, as in Keras)."""
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def _epoch_logs(self, step_logs):
+        """What an epoch reports: the metrics' results, unless train_step/test_step returned
+        other values (a custom step may log anything), as Keras decides."""
+        results = self.get_metrics_result()
+        if step_logs is not None and not set(step_logs).issubset(results):
+            return _pythonify(step_logs)
+        return _pythonify(results)
 
     def _update_loss_trackers(self, loss, batch_size):
         self._loss_tracker.update_state(loss.detach(), sample_weight=batch_size)
@@ -255,12 +260,26 @@ class Trainer:
         self._prepare_optimizer()
         return y_pred
 
+    def _build_compile_metrics(self, x, y):
+        """Resolve the compiled metrics before training, so `self.metrics` lists them even for
+        a custom train_step that updates them itself (Keras's custom-fit guide does)."""
+        if y is None or self._compile_metrics is None or self._compile_metrics.built:
+            return
+        probe = tree.map_structure(
+            lambda t: None if t is None else _to_device(t[:2], self._device), x)
+        with torch.no_grad():
+            y_pred = self(probe, training=False)
+        names = self._flat_output_names
+        targets = tree.map_structure(lambda t: None if t is None else t[:2], y)
+        self._compile_metrics.build(compile_utils.flatten_outputs(targets, names),
+                                    compile_utils.flatten_outputs(y_pred, names))
+
     def _check_targets(self, y, x):
         from lamina import losses as losses_module
 
         check = getattr(losses_module, "check_targets", None)
-        if check is None or y is None or self._compile_loss is None:
-            return
+        if check is None or y is None or self._compile_loss is None or self.loss is None:
+            return  # (no compiled loss: a custom train_step computes its own)
         probe = tree.map_structure(
             lambda t: None if t is None else _to_device(t[:2], self._device), x)
         with torch.no_grad():
@@ -310,6 +329,7 @@ class Trainer:
         # Labels are checked once against the loss: all of them when they are in memory (a sorted
         # dataset's first batch may hold only one class), else the first batch.
         self._check_targets(train.y if train.is_array_data else peek_y, peek_x)
+        self._build_compile_metrics(peek_x, peek_y)
 
         from lamina.callbacks.callback_list import CallbackList
 
@@ -339,7 +359,7 @@ class Trainer:
                 train.on_epoch_end()
                 if steps_run == 0 and not offset:  # a used-up generator: the adapter warned
                     break
-                logs = _pythonify(self.get_metrics_result())
+                logs = self._epoch_logs(batch_logs if steps_run else None)
                 if val is not None and _should_validate(epoch, validation_freq):
                     val_logs = self.evaluate(val, verbose=0, return_dict=True, _internal=True)
                     if not val.ran_out_of_data:
@@ -391,6 +411,7 @@ class Trainer:
                                  verbose=verbose, epochs=1, steps=data.num_batches)
         self.reset_metrics()
         callbacks.on_test_begin()
+        batch_logs = None
         try:
             with torch.no_grad():
                 for step, batch in enumerate(data.batches()):
@@ -401,7 +422,7 @@ class Trainer:
         finally:
             if data is not x:  # an adapter handed in (fit's validation) is closed by its owner
                 data.close()
-        logs = _pythonify(self.get_metrics_result())
+        logs = self._epoch_logs(batch_logs)
         callbacks.on_test_end(logs)
         return logs if return_dict else self._flatten_logs(logs)
 
@@ -499,12 +520,8 @@ class Trainer:
 
     # ------------------------------------------------------------------ metrics
     def reset_metrics(self):
-        if self._loss_tracker is not None:
-            self._loss_tracker.reset_state()
-        for tracker in getattr(self, "_output_loss_trackers", []):
-            tracker.reset_state()
-        if self._compile_metrics is not None:
-            self._compile_metrics.reset_state()
+        for metric in self.metrics:
+            metric.reset_state()
 
     @property
     def metrics(self):

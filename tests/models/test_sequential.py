@@ -124,3 +124,10 @@ def test_model_is_a_torch_module():
 def test_sequential_rejects_non_layers():
     with pytest.raises(TypeError, match="takes a lamina layer"):
         lamina.Sequential([lambda x: x])
+
+
+def test_torch_compile_runs_a_lamina_model():
+    model = pima_model()
+    compiled = torch.compile(model)
+    x = torch.randn(4, 8)
+    torch.testing.assert_close(compiled(x), model(x))

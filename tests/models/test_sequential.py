@@ -126,6 +126,7 @@ def test_sequential_rejects_non_layers():
         lamina.Sequential([lambda x: x])
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
 def test_torch_compile_runs_a_lamina_model():
     model = pima_model()
     compiled = torch.compile(model)

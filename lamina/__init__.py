@@ -11,7 +11,8 @@ from lamina.version import version as version
 
 _SUBMODULES = {
     "activations", "backend", "callbacks", "config", "constraints", "datasets", "initializers",
-    "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
+    "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random",
+    "regularizers",
     "saving", "utils",
 }
 

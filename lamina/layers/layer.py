@@ -56,8 +56,7 @@ class Layer(torch.nn.Module):
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
         self.built = False
         self._trainable = bool(trainable)
-        self.dtype = config.dtype_name(_policy_name(dtype))
-        self._torch_dtype = config.to_torch_dtype(self.dtype)
+        self._set_dtype_policy(_policy_name(dtype))
         self.autocast = autocast
         from lamina import regularizers
 
@@ -76,6 +75,23 @@ class Layer(torch.nn.Module):
         self._call_has_training = "training" in _call_parameters(type(self))
         self._call_has_mask = "mask" in _call_parameters(type(self))
         self._computes_mask = type(self).compute_mask is not Layer.compute_mask
+
+    def _set_dtype_policy(self, name):
+        """Float layers follow a dtype policy (the global one unless `dtype=` says otherwise);
+        a mixed policy keeps float32 weights and computes under torch.autocast."""
+        from lamina.mixed_precision import policy as policies
+
+        if name is None or str(name).startswith("mixed_") or config.dtype_name(name) in (
+                "float16", "bfloat16", "float32", "float64"):
+            self.dtype_policy = policies.get(name)
+            self.dtype = self.dtype_policy.variable_dtype
+            self.compute_dtype = self.dtype_policy.compute_dtype
+        else:
+            self.dtype_policy = None
+            self.dtype = self.compute_dtype = config.dtype_name(name)
+        self._torch_dtype = config.to_torch_dtype(self.dtype)
+        mixed = self.dtype_policy is not None and self.dtype_policy.is_mixed
+        self._autocast_dtype = config.to_torch_dtype(self.compute_dtype) if mixed else None
 
     # ------------------------------------------------------------------ the call pipeline
     def __call__(self, *args, **kwargs):
@@ -109,7 +125,11 @@ class Layer(torch.nn.Module):
         if training is not None:
             _context.training = training
         try:
-            outputs = super().__call__(*args, **kwargs)
+            if self._autocast_dtype is not None and _autocast_applies(args):
+                with torch.autocast(args[0].device.type, dtype=self._autocast_dtype):
+                    outputs = super().__call__(*args, **kwargs)
+            else:
+                outputs = super().__call__(*args, **kwargs)
         finally:
             _context.training = previous
         if self.activity_regularizer is not None:
@@ -427,7 +447,11 @@ class Layer(torch.nn.Module):
 
     # ------------------------------------------------------------------ config
     def get_config(self):
-        config_dict = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        dtype = self.dtype
+        if self.dtype_policy is not None and self.dtype_policy.is_mixed:
+            dtype = {"module": "keras", "class_name": "DTypePolicy",
+                     "config": {"name": self.dtype_policy.name}, "registered_name": None}
+        config_dict = {"name": self.name, "trainable": self.trainable, "dtype": dtype}
         if self._batch_input_shape is not None:
             config_dict["batch_input_shape"] = list(self._batch_input_shape)
         if self.activity_regularizer is not None:
@@ -604,6 +628,13 @@ def _to_tensor(x, dtype):
             "(TextVectorization, StringLookup or Hashing) that turns text into numbers."
         )
     return torch.as_tensor(array)
+
+
+def _autocast_applies(args):
+    """A mixed-precision layer autocasts on real devices, unless an outer autocast is active."""
+    x = args[0] if args else None
+    return (isinstance(x, torch.Tensor) and x.device.type in ("cuda", "cpu", "xpu", "mps")
+            and not torch.is_autocast_enabled(x.device.type))
 
 
 def _policy_name(dtype):

@@ -68,6 +68,8 @@ class Trainer:
         self.run_eagerly = run_eagerly
         self.jit_compile = False  # (see the warning above)
         self.steps_per_execution = steps_per_execution
+        self._auto_scale_loss = auto_scale_loss
+        self._loss_scale = None
         self.compiled = True
         self.stop_training = False
 
@@ -155,6 +157,13 @@ class Trainer:
                 if m.activity_regularizer is not None or _may_add_loss(m)]
             if self._trainable_params:
                 self.optimizer.build(self._trainable_params)
+            if self._auto_scale_loss and any(
+                getattr(getattr(layer, "dtype_policy", None), "name", None) == "mixed_float16"
+                for layer in self._flatten_layers()
+            ):
+                from lamina.mixed_precision.loss_scale import DynamicLossScale
+
+                self._loss_scale = DynamicLossScale()
 
     # ------------------------------------------------------------------ one batch
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -211,8 +220,11 @@ class Trainer:
         self._update_loss_trackers(loss, _batch_size(x))
         params = self._trainable_params
         if params:
-            loss.backward()
-            self.optimizer.apply([p.grad for p in params], params)
+            scale = self._loss_scale
+            (loss if scale is None else scale.scale_loss(loss)).backward()
+            grads = [p.grad for p in params]
+            if scale is None or scale.unscale(grads):  # float16: skip a step that overflowed
+                self.optimizer.apply(grads, params)
             for p in params:  # (the optimizer applies weight constraints after its update)
                 p.grad = None
         return self.compute_metrics(x, y, y_pred, sample_weight)

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from lamina import layers
+from lamina.mixed_precision.loss_scale import DynamicLossScale
+
+
+@pytest.fixture
+def mixed_policy():
+    yield lambda name: lamina.mixed_precision.set_global_policy(name)
+    lamina.mixed_precision.set_global_policy(None)
+
+
+@pytest.mark.parametrize("policy, compute", [("mixed_float16", torch.float16),
+                                              ("mixed_bfloat16", torch.bfloat16)])
+def test_mixed_policy_keeps_float32_weights_and_computes_in_half(mixed_policy, policy, compute):
+    mixed_policy(policy)
+    dense = layers.Dense(3)
+    out = dense(torch.randn(2, 4))
+    assert dense.kernel.dtype == torch.float32 and out.dtype == compute
+    assert dense.dtype == "float32" and dense.compute_dtype == policy.replace("mixed_", "")
+    assert dense.get_config()["dtype"]["config"]["name"] == policy
+    assert layers.Dense.from_config(dense.get_config()).dtype_policy.name == policy
+    exact = layers.Dense(3, dtype="float32")  # the Keras idiom for a float32 output layer
+    assert exact(torch.randn(2, 4)).dtype == torch.float32
+
+
+def test_mixed_float16_model_trains_with_loss_scaling(mixed_policy):
+    mixed_policy("mixed_float16")
+    lamina.utils.set_random_seed(0)
+    model = lamina.Sequential([lamina.Input(shape=(4,)), layers.Dense(16, activation="relu"),
+                               layers.Dense(1, dtype="float32")])
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.rand(64, 4).astype("float32")
+    history = model.fit(x, x.sum(axis=1, keepdims=True), epochs=5, verbose=0)
+    scale = model._loss_scale.scale  # overflowing early steps halve it: a power of two <= 2**15
+    assert scale <= 2.0 ** 15 and float(np.log2(scale)).is_integer()
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_dynamic_loss_scale_skips_overflow_and_grows():
+    scale = DynamicLossScale(initial_scale=8.0, growth_steps=2)
+    grads = [torch.tensor([8.0, 16.0])]
+    assert scale.unscale(grads) and grads[0].tolist() == [1.0, 2.0]
+    assert not scale.unscale([torch.tensor([float("inf")])]) and scale.scale == 4.0
+    assert scale.unscale([torch.ones(1)]) and scale.unscale([torch.ones(1)]) and scale.scale == 8.0
+
+
+def test_unknown_policy():
+    with pytest.raises(ValueError, match="mixed_float16"):
+        lamina.mixed_precision.set_global_policy("mixed_float8")

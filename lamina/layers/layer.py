@@ -47,6 +47,13 @@ _context = _CallContext()
 
 class Layer(torch.nn.Module):
     _passes_strings = False  # Models hand text inputs to their (preprocessing) layers as is
+
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        # Keras's auto-config: remember the constructor's arguments, so a custom layer without
+        # get_config() can still be saved and rebuilt (when they are plain JSON values).
+        instance.__dict__["_auto_config"] = _constructor_arguments(cls, args, kwargs)
+        return instance
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
                  name=None, **kwargs):
         if kwargs:
@@ -458,7 +465,7 @@ class Layer(torch.nn.Module):
             from lamina.saving.serialization import serialize_keras_object
 
             config_dict["activity_regularizer"] = serialize_keras_object(self.activity_regularizer)
-        return config_dict
+        return _with_auto_config(self, config_dict)
 
     @classmethod
     def from_config(cls, config_dict):
@@ -483,6 +490,9 @@ class Layer(torch.nn.Module):
 
     def _get_name(self):  # what torch prints in module reprs
         return type(self).__name__
+
+
+DEFAULT_GET_CONFIGS = {Layer.get_config}  # get_configs that auto-config completes
 
 
 class _BuildScope:
@@ -628,6 +638,59 @@ def _to_tensor(x, dtype):
             "(TextVectorization, StringLookup or Hashing) that turns text into numbers."
         )
     return torch.as_tensor(array)
+
+
+def _constructor_arguments(cls, args, kwargs):
+    """The arguments a layer was constructed with, by name; None unless all are plain JSON."""
+    try:
+        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    arguments = {}
+    for index, (name, value) in enumerate(bound.arguments.items()):
+        if index == 0:
+            continue  # self
+        parameter = inspect.signature(cls.__init__).parameters[name]
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(value)
+        elif parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            if value:
+                return None
+        else:
+            arguments[name] = value
+    return arguments if _is_plain_json(arguments) else None
+
+
+def _is_plain_json(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain_json(v) for k, v in value.items())
+    return False
+
+
+def _with_auto_config(layer, config_dict):
+    """A layer class that does not define get_config() saves its constructor arguments (Keras's
+    auto-config), or says clearly why it cannot."""
+    if type(layer).get_config not in DEFAULT_GET_CONFIGS:
+        return config_dict
+    auto = layer.__dict__.get("_auto_config")
+    if auto is None:
+        required = [
+            name for name, p in list(inspect.signature(type(layer).__init__).parameters.items())[1:]
+            if p.default is inspect.Parameter.empty
+            and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        ]
+        if required:
+            raise NotImplementedError(
+                f"{type(layer).__name__} was constructed with arguments that are not plain JSON "
+                f"values ({', '.join(required)} ...), so lamina cannot save them automatically. "
+                "Implement get_config() (and from_config() if needed) on the class."
+            )
+        return config_dict
+    return {**config_dict, **{k: v for k, v in auto.items() if k not in config_dict}}
 
 
 def _autocast_applies(args):

@@ -6,7 +6,7 @@ defining `call()` gives a subclassed model. Both are `torch.nn.Module`s.
 
 import torch
 
-from lamina.layers.layer import Layer
+from lamina.layers.layer import DEFAULT_GET_CONFIGS, Layer
 from lamina.saving.object_registry import register_builtin
 from lamina.trainers.trainer import Trainer
 
@@ -20,7 +20,7 @@ class Model(Trainer, Layer):
             from lamina.models.functional import Functional
 
             return Functional.__new__(Functional)
-        return super().__new__(cls)
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, name=None, trainable=True, dtype=None, **kwargs):
         from lamina.models.functional import Functional
@@ -84,7 +84,9 @@ class Model(Trainer, Layer):
                       layer_range=layer_range)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        from lamina.layers.layer import _with_auto_config
+
+        return _with_auto_config(self, {"name": self.name, "trainable": self.trainable})
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -137,6 +139,9 @@ class Model(Trainer, Layer):
 
         export_lib.export(self, filepath, format=format, verbose=verbose,
                           input_signature=input_signature, **kwargs)
+
+
+DEFAULT_GET_CONFIGS.add(Model.get_config)
 
 
 def _functional_arguments(args, kwargs):

@@ -221,3 +221,44 @@ def test_symbolic_ops_round_trip(tmp_path):
     loaded = lamina.models.load_model(tmp_path / "ops.keras")
     x = np.random.rand(2, 4, 3).astype("float32")
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
+class AutoConfigDense(layers.Layer):
+    """A custom layer without get_config(), as tutorials write them."""
+
+    def __init__(self, units=32, scale=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.scale = units, scale
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal")
+
+    def call(self, x):
+        return x @ self.w * self.scale
+
+
+def test_custom_layer_without_get_config_saves_its_arguments(tmp_path):
+    layer = AutoConfigDense(4, scale=2.0, name="custom")
+    assert layer.get_config() == {"name": "custom", "trainable": True, "dtype": "float32",
+                                  "units": 4, "scale": 2.0}
+    inputs = lamina.Input(shape=(3,))
+    model = lamina.Model(inputs, layer(inputs))
+    model.save(tmp_path / "auto.keras")
+    loaded = lamina.models.load_model(tmp_path / "auto.keras",
+                                      custom_objects={"AutoConfigDense": AutoConfigDense})
+    assert loaded.layers[1].units == 4 and loaded.layers[1].scale == 2.0
+    x = np.random.rand(2, 3).astype("float32")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
+def test_arguments_that_cannot_be_saved_are_named():
+    class Wrapper(layers.Layer):
+        def __init__(self, function):
+            super().__init__()
+            self.function = function
+
+        def call(self, x):
+            return self.function(x)
+
+    with pytest.raises(NotImplementedError, match="function.*Implement get_config"):
+        Wrapper(lambda t: t).get_config()

@@ -3,6 +3,7 @@
 import json
 
 from lamina.saving.serialization import deserialize_layer, serialize_layer
+from lamina.utils import tree
 
 
 def model_from_json(json_string, custom_objects=None):
@@ -10,10 +11,105 @@ def model_from_json(json_string, custom_objects=None):
     return deserialize_layer(config, custom_objects)
 
 
-def clone_model(model, input_tensors=None, clone_function=None):
-    if input_tensors is not None or clone_function is not None:
-        raise NotImplementedError(
-            "clone_model(input_tensors=..., clone_function=...) is not supported yet; "
-            "clone_model(model) rebuilds the same architecture with new weights."
+def clone_model(model, input_tensors=None, clone_function=None, call_function=None,
+                recursive=False):
+    """A new model with the same graph. Each layer is replaced by `clone_function(layer)`
+    (default: a fresh layer from its config, i.e. new weights) and called through
+    `call_function(layer, *args, **kwargs)` when given; `input_tensors` replace the inputs."""
+    from lamina.layers.core.input_layer import InputLayer
+    from lamina.models.functional import Functional
+    from lamina.models.sequential import Sequential
+
+    default = clone_function is None
+    if default:
+        clone_function = _fresh_copy
+    if recursive:
+        inner = clone_function
+
+        def clone_function(layer):  # noqa: F811 (nested models are cloned layer by layer)
+            if isinstance(layer, (Sequential, Functional)):
+                return clone_model(layer, clone_function=inner, call_function=call_function,
+                                   recursive=True)
+            return inner(layer)
+
+    if isinstance(model, Sequential):
+        return _clone_sequential(model, input_tensors, clone_function, call_function)
+    if isinstance(model, Functional):
+        return _clone_functional(model, input_tensors, clone_function, call_function, InputLayer)
+    if not default or input_tensors is not None or call_function is not None:
+        raise ValueError(
+            "clone_model() can only rebuild a subclassed model from its config; clone_function, "
+            "call_function and input_tensors need a Sequential or functional model."
         )
     return deserialize_layer(serialize_layer(model))
+
+
+def _fresh_copy(layer):
+    return type(layer).from_config(layer.get_config())
+
+
+def _call(layer, call_function, args, kwargs):
+    return call_function(layer, *args, **kwargs) if call_function else layer(*args, **kwargs)
+
+
+def _clone_sequential(model, input_tensors, clone_function, call_function):
+    from lamina.layers.core.input_layer import Input
+    from lamina.models.functional import Functional
+    from lamina.models.sequential import Sequential
+
+    layers = [clone_function(layer) for layer in model.layers]
+    if input_tensors is None and call_function is None:
+        clone = Sequential(name=model.name, trainable=model.trainable)
+        if model.inputs:
+            source = model.inputs[0]
+            clone.add(Input(batch_shape=source.shape, dtype=source.dtype,
+                            name=source._keras_history[0].name))
+        for layer in layers:
+            clone.add(layer)
+        return clone
+    if input_tensors is None:
+        if not model.inputs:
+            raise ValueError("Cannot clone a Sequential model with no known input shape and a "
+                             "call_function; build it first or pass input_tensors.")
+        source = model.inputs[0]
+        input_tensors = Input(batch_shape=source.shape, dtype=source.dtype)
+    inputs = tree.flatten(input_tensors)[0]
+    x = inputs
+    for layer in layers:
+        x = _call(layer, call_function, (x,), {})
+    return Functional(inputs, x, name=model.name)
+
+
+def _clone_functional(model, input_tensors, clone_function, call_function, input_layer_type):
+    from lamina.layers.core.input_layer import Input
+    from lamina.layers.keras_tensor import KerasTensor
+    from lamina.models.functional import Functional
+
+    if input_tensors is None:
+        new_inputs = [Input(batch_shape=t.shape, dtype=t.dtype, name=t._keras_history[0].name)
+                      for t in model.inputs]
+    else:
+        new_inputs = tree.flatten(input_tensors)
+        if len(new_inputs) != len(model.inputs):
+            raise ValueError(
+                f"clone_model() got {len(new_inputs)} input tensors for a model with "
+                f"{len(model.inputs)} inputs."
+            )
+    mapped = {id(old): new for old, new in zip(model.inputs, new_inputs)}
+    clones = {}
+    for node in model._nodes:
+        layer = node.layer
+        if isinstance(layer, input_layer_type):
+            continue
+        if id(layer) not in clones:  # a shared layer is cloned once and stays shared
+            clones[id(layer)] = clone_function(layer)
+        args, kwargs = tree.map_structure(
+            lambda x: mapped[id(x)] if isinstance(x, KerasTensor) else x,
+            (node.call_args, node.call_kwargs),
+        )
+        outputs = _call(clones[id(layer)], call_function, args, kwargs)
+        for old, new in zip(node.output_tensors, tree.flatten(outputs)):
+            mapped[id(old)] = new
+    inputs = tree.pack_sequence_as(model._inputs_struct, new_inputs)
+    outputs = tree.map_structure(lambda t: mapped[id(t)], model._outputs_struct)
+    return Functional(inputs, outputs, name=model.name, trainable=model.trainable)

@@ -145,3 +145,41 @@ def test_subclassed_layer_shapes_leave_the_batch_open():
     dense = layers.Dense(3)
     dense(torch.ones(2, 5))
     assert dense.input_shape == (None, 5) and dense.output_shape == (None, 3)
+
+
+def test_clone_model_with_clone_and_call_functions():
+    inputs = lamina.Input(shape=(4,), name="x")
+    shared = layers.Dense(4, name="shared")
+    hidden = shared(inputs)
+    model = lamina.Model(inputs, [layers.Dense(1, name="a")(hidden), shared(shared(inputs))])
+    clone = lamina.models.clone_model(model)
+    assert [l.name for l in clone.layers] == [l.name for l in model.layers]
+    assert len(clone.weights) == len(model.weights)
+    assert not np.allclose(clone.get_weights()[0], model.get_weights()[0])  # fresh weights
+
+    seen = []
+
+    def rename(layer):
+        copy = type(layer).from_config({**layer.get_config(), "name": layer.name + "_copy"})
+        seen.append(layer.name)
+        return copy
+
+    calls = []
+
+    def record(layer, *args, **kwargs):
+        calls.append(layer.name)
+        return layer(*args, **kwargs)
+
+    renamed = lamina.models.clone_model(model, clone_function=rename, call_function=record)
+    assert sorted(seen) == ["a", "shared"]  # the shared layer is cloned once
+    assert calls.count("shared_copy") == 3
+    assert renamed.output_shape == [(None, 1), (None, 4)]
+    x = np.random.rand(2, 4).astype("float32")
+    renamed.set_weights(model.get_weights())
+    for got, want in zip(renamed.predict(x, verbose=0), model.predict(x, verbose=0)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+    seq = lamina.Sequential([lamina.Input(shape=(2,)), layers.Dense(2), layers.Dense(1)])
+    new_input = lamina.Input(shape=(2,))
+    cloned = lamina.models.clone_model(seq, input_tensors=new_input)
+    assert cloned.output_shape == (None, 1) and cloned.inputs[0] is new_input

@@ -208,10 +208,10 @@ class Trainer:
         return _pythonify(results)
 
     def _update_loss_trackers(self, loss, batch_size):
-        self._loss_tracker.update_state(loss.detach(), sample_weight=batch_size)
+        _add_to_mean(self._loss_tracker, loss, batch_size)
         for tracker, value in zip(self._output_loss_trackers, self._last_output_losses):
             if value is not None:
-                tracker.update_state(value.detach(), sample_weight=batch_size)
+                _add_to_mean(tracker, value, batch_size)
 
     def train_step(self, data):
         x, y, sample_weight = _unpack(data)
@@ -595,6 +595,17 @@ class LazyLogs(collections.abc.Mapping):
 
     def __repr__(self):
         return repr(dict(self._resolved()))
+
+
+def _add_to_mean(tracker, value, weight):
+    """Loss tracking, every step: the batch-size-weighted running mean Keras keeps, added in
+    place (the generic Metric.update_state path costs several extra kernels per step)."""
+    if tracker._device != value.device:
+        tracker.update_state(value.detach(), sample_weight=weight)  # first step: moves the state
+        return
+    with torch.no_grad():
+        tracker.total.add_(value.detach() * weight)
+        tracker.count.add_(weight)
 
 
 def _to_device(value, device):

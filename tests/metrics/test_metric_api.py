@@ -8,6 +8,7 @@ import torch
 
 from lamina import metrics
 from lamina.utils import naming
+from lamina.testing import NoHostSync
 
 # One constructor + one representative batch per built-in metric class.
 BINARY = (torch.tensor([[1.0], [0.0], [1.0], [1.0]]), torch.tensor([[0.8], [0.6], [0.3], [0.9]]))
@@ -55,33 +56,12 @@ def _id(case):
     return f"{case[0].__name__}{case[1] or ''}"
 
 
-class _NoHostSync:
-    """Make every tensor -> Python conversion raise, as a device sync would cost."""
-
-    # (Boolean-mask indexing syncs too but bypasses these methods; the code avoids it by review.)
-    NAMES = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__", "numpy", "cpu",
-             "nonzero")
-
-    def __enter__(self):
-        self.saved = {name: getattr(torch.Tensor, name) for name in self.NAMES}
-
-        def refuse(*args, **kwargs):
-            raise AssertionError("host sync inside update_state")
-
-        for name in self.NAMES:
-            setattr(torch.Tensor, name, refuse)
-
-    def __exit__(self, *exc):
-        for name, method in self.saved.items():
-            setattr(torch.Tensor, name, method)
-
-
 @pytest.mark.parametrize("case", CASES, ids=_id)
 def test_update_state_never_syncs_with_the_host(case):
     cls, kwargs, (y_true, y_pred) = case
     metric = cls(**kwargs)
     metric.update_state(y_true, y_pred)  # first call may build (thresholds, lazy state)
-    with _NoHostSync():
+    with NoHostSync():
         metric.update_state(y_true, y_pred, sample_weight=WEIGHTS)
         metric.update_state(y_true, y_pred)
         metric.result()

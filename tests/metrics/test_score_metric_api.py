@@ -9,6 +9,7 @@ import torch
 
 import lamina
 from lamina import metrics
+from lamina.testing import NoHostSync
 
 MULTI_LABEL = (torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]]),
                torch.tensor([[0.9, 0.2, 0.6], [0.3, 0.7, 0.1], [0.4, 0.8, 0.5], [0.2, 0.1, 0.3]]))
@@ -44,32 +45,12 @@ def _id(case):
     return f"{case[0].__name__}{case[1] or ''}"
 
 
-class _NoHostSync:
-    """Make every tensor -> Python conversion raise, as a device sync would cost."""
-
-    NAMES = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__", "numpy", "cpu",
-             "nonzero")
-
-    def __enter__(self):
-        self.saved = {name: getattr(torch.Tensor, name) for name in self.NAMES}
-
-        def refuse(*args, **kwargs):
-            raise AssertionError("host sync")
-
-        for name in self.NAMES:
-            setattr(torch.Tensor, name, refuse)
-
-    def __exit__(self, *exc):
-        for name, method in self.saved.items():
-            setattr(torch.Tensor, name, method)
-
-
 @pytest.mark.parametrize("case", CASES, ids=_id)
 def test_update_state_and_result_never_sync_with_the_host(case):
     cls, kwargs, (y_true, y_pred) = case
     metric = cls(**kwargs)
     metric.update_state(y_true, y_pred)  # the first call may build the state
-    with _NoHostSync():
+    with NoHostSync():
         metric.update_state(y_true, y_pred, sample_weight=WEIGHTS)
         metric.result()
 

@@ -8,6 +8,7 @@ import datetime
 import io
 import json
 import os
+import tempfile
 import zipfile
 
 import h5py
@@ -42,21 +43,32 @@ def save_model(model, filepath, zipped=True):
         weights_store.save_weights_to_group(model, f)
     if not zipped:
         os.makedirs(filepath, exist_ok=True)
+        _save_assets(model, filepath)
         for name, data in ((_METADATA, metadata_json), (_CONFIG, config_json),
                            (_WEIGHTS, weights.getvalue())):
             with atomic.atomic_write(os.path.join(filepath, name)) as f:
                 f.write(data.encode() if isinstance(data, str) else data)
         return
-    with atomic.atomic_write(filepath) as f:
+    with tempfile.TemporaryDirectory() as assets_dir, atomic.atomic_write(filepath) as f:
+        assets = _save_assets(model, assets_dir)
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
             archive.writestr(_METADATA, metadata_json)
             archive.writestr(_CONFIG, config_json)
             archive.writestr(_WEIGHTS, weights.getvalue())
+            for arcname, path in assets:
+                archive.write(path, arcname)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     filepath = os.fspath(filepath)
     config_json, weights_bytes = _read_members(filepath)
+    with tempfile.TemporaryDirectory() as assets_dir:
+        model = _load(filepath, config_json, weights_bytes, custom_objects, compile, safe_mode)
+        _load_assets(model, filepath, assets_dir)
+    return model
+
+
+def _load(filepath, config_json, weights_bytes, custom_objects, compile, safe_mode):
     try:
         config = json.loads(config_json)
     except json.JSONDecodeError as error:
@@ -74,6 +86,42 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     except OSError as error:
         raise ValueError(f"'{filepath}' holds a corrupted model.weights.h5: {error}.") from error
     return model
+
+
+def _save_assets(model, root):
+    """Files some layers keep beside their weights (lookup vocabularies), in Keras's layout:
+    `assets/<path of the object in the weights file>/...`. Returns (archive name, file) pairs."""
+    written = []
+    for path, obj in weights_store.walk(model):
+        if not hasattr(obj, "save_assets"):
+            continue
+        directory = os.path.join(root, "assets", path)
+        os.makedirs(directory, exist_ok=True)
+        obj.save_assets(directory)
+        for name in sorted(os.listdir(directory)):
+            if os.path.isfile(os.path.join(directory, name)):
+                written.append((f"assets/{path}/{name}", os.path.join(directory, name)))
+    return written
+
+
+def _load_assets(model, filepath, scratch):
+    """Give each object its `assets/<path>/` folder, from the archive or the directory."""
+    if os.path.isdir(filepath):
+        root = filepath
+    else:
+        with zipfile.ZipFile(filepath) as archive:
+            members = [n for n in archive.namelist() if n.startswith("assets/")]
+            if not members:
+                return
+            for name in members:
+                if ".." in name.split("/") or name.startswith("/"):
+                    raise ValueError(f"'{filepath}' holds an unsafe asset path: {name!r}.")
+            archive.extractall(scratch, members)
+        root = scratch
+    for path, obj in weights_store.walk(model):
+        directory = os.path.join(root, "assets", path)
+        if hasattr(obj, "load_assets") and os.path.isdir(directory) and os.listdir(directory):
+            obj.load_assets(directory)
 
 
 def _read_members(filepath):

@@ -44,3 +44,19 @@ def test_keras_weights_file_loads_into_the_same_architecture():
     fresh.load_weights(FIXTURES / "sequential_mlp.weights.h5")
     for a, b in zip(fresh.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_keras_lookup_vocabularies_come_from_the_archive_assets(tmp_path):
+    """Keras keeps adapted vocabularies in assets/, not in the config: they must be read."""
+    data = np.load(FIXTURES / "lookup_layers.npz")
+    model = lamina.models.load_model(FIXTURES / "lookup_layers.keras")
+    ids, sequences = model.predict(data["texts"], verbose=0)
+    np.testing.assert_array_equal(ids, data["ids"])
+    np.testing.assert_array_equal(sequences, data["sequences"])
+    model.save(tmp_path / "again.keras")  # and lamina writes them back in the same layout
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "again.keras") as archive:
+        assert "assets/layers/string_lookup/vocabulary.txt" in archive.namelist()
+    again = lamina.models.load_model(tmp_path / "again.keras")
+    np.testing.assert_array_equal(again.predict(data["texts"], verbose=0)[0], data["ids"])

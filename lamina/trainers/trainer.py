@@ -265,8 +265,12 @@ class Trainer:
             return
         probe = tree.map_structure(
             lambda t: None if t is None else _to_device(t[:2], self._device), x)
-        with torch.no_grad():
-            y_pred = self(probe, training=False)
+        try:
+            with torch.no_grad():
+                y_pred = self(probe, training=False)
+        except ValueError as error:  # a shape error, seen on a 2-row probe: show the real data
+            shapes = tree.map_structure(lambda t: None if t is None else tuple(t.shape), x)
+            raise ValueError(f"{error} (The model was given data of shape {shapes}.)") from error
         if self._compile_loss is None:
             self._build_containers(None, y_pred)
         self._prepare_optimizer()

@@ -295,3 +295,10 @@ def test_compile_options_without_effect_say_so():
         model.compile(optimizer="sgd", loss="mse", jit_compile=True)
     with pytest.warns(DeprecationWarning, match="sample_weight_mode"):
         model.compile(optimizer="sgd", loss="mse", sample_weight_mode="temporal")
+
+
+def test_shape_mismatch_in_fit_names_the_layer_and_the_data_shape():
+    model = lamina.Sequential([lamina.Input(shape=(8,)), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match=r'layer "dense".*value 8.*data of shape \(10, 7\)'):
+        model.fit(np.random.rand(10, 7), np.random.rand(10), verbose=0)

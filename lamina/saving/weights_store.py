@@ -82,7 +82,7 @@ def save_weights_to_group(model, h5_group):
     for path, obj in walk(model):
         group = h5_group.create_group(f"{path}/vars" if path else "vars")
         group.attrs["name"] = getattr(obj, "name", "") or ""
-        if hasattr(obj, "save_own_variables") and not _is_layer(obj):
+        if hasattr(obj, "save_own_variables"):  # optimizers, and layers with their own layout
             obj.save_own_variables(_GroupWriter(group))
             continue
         for index, variable in enumerate(own_variables(obj) or []):
@@ -95,13 +95,19 @@ def load_weights_from_group(model, h5_group, skip_mismatch=False, filename="the 
     for path, obj in walk(model):
         key = f"{path}/vars" if path else "vars"
         stored = h5_group[key] if key in h5_group else None
-        if hasattr(obj, "load_own_variables") and not _is_layer(obj):
+        if hasattr(obj, "load_own_variables"):
             if stored is not None and len(stored):
                 if not getattr(obj, "built", False):
                     continue  # an optimizer that was never built: nothing to restore into
                 obj.load_own_variables(_GroupReader(stored))
             continue
         variables = own_variables(obj) or []
+        if stored is not None and set(stored) != {str(i) for i in range(len(stored))}:
+            problems.append(
+                f'Layer "{obj.name}" (path "{path or "/"}") does not read the entries '
+                f"{sorted(stored)} that {filename} holds there (a layer of another kind?)."
+            )
+            continue
         arrays = [] if stored is None else [stored[str(i)][()] for i in range(len(stored))]
         if len(arrays) != len(variables):
             problems.append(
@@ -125,12 +131,6 @@ def load_weights_from_group(model, h5_group, skip_mismatch=False, filename="the 
             "skip_mismatch=True to load what matches."
         )
     return problems
-
-
-def _is_layer(obj):
-    from lamina.layers.layer import Layer
-
-    return isinstance(obj, Layer)
 
 
 class _GroupWriter:

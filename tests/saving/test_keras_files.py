@@ -50,9 +50,10 @@ def test_keras_lookup_vocabularies_come_from_the_archive_assets(tmp_path):
     """Keras keeps adapted vocabularies in assets/, not in the config: they must be read."""
     data = np.load(FIXTURES / "lookup_layers.npz")
     model = lamina.models.load_model(FIXTURES / "lookup_layers.keras")
-    ids, sequences = model.predict(data["texts"], verbose=0)
+    ids, sequences, tf_idf = model.predict(data["texts"], verbose=0)
     np.testing.assert_array_equal(ids, data["ids"])
     np.testing.assert_array_equal(sequences, data["sequences"])
+    np.testing.assert_allclose(tf_idf, data["tf_idf"], rtol=1e-6)
     model.save(tmp_path / "again.keras")  # and lamina writes them back in the same layout
     import zipfile
 

@@ -356,6 +356,16 @@ class IndexLookup(HostInputLayer):
     def _config_tokens(self):
         return list(self._tokens)
 
+    def save_own_variables(self, store):
+        """Keras keeps TF-IDF weights in the weights file as `idf_weights` (vocabulary: assets)."""
+        if self.output_mode == "tf_idf" and self._idf_weights is not None:
+            store["idf_weights"] = self._idf_weights.detach().cpu().numpy()
+
+    def load_own_variables(self, store):
+        if self.output_mode == "tf_idf" and "idf_weights" in store.keys():
+            self._idf_weights = torch.as_tensor(
+                np.asarray(store["idf_weights"]), dtype=config.to_torch_dtype(config.floatx()))
+
     def save_assets(self, dir_path):
         """Write the vocabulary to `dir_path/vocabulary.txt`, one term per line (Keras's asset)."""
         with open(os.path.join(dir_path, "vocabulary.txt"), "w", encoding="utf-8") as f:

@@ -135,6 +135,13 @@ class TextVectorization(HostInputLayer):
     def reset_state(self):
         self._lookup_layer.reset_state()
 
+    def save_own_variables(self, store):
+        """Keras writes the lookup's TF-IDF weights under this layer too: same layout here."""
+        self._lookup_layer.save_own_variables(store)
+
+    def load_own_variables(self, store):
+        self._lookup_layer.load_own_variables(store)
+
     def get_vocabulary(self, include_special_tokens=True):
         return self._lookup_layer.get_vocabulary(include_special_tokens)
 

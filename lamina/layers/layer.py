@@ -454,8 +454,8 @@ class Layer(torch.nn.Module):
 
     # ------------------------------------------------------------------ config
     def get_config(self):
-        dtype = self.dtype
-        if self.dtype_policy is not None and self.dtype_policy.is_mixed:
+        dtype = self.dtype  # Keras 3 writes a float layer's dtype as its DTypePolicy
+        if self.dtype_policy is not None:
             dtype = {"module": "keras", "class_name": "DTypePolicy",
                      "config": {"name": self.dtype_policy.name}, "registered_name": None}
         config_dict = {"name": self.name, "trainable": self.trainable, "dtype": dtype}

@@ -239,8 +239,11 @@ class AutoConfigDense(layers.Layer):
 
 def test_custom_layer_without_get_config_saves_its_arguments(tmp_path):
     layer = AutoConfigDense(4, scale=2.0, name="custom")
-    assert layer.get_config() == {"name": "custom", "trainable": True, "dtype": "float32",
-                                  "units": 4, "scale": 2.0}
+    assert layer.get_config() == {
+        "name": "custom", "trainable": True, "units": 4, "scale": 2.0,
+        "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+                  "registered_name": None},
+    }
     inputs = lamina.Input(shape=(3,))
     model = lamina.Model(inputs, layer(inputs))
     model.save(tmp_path / "auto.keras")

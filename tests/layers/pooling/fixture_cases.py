@@ -1,34 +1,9 @@
 """Loads the Keras reference cases written by fixtures/make_fixtures.py."""
 
-import json
-import math
 import pathlib
 
-import numpy as np
+from lamina.testing.packed_fixtures import load_packed_cases
 
 
 def load_cases(stem):
-    """[case dict plus 'x', 'mask' (or None), 'weights' and 'y' arrays] in file order, and the
-    Keras default configs."""
-    folder = pathlib.Path(__file__).parent / "fixtures"
-    meta = json.loads((folder / f"{stem}.json").read_text())
-    arrays = np.load(folder / f"{stem}.npz")
-    integers, outputs = arrays["integers"], arrays["outputs"]
-    scale = meta["scale"]
-    cases, i, o = [], 0, 0
-    for case in meta["cases"]:
-        mask_shape = case.get("mask_shape")
-        shapes = [case["input_shape"], *([mask_shape] if mask_shape else []),
-                  *case["weight_shapes"]]
-        values = []
-        for shape in shapes:
-            size = math.prod(shape)
-            values.append((integers[i:i + size].astype("float32") / scale).reshape(shape))
-            i += size
-        size = math.prod(case["output_shape"])
-        y = outputs[o:o + size].reshape(case["output_shape"])
-        o += size
-        mask = (values.pop(1) * scale).astype(bool) if mask_shape else None
-        cases.append({**case, "x": values[0], "mask": mask, "weights": values[1:], "y": y})
-    assert i == integers.size and o == outputs.size, "fixture file and case list disagree"
-    return cases, meta["configs"]
+    return load_packed_cases(pathlib.Path(__file__).parent / "fixtures", stem)

@@ -9,7 +9,7 @@ import torch
 
 import lamina
 from lamina import metrics
-from lamina.testing import NoHostSync
+from lamina.testing import metric_checks
 
 MULTI_LABEL = (torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]]),
                torch.tensor([[0.9, 0.2, 0.6], [0.3, 0.7, 0.1], [0.4, 0.8, 0.5], [0.2, 0.1, 0.3]]))
@@ -48,34 +48,20 @@ def _id(case):
 @pytest.mark.parametrize("case", CASES, ids=_id)
 def test_update_state_and_result_never_sync_with_the_host(case):
     cls, kwargs, (y_true, y_pred) = case
-    metric = cls(**kwargs)
-    metric.update_state(y_true, y_pred)  # the first call may build the state
-    with NoHostSync():
-        metric.update_state(y_true, y_pred, sample_weight=WEIGHTS)
-        metric.result()
+    metric_checks.check_no_host_sync(cls(**kwargs), y_true, y_pred, WEIGHTS)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
 def test_state_follows_the_data_to_its_device(case):
-    """The `meta` device stands in for CUDA: the state must move there on first sight."""
     cls, kwargs, (y_true, y_pred) = case
-    metric = cls(**kwargs)
-    metric.update_state(y_true.to("meta"), y_pred.to("meta"), sample_weight=WEIGHTS.to("meta"))
-    assert metric.variables and all(v.device.type == "meta" for v in metric.variables)
-    assert metric.result().device.type == "meta"
-    metric.update_state(y_true, y_pred.to("meta"), sample_weight=WEIGHTS)
-    assert all(v.device.type == "meta" for v in metric.variables)
+    metric_checks.check_state_follows_the_data(cls(**kwargs), y_true, y_pred, WEIGHTS)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("case", CASES, ids=_id)
 def test_state_on_cuda_gives_the_cpu_result(case):
     cls, kwargs, (y_true, y_pred) = case
-    on_cpu, on_gpu = cls(**kwargs), cls(**kwargs)
-    on_cpu.update_state(y_true, y_pred, sample_weight=WEIGHTS)
-    on_gpu.update_state(y_true.cuda(), y_pred.cuda(), sample_weight=WEIGHTS.cuda())
-    assert all(v.is_cuda for v in on_gpu.variables)
-    torch.testing.assert_close(on_gpu.result().cpu(), on_cpu.result())
+    metric_checks.check_cuda_matches_cpu(lambda: cls(**kwargs), y_true, y_pred, WEIGHTS)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)

@@ -7,19 +7,39 @@ torch optimizer see lamina weights with no bridge. Operations on a Variable retu
 
 import copy
 
+import numpy as np
 import torch
 
 
 class Variable(torch.nn.Parameter):
-    def __new__(cls, data=None, requires_grad=True, name=None, path=None):
-        self = super().__new__(cls, data, requires_grad)
+    """`Variable(initializer, shape=None, dtype=None, trainable=True, ..., name=None)`, as in
+    Keras: `initializer` is a value (array, tensor, number) or an initializer (a name such as
+    "ones", or a callable) that is called with `shape` and `dtype`."""
+
+    def __new__(cls, initializer=None, shape=None, dtype=None, trainable=True, autocast=True,
+                aggregation="none", synchronization="auto", name=None, **kwargs):
+        from lamina.utils.arguments import check_kwargs
+
+        check_kwargs(kwargs, set(), "Variable()")
+        data = _initial_value(initializer, shape, dtype)
+        return cls._from_tensor(data, bool(trainable) and (data.is_floating_point() or
+                                                            data.is_complex()),
+                                name or "variable", None, trainable=bool(trainable))
+
+    @classmethod
+    def _from_tensor(cls, data, requires_grad, name=None, path=None, trainable=None):
+        """lamina's own constructor: wrap a tensor as it is (layers, metrics, optimizers)."""
+        self = torch.nn.Parameter.__new__(cls, data, requires_grad)
         self._keras_name = name
         self._keras_path = path or name
         # The variable's own flag; a frozen layer turns requires_grad off without losing it.
-        self._keras_trainable = requires_grad
+        self._keras_trainable = requires_grad if trainable is None else trainable
         self.regularizer = None
         self.constraint = None
         return self
+
+    def __init__(self, *args, **kwargs):  # (all done in __new__; Parameter has no __init__ args)
+        super().__init__()
 
     @property
     def name(self):
@@ -64,7 +84,8 @@ class Variable(torch.nn.Parameter):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = type(self)(self.data.clone(), self.requires_grad, self._keras_name, self._keras_path)
+        result = type(self)._from_tensor(self.data.clone(), self.requires_grad, self._keras_name,
+                                         self._keras_path)
         result._keras_trainable = self._keras_trainable
         result.regularizer = copy.deepcopy(self.regularizer, memo)
         result.constraint = copy.deepcopy(self.constraint, memo)
@@ -81,6 +102,38 @@ class Variable(torch.nn.Parameter):
 
 
 def _rebuild_variable(data, requires_grad, name, path, trainable):
-    variable = Variable(data, requires_grad, name, path)
-    variable._keras_trainable = trainable
-    return variable
+    return Variable._from_tensor(data, requires_grad, name, path, trainable)
+
+
+def _initial_value(initializer, shape, dtype):
+    from lamina import config, initializers
+
+    torch_dtype = None if dtype is None else config.to_torch_dtype(dtype)
+    if isinstance(initializer, str) or (callable(initializer) and not isinstance(
+            initializer, torch.Tensor)):
+        if shape is None:
+            raise ValueError(
+                f"Variable(initializer={initializer!r}) needs a `shape` to call the initializer "
+                "with, e.g. Variable(initializer='ones', shape=(3,)).")
+        initializer = initializers.get(initializer)
+        torch_dtype = torch_dtype or config.to_torch_dtype(None)
+        value = initializer(tuple(shape), dtype=torch_dtype)
+    else:
+        value = initializer
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().clone()
+    else:
+        array = value.numpy() if hasattr(value, "numpy") and not hasattr(value, "__array__") \
+            else value
+        tensor = torch.as_tensor(np.asarray(array))
+        if isinstance(array, (bool, int)) and not isinstance(array, bool):
+            tensor = tensor.to(torch.int32)  # Keras makes Python ints int32
+        if torch_dtype is None and tensor.is_floating_point():
+            torch_dtype = config.to_torch_dtype(None)  # Python floats and float64 arrays: floatx
+    if torch_dtype is not None:
+        tensor = tensor.to(torch_dtype)
+    if shape is not None and tuple(tensor.shape) != tuple(shape):
+        raise ValueError(
+            f"Variable(): the initial value has shape {tuple(tensor.shape)}, but shape="
+            f"{tuple(shape)} was given.")
+    return tensor

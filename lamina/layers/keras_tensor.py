@@ -25,6 +25,13 @@ class KerasTensor:
         self._keras_history = keras_history
 
     @property
+    def _torch_dtype(self):
+        cached = self.__dict__.get("_cached_torch_dtype")
+        if cached is None or cached[0] != self.dtype:  # (read on every model call: cache it)
+            cached = self.__dict__["_cached_torch_dtype"] = (self.dtype, config.to_torch_dtype(self.dtype))
+        return cached[1]
+
+    @property
     def ndim(self):
         return len(self.shape)
 

@@ -53,12 +53,16 @@ class Layer(torch.nn.Module):
         # Keras's auto-config: remember the constructor's arguments, so a custom layer without
         # get_config() can still be saved and rebuilt (when they are plain JSON values).
         instance.__dict__["_auto_config"] = _constructor_arguments(cls, args, kwargs)
+        # torch's bookkeeping exists before the subclass's __init__ runs, so sublayers and
+        # weights may be assigned before `super().__init__()` (Keras examples do).
+        torch.nn.Module.__init__(instance)
         return instance
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
                  name=None, **kwargs):
         if kwargs:
             check_kwargs(kwargs, _LAYER_KWARGS | _init_parameters(type(self)), f"{type(self).__name__}()")
-        super().__init__()
+        if "_modules" not in self.__dict__:  # (normally set up by __new__ already)
+            super().__init__()
         self.training = False  # Keras semantics: inference unless training=True is passed.
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
         self.built = False
@@ -109,6 +113,8 @@ class Layer(torch.nn.Module):
             args = (_to_tensor(args[0], self._torch_dtype),) + args[1:]
         if not self.built:
             self._build_from_inputs(args, kwargs)
+        if args and getattr(args[0], "is_meta", False) and _has_real_weights(self):
+            return _call_with_meta_weights(self, args, kwargs)
         if self.input_spec is not None and args:
             self._check_inputs(args[0])
         mask = _input_mask(args[0]) if args else None  # read before autocast makes a new tensor
@@ -175,6 +181,9 @@ class Layer(torch.nn.Module):
     def _build_from_inputs(self, args, kwargs):
         first = args[0] if args else next(iter(kwargs.values()))
         shapes = tree.map_structure(_shape_of, first)
+        if any(getattr(x, "is_meta", False) for x in tree.flatten(first)):
+            # Built inside a parent's shape inference: the batch axis is a stand-in size.
+            shapes = _with_unknown_batch(shapes)
         self._build_shapes = shapes
         self._build_with_shapes(shapes)
         device = next((x.device for x in tree.flatten(first) if isinstance(x, torch.Tensor)), None)
@@ -213,6 +222,8 @@ class Layer(torch.nn.Module):
                 if isinstance(x, kt.KerasTensor) and spec is not None:
                     check_input_shape(spec, x.shape, self, index)
         outputs = self.compute_output_spec(*args, **kwargs)
+        if args:
+            _attach_symbolic_mask(self, args[0], kwargs.get("mask"), outputs)
         Node(self, args, kwargs, outputs)
         return outputs
 
@@ -300,7 +311,7 @@ class Layer(torch.nn.Module):
         value = torch.as_tensor(value, dtype=dtype).reshape(shape)
         name = name or f"variable_{len(self._tracked_variables)}"
         requires_grad = bool(trainable) and dtype.is_floating_point
-        variable = Variable(value, requires_grad, name, f"{self.name}/{name}")
+        variable = Variable._from_tensor(value, requires_grad, name, f"{self.name}/{name}")
         variable._keras_trainable = bool(trainable)
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
@@ -339,8 +350,11 @@ class Layer(torch.nn.Module):
 
     @trainable.setter
     def trainable(self, value):
-        self._trainable = bool(value)
-        self._apply_trainable(self._trainable)
+        # Keras sets the flag on every nested layer too (transfer-learning code checks
+        # `base_model.layers[i].trainable`); a sublayer may be switched back afterwards.
+        for layer in self._flatten_layers():
+            layer._trainable = bool(value)
+        self._apply_trainable(True)
 
     def _apply_trainable(self, parent_trainable):
         effective = parent_trainable and self._trainable
@@ -509,6 +523,22 @@ class _BuildScope:
         self.mode.__exit__(*exc)
 
 
+def _has_real_weights(layer):
+    return any(not t.is_meta for t in layer.parameters()) or any(
+        not t.is_meta for t in layer.buffers())
+
+
+def _call_with_meta_weights(layer, args, kwargs):
+    """A sublayer built during a parent's shape inference (created in the parent's __init__,
+    built inside its call) holds real weights while its inputs are meta tensors: run it with
+    meta stand-ins for its weights, as the parent's own weights are."""
+    from torch.func import functional_call
+
+    state = {name: t.to("meta") for name, t in layer.named_parameters()}
+    state.update({name: t.to("meta") for name, t in layer.named_buffers()})
+    return functional_call(layer, state, tuple(args), kwargs)
+
+
 def _meta_output_spec(layer, args, kwargs):
     """Run `layer` on meta tensors twice (different stand-ins for unknown dims) and compare."""
     from torch.func import functional_call
@@ -518,7 +548,7 @@ def _meta_output_spec(layer, args, kwargs):
     runs = []
     for stand_in in kt.STAND_IN_SIZES:
         meta_args, meta_kwargs = tree.map_structure(
-            lambda x: x.to_meta(stand_in) if isinstance(x, kt.KerasTensor) else x, (args, kwargs)
+            lambda x: _to_meta(x, stand_in) if isinstance(x, kt.KerasTensor) else x, (args, kwargs)
         )
         try:
             with torch.device("meta"):
@@ -533,6 +563,36 @@ def _meta_output_spec(layer, args, kwargs):
     return tree.pack_sequence_as(first, [
         _merge_meta(a, b) for a, b in zip(tree.flatten(first), tree.flatten(second))
     ])
+
+
+def _to_meta(x, stand_in):
+    """A meta tensor for a KerasTensor, carrying its mask, so `call(x, mask=...)` sees it."""
+    meta = x.to_meta(stand_in)
+    mask = getattr(x, "_keras_mask", None)
+    if mask is not None:
+        meta._keras_mask = mask.to_meta(stand_in)
+    return meta
+
+
+def _attach_symbolic_mask(layer, inputs, explicit_mask, outputs):
+    """The symbolic output's `_keras_mask`, from `compute_mask` run on meta tensors, as Keras
+    attaches masks to KerasTensors (a functional model's next layer receives it as `mask=`)."""
+    mask = explicit_mask if explicit_mask is not None else _input_mask(inputs)
+    if not ((mask is not None and layer.supports_masking) or layer._computes_mask):
+        return
+    runs = []
+    for stand_in in kt.STAND_IN_SIZES:
+        meta_inputs, meta_mask = tree.map_structure(
+            lambda x: _to_meta(x, stand_in) if isinstance(x, kt.KerasTensor) else x,
+            (inputs, mask))
+        with torch.device("meta"):
+            runs.append(layer.compute_mask(meta_inputs, meta_mask))
+    first, second = runs
+    if first is None:
+        return
+    merged = tree.pack_sequence_as(first, [
+        _merge_meta(a, b) for a, b in zip(tree.flatten(first), tree.flatten(second))])
+    _attach_mask(outputs, merged)
 
 
 def _merge_meta(a, b):
@@ -594,7 +654,7 @@ def _shapes_to_lists(shape):
 
 def _input_mask(x):
     """Masks travel with tensors as a `_keras_mask` attribute, as in Keras."""
-    if isinstance(x, torch.Tensor):
+    if isinstance(x, (torch.Tensor, kt.KerasTensor)):
         return getattr(x, "_keras_mask", None)
     if isinstance(x, (list, tuple)):
         masks = [getattr(t, "_keras_mask", None) for t in x]
@@ -605,9 +665,8 @@ def _input_mask(x):
 def _attach_mask(outputs, mask):
     if mask is None:
         return
-    if isinstance(outputs, torch.Tensor):
-        if outputs.device.type != "meta":
-            outputs._keras_mask = mask
+    if isinstance(outputs, (torch.Tensor, kt.KerasTensor)):
+        outputs._keras_mask = mask
     elif isinstance(outputs, (list, tuple)):
         masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)
         for output, output_mask in zip(outputs, masks):

@@ -66,7 +66,7 @@ class Metric:
         dtype = config.to_torch_dtype(dtype or self._dtype)
         shape = tuple(shape) if shape is not None else ()
         value = _initial_value(initializer, shape, dtype).to(self._device)
-        variable = Variable(value, requires_grad=False, name=name)
+        variable = Variable._from_tensor(value, False, name)
         variable._metric_initializer = initializer
         self._variables.append(variable)
         return variable
@@ -108,7 +108,7 @@ class Metric:
             if torch._has_compatible_shallow_copy_type(variable, moved):
                 variable.data = moved  # CPU <-> CUDA: same object, new storage
             else:  # e.g. the meta device: swap the whole tensor, keeping the Python object
-                replacement = Variable(moved, requires_grad=False, name=variable.name)
+                replacement = Variable._from_tensor(moved, False, variable.name)
                 replacement.__dict__.update(variable.__dict__)
                 torch.utils.swap_tensors(variable, replacement)
         self._device = device

@@ -164,15 +164,40 @@ class Functional(Model):
 
 
 def _as_input_tensor(x, spec):
-    if isinstance(x, torch.Tensor) or spec.dtype == "string":
+    """The data given for one model input, as Keras hands it to the graph: numeric data in the
+    input's dtype (raw uint8 pixels, integer features -> float; ids stay integers) and with the
+    input's rank, adding or dropping a trailing axis of size 1 (`(N, 28, 28)` for
+    `Input((28, 28, 1))`)."""
+    if spec.dtype == "string" or x is None:
         return x
+    if not isinstance(x, torch.Tensor):
+        x = _to_tensor(x, spec)
+    elif x.dtype != spec._torch_dtype and spec._torch_dtype.is_floating_point and not (
+            x.is_floating_point() or x.is_complex()):
+        x = x.to(spec._torch_dtype)
+    rank = len(spec.shape)
+    if x.ndim != rank:
+        x = _adjust_rank(x, spec, rank)
+    return x
+
+
+def _to_tensor(x, spec):
     import numpy as np
 
-    from lamina import config
-
     array = np.asarray(x)
-    dtype = config.to_torch_dtype(spec.dtype) if array.dtype.kind == "f" else None
-    return torch.as_tensor(array, dtype=dtype)
+    if array.dtype.kind in "OUS":
+        return x  # text: the model's text layers (or their error) take it from here
+    floating = spec._torch_dtype.is_floating_point
+    cast = array.dtype.kind == "f" or (floating and array.dtype.kind in "iub")
+    return torch.as_tensor(array, dtype=spec._torch_dtype if cast else None)
+
+
+def _adjust_rank(x, spec, rank):
+    if x.ndim == rank + 1 and x.shape[-1] == 1:
+        return x.squeeze(-1)
+    if x.ndim == rank - 1 and spec.shape[-1] == 1:
+        return x.unsqueeze(-1)
+    return x  # the first layer's input check explains the mismatch
 
 
 def _unwrap_single(structure):

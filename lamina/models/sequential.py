@@ -105,7 +105,7 @@ class Sequential(Model):
             dtype = "int64" if kind in "iu" else "string" if is_string_data(x) else None
         self._start_from(Input(batch_shape=(None,) + tuple(shape[1:]), dtype=dtype))
         device = x.device if isinstance(x, torch.Tensor) else None
-        if device is not None and device.type != "cpu":
+        if device is not None and device.type not in ("cpu", "meta"):  # (meta: shape inference)
             self.to(device)
 
     def _start_from(self, input_tensor):

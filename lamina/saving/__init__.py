@@ -6,7 +6,7 @@ from lamina.saving.object_registry import get_registered_object as get_registere
 from lamina.saving.object_registry import (
     register_keras_serializable as register_keras_serializable,
 )
-from lamina.saving.serialization import deserialize_keras_object as deserialize_keras_object
+from lamina.saving.serialization import deserialize_public as deserialize_keras_object
 from lamina.saving.serialization import serialize_keras_object as serialize_keras_object
 from lamina.saving.saving_api import load_model as load_model
 from lamina.saving.saving_api import load_weights as load_weights

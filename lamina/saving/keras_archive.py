@@ -14,8 +14,9 @@ import zipfile
 import h5py
 
 from lamina.saving import atomic, weights_store
+from lamina.saving.object_registry import CustomObjectScope
 from lamina.saving.safe_mode import SafeModeScope
-from lamina.saving.serialization import deserialize_layer, serialize_layer
+from lamina.saving.serialization import deserialize_layer, serialize_keras_object, serialize_layer
 
 KERAS_VERSION = "3.15.1"  # the Keras file-format version these files follow
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
@@ -25,7 +26,9 @@ def model_config(model):
     """config.json's content: the model's config plus how to rebuild and compile it."""
     config = serialize_layer(model)
     config["build_config"] = model.get_build_config() if hasattr(model, "get_build_config") else None
-    config["compile_config"] = model.get_compile_config() if hasattr(model, "get_compile_config") else None
+    compile_config = model.get_compile_config() if hasattr(model, "get_compile_config") else None
+    # A model may override get_compile_config() with objects in it (Keras serializes them too).
+    config["compile_config"] = serialize_keras_object(compile_config)
     return config
 
 
@@ -77,7 +80,8 @@ def _load(filepath, config_json, weights_bytes, custom_objects, compile, safe_mo
         model = deserialize_layer(config, custom_objects)
         compile_config = config.get("compile_config")
         if compile and compile_config:
-            model.compile_from_config(compile_config, custom_objects)
+            with CustomObjectScope(custom_objects or {}):  # (Keras's signature: config only)
+                model.compile_from_config(compile_config)
     if compile and compile_config and getattr(model, "optimizer", None) is not None:
         model._prepare_optimizer()
     try:

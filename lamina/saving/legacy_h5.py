@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from lamina.saving import atomic, legacy_config
+from lamina.saving.object_registry import CustomObjectScope
 from lamina.saving.safe_mode import SafeModeScope
 from lamina.saving.serialization import deserialize_layer, serialize_keras_object
 
@@ -115,7 +116,10 @@ _LOSS_FULL_NAMES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
 
 
 def _training_config(model):
-    compile_config = model.get_compile_config() if hasattr(model, "get_compile_config") else None
+    from lamina.saving.serialization import serialize_keras_object
+
+    compile_config = serialize_keras_object(
+        model.get_compile_config() if hasattr(model, "get_compile_config") else None)
     if not compile_config or not compile_config.get("optimizer"):
         return None  # not compiled, or a torch.optim optimizer (no config to write)
     from lamina.saving import object_registry
@@ -343,8 +347,8 @@ def _compile(model, training_config, custom_objects):
     outputs = getattr(model, "outputs", None)
     count = len(outputs) if isinstance(outputs, (list, tuple)) else 1
     compile_config = legacy_config.translate_training_config(training_config, count)
-    with _legacy_spellings_accepted():
-        model.compile_from_config(compile_config, custom_objects)
+    with _legacy_spellings_accepted(), CustomObjectScope(custom_objects or {}):
+        model.compile_from_config(compile_config)
 
 
 def _load_optimizer_weights(model, group, filename):

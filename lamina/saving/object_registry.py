@@ -85,6 +85,7 @@ _PACKAGE_MODULES = {
     "schedules": "lamina.optimizers.schedules",
     "callbacks": "lamina.callbacks",
 }
+PACKAGES = frozenset(_PACKAGE_MODULES)
 _imported_packages = set()
 
 

@@ -46,20 +46,62 @@ def serialize_keras_object(obj):
 
 
 def deserialize_keras_object(config, package=None, custom_objects=None, what="object"):
-    """Rebuild an object from a name or a config dict; `package` says where built-ins live."""
+    """Rebuild an object from a name or a config dict; `package` says where built-ins live
+    (without it, a Keras config's own "module" says: `keras.regularizers` -> regularizers)."""
     if config is None:
         return None
     if isinstance(config, str):
         return _lookup(config, package, custom_objects, what)
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Cannot deserialize {what} from {config!r}: expected a name or a config dict.")
+    packages = [package] if package else _packages_of_module(config.get("module"))
+    if config["class_name"] == "function":  # Keras 3 writes a function as its name in "config"
+        return _lookup_in(packages, config["config"], custom_objects, what)
     name = config.get("registered_name") or config["class_name"]
-    cls = _lookup(name, package, custom_objects, what, fallback=config["class_name"])
+    cls = _lookup_in(packages, name, custom_objects, what, fallback=config["class_name"])
     inner = config.get("config", {})
     with object_registry.CustomObjectScope(custom_objects or {}):
         if hasattr(cls, "from_config"):
             return cls.from_config(inner)
         return cls(**inner) if isinstance(cls, type) else cls
+
+
+def deserialize_public(config, custom_objects=None, safe_mode=True, **kwargs):
+    """`keras.saving.deserialize_keras_object`: as above, but a name that nothing is registered
+    under comes back as the name itself (Keras returns it unchanged)."""
+    from lamina.saving.safe_mode import SafeModeScope
+
+    custom_objects = {**(kwargs.pop("module_objects", None) or {}), **(custom_objects or {})}
+    if kwargs:
+        raise TypeError(f"deserialize_keras_object() got unexpected arguments: {sorted(kwargs)}.")
+    if isinstance(config, str):
+        found = object_registry.get_registered_object(config, custom_objects)
+        return config if found is None else found
+    with SafeModeScope(safe_mode):
+        return deserialize_keras_object(config, custom_objects=custom_objects)
+
+
+def _packages_of_module(module):
+    """The lamina packages that may hold an object whose Keras config names `module`."""
+    if not module:
+        return [None]
+    parts = [p for p in module.split(".") if p not in ("keras", "src", "tf_keras")]
+    if module == "builtins":  # Keras's module for plain functions: activations, losses, metrics
+        return ["activations", "losses", "metrics"]
+    if not parts:
+        return ["models"]
+    if parts[:2] == ["optimizers", "schedules"]:
+        return ["schedules"]
+    return [parts[0] if parts[0] in object_registry.PACKAGES else None]
+
+
+def _lookup_in(packages, name, custom_objects, what, fallback=None):
+    for package in packages[:-1]:
+        try:
+            return _lookup(name, package, custom_objects, what, fallback)
+        except ValueError:
+            continue
+    return _lookup(name, packages[-1], custom_objects, what, fallback)
 
 
 def _lookup(name, package, custom_objects, what, fallback=None):

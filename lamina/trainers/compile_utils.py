@@ -53,12 +53,7 @@ class CompileLoss:
             for spec, t, p in zip(specs, y_true, y_pred)
         ]
         self.weights = [1.0 if w is None else float(w) for w in weights]
-        if all(loss is None for loss in self.losses):
-            raise ValueError(
-                "The model was compiled without a loss, so it cannot compute one. Pass "
-                "`loss=...` to compile(), or override train_step() to compute your own."
-            )
-        self.built = True
+        self.built = True  # (no loss at all is allowed: the model may add its own, add_loss)
 
     def _resolve(self, spec, y_true, y_pred):
         return losses_module.resolve_compile_loss(spec, tuple(y_true.shape), tuple(y_pred.shape))
@@ -69,7 +64,7 @@ class CompileLoss:
             self.build(y_true, y_pred)
         per_output, total = [], None
         for loss, weight, t, p in zip(self.losses, self.weights, y_true, y_pred):
-            if loss is None:
+            if loss is None or t is None:
                 per_output.append(None)
                 continue
             value = loss(t, p, sample_weight)

@@ -6,6 +6,7 @@ stay on the device; nothing in a step waits for the GPU except what a callback a
 """
 
 import collections.abc
+import inspect
 import warnings
 
 import numpy as np
@@ -167,6 +168,8 @@ class Trainer:
 
     # ------------------------------------------------------------------ one batch
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if self._compile_loss is None:  # a model fit() could not probe (it has no call())
+            self._build_containers(y, y_pred)
         names = self._flat_output_names
         y_flat = compile_utils.flatten_outputs(y, names)
         pred_flat = compile_utils.flatten_outputs(y_pred, names)
@@ -175,7 +178,21 @@ class Trainer:
         extra = self._collect_losses()
         if extra is not None:
             total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError(
+                "No loss to compute: the model was compiled without a loss and added none with "
+                "add_loss(). Pass `loss=...` to compile(), call self.add_loss(...) in a layer, "
+                "or override compute_loss() or train_step() to compute your own."
+            )
         return total
+
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        """Call compute_loss, which a user may override without a `training` argument (Keras
+        passes it only to overrides that take it)."""
+        self.__dict__["_last_output_losses"] = ()  # set again by the base compute_loss
+        if _accepts_training(type(self).compute_loss):
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
 
     def _collect_losses(self):
         extra = None
@@ -188,6 +205,8 @@ class Trainer:
         return extra
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if self._compile_metrics is None:
+            self._build_containers(y, y_pred)
         names = self._flat_output_names
         self._compile_metrics.update_state(
             compile_utils.flatten_outputs(y, names), compile_utils.flatten_outputs(y_pred, names),
@@ -216,7 +235,7 @@ class Trainer:
     def train_step(self, data):
         x, y, sample_weight = _unpack(data)
         y_pred = self(x, training=True)
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
         self._update_loss_trackers(loss, _batch_size(x))
         params = self._trainable_params
         if params:
@@ -232,7 +251,7 @@ class Trainer:
     def test_step(self, data):
         x, y, sample_weight = _unpack(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         self._update_loss_trackers(loss, _batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -263,6 +282,9 @@ class Trainer:
         """Build the model (and resolve compile containers) on a first, small batch."""
         if self._compile_loss is not None and self._trainable_params is not None:
             return
+        if not _defines_call(self):  # e.g. a GAN wrapper: its own train_step calls its parts
+            self._prepare_optimizer()
+            return None
         probe = tree.map_structure(
             lambda t: None if t is None else _to_device(t[:2], self._device), x)
         try:
@@ -618,6 +640,25 @@ def _to_device(value, device):
     if isinstance(value, np.ndarray) and not is_string_data(value):
         return to_tensor_structure(value, "inputs").to(device, non_blocking=True)
     return value
+
+
+def _defines_call(model):
+    from lamina.layers.layer import Layer
+
+    return type(model).call is not Layer.call
+
+
+def _accepts_training(function):
+    cached = _ACCEPTS_TRAINING.get(function)
+    if cached is None:
+        parameters = inspect.signature(function).parameters
+        cached = "training" in parameters or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        _ACCEPTS_TRAINING[function] = cached
+    return cached
+
+
+_ACCEPTS_TRAINING = {}
 
 
 def _may_add_loss(layer):

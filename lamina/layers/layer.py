@@ -442,6 +442,12 @@ class Layer(torch.nn.Module):
 
     # ------------------------------------------------------------------ losses
     def add_loss(self, loss):
+        if isinstance(loss, kt.KerasTensor):
+            raise NotImplementedError(
+                f'add_loss() on "{self.name}" got a symbolic tensor. As in Keras 3, a loss '
+                "computed from symbolic tensors cannot be added to a model (Keras 2 allowed it). "
+                "Compute it inside a layer instead: a small layer whose call() does "
+                "`self.add_loss(...)` and returns its input, placed in the model.")
         if isinstance(loss, torch.Tensor) and loss.device.type == "meta":
             return  # shape inference, not a real forward pass
         self._losses.append(loss)

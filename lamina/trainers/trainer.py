@@ -278,58 +278,51 @@ class Trainer:
             sample_weight = _class_weight_to_sample_weight(class_weight, y)
         return x, y, sample_weight
 
-    def _ensure_built(self, x):
-        """Build the model (and resolve compile containers) on a first, small batch."""
-        if self._compile_loss is not None and self._trainable_params is not None:
+    def _ensure_built(self, x, y=None):
+        """One probe of the model on the first rows of the data, only while something still
+        needs it: it builds the model, the loss and metric containers (Keras resolves
+        "accuracy" from shapes) and the optimizer, and records the output shapes that the
+        labels are checked against."""
+        metrics_unbuilt = y is not None and (self._compile_metrics is None
+                                             or not self._compile_metrics.built)
+        if self._compile_loss is not None and self._trainable_params is not None and (
+                not metrics_unbuilt):
             return
         if not _defines_call(self):  # e.g. a GAN wrapper: its own train_step calls its parts
             self._prepare_optimizer()
-            return None
-        probe = tree.map_structure(
-            lambda t: None if t is None else _to_device(t[:2], self._device), x)
+            return
+        first_rows = lambda t: None if t is None else _to_device(t[:2], self._device)  # noqa: E731
         try:
             with torch.no_grad():
-                y_pred = self(probe, training=False)
+                y_pred = self(tree.map_structure(first_rows, x), training=False)
         except ValueError as error:  # a shape error, seen on a 2-row probe: show the real data
             shapes = tree.map_structure(lambda t: None if t is None else tuple(t.shape), x)
             raise ValueError(f"{error} (The model was given data of shape {shapes}.)") from error
         if self._compile_loss is None:
             self._build_containers(None, y_pred)
-        self._prepare_optimizer()
-        return y_pred
-
-    def _build_compile_metrics(self, x, y):
-        """Resolve the compiled metrics before training, so `self.metrics` lists them even for
-        a custom train_step that updates them itself (Keras's custom-fit guide does)."""
-        if y is None or self._compile_metrics is None or self._compile_metrics.built:
-            return
-        probe = tree.map_structure(
-            lambda t: None if t is None else _to_device(t[:2], self._device), x)
-        with torch.no_grad():
-            y_pred = self(probe, training=False)
-        names = self._flat_output_names
-        targets = tree.map_structure(lambda t: None if t is None else t[:2], y)
-        self._compile_metrics.build(compile_utils.flatten_outputs(targets, names),
-                                    compile_utils.flatten_outputs(y_pred, names))
-
-    def _check_targets(self, y, x):
-        from lamina import losses as losses_module
-
-        check = getattr(losses_module, "check_targets", None)
-        if check is None or y is None or self._compile_loss is None or self.loss is None:
-            return  # (no compiled loss: a custom train_step computes its own)
-        probe = tree.map_structure(
-            lambda t: None if t is None else _to_device(t[:2], self._device), x)
-        with torch.no_grad():
-            y_pred = self(probe, training=False)
         names = self._flat_output_names
         pred_flat = compile_utils.flatten_outputs(y_pred, names)
-        y_flat = compile_utils.flatten_outputs(y, names)
-        if not self._compile_loss.built:
-            self._compile_loss.build(y_flat, pred_flat)
-        for loss, target, pred in zip(self._compile_loss.losses, y_flat, pred_flat):
-            if loss is not None and target is not None:
-                check(loss, target, (None,) + tuple(pred.shape[1:]))
+        self.__dict__["_probed_output_shapes"] = [
+            None if p is None else (None,) + tuple(p.shape[1:]) for p in pred_flat]
+        if y is not None:
+            y_flat = compile_utils.flatten_outputs(tree.map_structure(first_rows, y), names)
+            if self.loss is not None and not self._compile_loss.built:
+                self._compile_loss.build(y_flat, pred_flat)
+            if metrics_unbuilt:  # so `self.metrics` lists them for a custom train/test_step
+                self._compile_metrics.build(y_flat, pred_flat)
+        self._prepare_optimizer()
+
+    def _check_targets(self, y):
+        """Labels are checked once against the loss (against the probed output shapes)."""
+        from lamina import losses as losses_module
+
+        shapes = self.__dict__.get("_probed_output_shapes")
+        if y is None or shapes is None or self.loss is None or not self._compile_loss.built:
+            return  # (no compiled loss: a custom train_step computes its own)
+        y_flat = compile_utils.flatten_outputs(y, self._flat_output_names)
+        for loss, target, shape in zip(self._compile_loss.losses, y_flat, shapes):
+            if loss is not None and target is not None and shape is not None:
+                losses_module.check_targets(loss, target, shape)
 
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -363,11 +356,10 @@ class Trainer:
                 steps=validation_steps, device=self._device,
             )
         peek_x, peek_y, _ = train.peek()
-        self._ensure_built(peek_x)
+        self._ensure_built(peek_x, peek_y)
         # Labels are checked once against the loss: all of them when they are in memory (a sorted
         # dataset's first batch may hold only one class), else the first batch.
-        self._check_targets(train.y if train.is_array_data else peek_y, peek_x)
-        self._build_compile_metrics(peek_x, peek_y)
+        self._check_targets(train.y if train.is_array_data else peek_y)
 
         from lamina.callbacks.callback_list import CallbackList
 
@@ -399,7 +391,9 @@ class Trainer:
                     break
                 logs = self._epoch_logs(batch_logs if steps_run else None)
                 if val is not None and _should_validate(epoch, validation_freq):
-                    val_logs = self.evaluate(val, verbose=0, return_dict=True, _internal=True)
+                    # Validation goes through the same callbacks (their on_test_* hooks), as Keras.
+                    val_logs = self.evaluate(val, verbose=0, return_dict=True, _internal=True,
+                                             callbacks=callbacks)
                     if not val.ran_out_of_data:
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 callbacks.on_epoch_end(epoch, logs)
@@ -441,12 +435,13 @@ class Trainer:
         data = data_adapters.get_data_adapter(x, y, sample_weight, batch_size=batch_size,
                                               steps=steps, device=self._device)
         data.reset()  # fit's validation adapter, reused each epoch, starts from its beginning
-        if self._compile_loss is None or self._trainable_params is None:
-            self._ensure_built(data.peek()[0])
+        peek_x, peek_y, _ = data.peek()
+        self._ensure_built(peek_x, peek_y)
         from lamina.callbacks.callback_list import CallbackList
 
-        callbacks = CallbackList(callbacks, add_progbar=verbose != 0 and not internal, model=self,
-                                 verbose=verbose, epochs=1, steps=data.num_batches)
+        if not isinstance(callbacks, CallbackList):  # (fit's validation hands in its own)
+            callbacks = CallbackList(callbacks, add_progbar=verbose != 0 and not internal,
+                                     model=self, verbose=verbose, epochs=1, steps=data.num_batches)
         self.reset_metrics()
         callbacks.on_test_begin()
         batch_logs = None
@@ -527,7 +522,7 @@ class Trainer:
         self._ensure_compiled("train_on_batch()")
         self._move_to_default_device()
         x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, class_weight)
-        self._ensure_built(x)
+        self._ensure_built(x, y)
         move = lambda t: None if t is None else t.to(self._device)  # noqa: E731
         self.reset_metrics()
         logs = self.train_step(tree.map_structure(move, (x, y, sample_weight)))
@@ -537,7 +532,7 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._ensure_compiled("test_on_batch()")
         x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, None)
-        self._ensure_built(x)
+        self._ensure_built(x, y)
         move = lambda t: None if t is None else t.to(self._device)  # noqa: E731
         self.reset_metrics()
         with torch.no_grad():

@@ -358,3 +358,46 @@ def test_data_loaders_and_generators_yielding_lists():
             yield [np.ones((4, 3), "float32"), np.full((4, 1), 2.0, "float32")]
 
     assert model.fit(batches(), verbose=0).history["loss"][0] == pytest.approx(4.0)
+
+
+# ------------------------------------------------------------ the customizing-fit guide
+def test_a_custom_test_step_sees_the_compiled_metrics_in_evaluate():
+    class OnlyMetrics(keras.Model):
+        def test_step(self, data):
+            x, y = data
+            y_pred = self(x, training=False)
+            for metric in self.metrics:
+                if metric.name != "loss":
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    inputs = keras.Input((2,))
+    model = OnlyMetrics(inputs, layers.Dense(1, kernel_initializer="zeros")(inputs))
+    model.compile(loss="mse", metrics=["mae"])
+    loss, mae = model.evaluate(np.ones((4, 2)), np.full((4, 1), 3.0), verbose=0)
+    assert loss == 0.0 and mae == pytest.approx(3.0)  # the loss tracker was never updated
+
+
+def test_validation_inside_fit_calls_the_callbacks_test_hooks():
+    events = []
+
+    class Recorder(keras.callbacks.Callback):
+        def on_test_begin(self, logs=None):
+            events.append("test_begin")
+
+        def on_test_batch_end(self, batch, logs=None):
+            events.append("test_batch")
+
+        def on_test_end(self, logs=None):
+            events.append(("test_end", sorted(logs)))
+
+        def on_epoch_end(self, epoch, logs=None):
+            events.append("epoch_end")
+
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    model.compile("sgd", "mse", metrics=["mae"])
+    x, y = np.ones((8, 2)), np.ones((8, 1))
+    model.fit(x, y, batch_size=4, epochs=2, validation_data=(x, y), callbacks=[Recorder()],
+              verbose=0)
+    validation = ["test_begin", "test_batch", "test_batch", ("test_end", ["loss", "mae"])]
+    assert events == (validation + ["epoch_end"]) * 2

@@ -15,6 +15,8 @@ False, so `model(x)` is deterministic. Plain torch code can still use `model.tra
 """
 
 import inspect
+import itertools
+import threading
 
 import numpy as np
 import torch
@@ -36,13 +38,28 @@ _LAYER_KWARGS = {"activity_regularizer", "trainable", "dtype", "autocast", "name
 _KERAS_FEATURE_KEYS = {"quantization_config", "lora_rank", "lora_alpha"}
 
 
-class _CallContext:
-    """State shared by nested layer calls: the `training` value of the outermost call."""
+class CallContext:
+    """What nested layer calls share, owned by the outermost call: the `training` value an
+    explicit argument set, and the call's id (losses added during it carry that id).
 
-    training = None
+    Kept per thread, so threads and serving replicas never see each other's calls. (Not a
+    ContextVar: torch.compile cannot trace ContextVar.get and would break the graph at every
+    layer; a forward pass never awaits, so per-thread state is per-call state.)"""
+
+    __slots__ = ("training", "call_id")
+
+    def __init__(self, training, call_id):
+        self.training = training
+        self.call_id = call_id
 
 
-_context = _CallContext()
+_THREAD_STATE = threading.local()
+_CALL_IDS = itertools.count(1)
+
+
+def current_call_context():
+    """The CallContext of the layer call in progress on this thread, or None."""
+    return getattr(_THREAD_STATE, "context", None)
 
 
 class Layer(torch.nn.Module):
@@ -63,7 +80,9 @@ class Layer(torch.nn.Module):
             check_kwargs(kwargs, _LAYER_KWARGS | _init_parameters(type(self)), f"{type(self).__name__}()")
         if "_modules" not in self.__dict__:  # (normally set up by __new__ already)
             super().__init__()
-        self.training = False  # Keras semantics: inference unless training=True is passed.
+        # Keras semantics: inference unless training=True is passed or the model is put in
+        # train mode (fit does); torch modules assigned before this line follow too.
+        self.train(False)
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
         self.built = False
         self._trainable = bool(trainable)
@@ -104,6 +123,20 @@ class Layer(torch.nn.Module):
         mixed = self.dtype_policy is not None and self.dtype_policy.is_mixed
         self._autocast_dtype = config.to_torch_dtype(self.compute_dtype) if mixed else None
 
+    def _apply(self, fn, *args, **kwargs):
+        """`.to(torch.float64)`, `.double()`, `.half()`: after torch converts the weights, the
+        layer computes in their new dtype (its dtype policy follows), as a torch user expects."""
+        module = super()._apply(fn, *args, **kwargs)
+        policy = self.__dict__.get("dtype_policy")
+        if policy is not None and not policy.is_mixed:
+            new = fn(torch.empty(0, dtype=self._torch_dtype)).dtype
+            if new != self._torch_dtype and new.is_floating_point:
+                self._on_dtype_change(self._torch_dtype, new)
+        return module
+
+    def _on_dtype_change(self, old, new):
+        self._set_dtype_policy(config.dtype_name(new))
+
     # ------------------------------------------------------------------ the call pipeline
     def __call__(self, *args, **kwargs):
         if _has_symbolic(args, kwargs):
@@ -126,17 +159,21 @@ class Layer(torch.nn.Module):
             kwargs["mask"] = mask
         if self.autocast and args and isinstance(args[0], torch.Tensor):
             args = (self._autocast(args[0]),) + args[1:]
-        if self._losses:
-            self._losses = []
+        context = current_call_context()
         training = kwargs.get("training")
         if self._call_has_training and training is None:
-            training = _context.training if _context.training is not None else self.training
+            # An enclosing call's explicit `training=` wins; else this module's own mode.
+            training = self.training if context is None or context.training is None else \
+                context.training
             kwargs["training"] = training
         elif not self._call_has_training and "training" in kwargs:
             kwargs.pop("training")
-        previous = _context.training
-        if training is not None:
-            _context.training = training
+        previous = context
+        if context is None:  # the outermost call: a new context, with a new id for its losses
+            context = _THREAD_STATE.context = CallContext(training, next(_CALL_IDS))
+            self.__dict__["_outer_call_id"] = context.call_id
+        elif training is not None and training != context.training:
+            _THREAD_STATE.context = CallContext(training, context.call_id)
         try:
             if self._autocast_dtype is not None and _autocast_applies(args):
                 with torch.autocast(args[0].device.type, dtype=self._autocast_dtype):
@@ -144,9 +181,9 @@ class Layer(torch.nn.Module):
             else:
                 outputs = super().__call__(*args, **kwargs)
         finally:
-            _context.training = previous
+            _THREAD_STATE.context = previous
         if self.activity_regularizer is not None:
-            self._add_activity_loss(outputs)
+            self._add_activity_loss(outputs, context.call_id)
         if (mask is not None and self.supports_masking) or self._computes_mask:
             _attach_mask(outputs, self.compute_mask(args[0] if args else None, mask))
         return outputs
@@ -334,6 +371,9 @@ class Layer(torch.nn.Module):
             for key, param in list(self._parameters.items()):
                 if param is value and key != name:
                     del self._parameters[key]
+        elif isinstance(value, torch.nn.Module) and not isinstance(value, Layer) and \
+                "training" in self.__dict__:
+            value.train(self.training)  # a torch module starts in its parent's mode
         elif isinstance(value, (list, tuple)) and value and all(
             isinstance(v, torch.nn.Module) for v in value
         ):
@@ -450,24 +490,41 @@ class Layer(torch.nn.Module):
                 "`self.add_loss(...)` and returns its input, placed in the model.")
         if isinstance(loss, torch.Tensor) and loss.device.type == "meta":
             return  # shape inference, not a real forward pass
+        context = current_call_context()
+        self._record_loss(loss, next(_CALL_IDS) if context is None else context.call_id)
+
+    def _record_loss(self, loss, call_id):
+        """Losses of one outermost call accumulate (a shared layer called twice keeps both);
+        a later call starts afresh, as Keras clears losses at the outermost call."""
+        if self.__dict__.get("_losses_call_id") != call_id:
+            self.__dict__["_losses_call_id"] = call_id
+            self._losses = []
         self._losses.append(loss)
+
+    def _current_losses(self):
+        """`add_loss` and activity losses of this layer's last outermost call (and later)."""
+        since = self.__dict__.get("_outer_call_id", 0)
+        collected = []
+        for layer in self._flatten_layers():
+            if layer._losses and layer.__dict__.get("_losses_call_id", 0) >= since:
+                collected.extend(layer._losses)
+        return collected
 
     @property
     def losses(self):
         """Losses of the last forward pass (add_loss, activity regularizers) plus weight penalties."""
-        collected = []
+        collected = self._current_losses()
         for layer in self._flatten_layers():
-            collected.extend(layer._losses)
             for w in layer._tracked_variables:
                 if w.regularizer is not None:
                     collected.append(w.regularizer(w))
         return collected
 
-    def _add_activity_loss(self, outputs):
+    def _add_activity_loss(self, outputs, call_id):
         for output in tree.flatten(outputs):
             if isinstance(output, torch.Tensor) and output.device.type != "meta":
                 batch = output.shape[0] if output.ndim else 1
-                self._losses.append(self.activity_regularizer(output) / batch)
+                self._record_loss(self.activity_regularizer(output) / batch, call_id)
 
     def _flatten_layers(self):
         return [m for m in self.modules() if isinstance(m, Layer)]

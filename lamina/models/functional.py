@@ -80,6 +80,10 @@ class Functional(Model):
     def layers(self):
         return list(self._graph_layers)
 
+    def _on_dtype_change(self, old, new):
+        super()._on_dtype_change(old, new)
+        _convert_input_dtypes(self.inputs, old, new)
+
     def call(self, inputs, training=None, mask=None):
         values = [None] * len(self._slots)
         for slot, value in zip(self._input_slots, self._flatten_inputs(inputs)):
@@ -125,7 +129,7 @@ class Functional(Model):
                 f"input tensors. Pass a list of {expected} arrays (or a dict keyed by "
                 f"{self.input_names})."
             )
-        return [_as_input_tensor(x, t) for x, t in zip(flat, self.inputs)]
+        return [as_input_tensor(x, t) for x, t in zip(flat, self.inputs)]
 
     def compute_output_shape(self, input_shape):
         return tree.map_structure(lambda t: t.shape, self._outputs_struct)
@@ -163,7 +167,7 @@ class Functional(Model):
         return functional_from_config(cls, config, custom_objects)
 
 
-def _as_input_tensor(x, spec):
+def as_input_tensor(x, spec):
     """The data given for one model input, as Keras hands it to the graph: numeric data in the
     input's dtype (raw uint8 pixels, integer features -> float; ids stay integers) and with the
     input's rank, adding or dropping a trailing axis of size 1 (`(N, 28, 28)` for
@@ -198,6 +202,16 @@ def _adjust_rank(x, spec, rank):
     if x.ndim == rank - 1 and spec.shape[-1] == 1:
         return x.unsqueeze(-1)
     return x  # the first layer's input check explains the mismatch
+
+
+def _convert_input_dtypes(inputs, old, new):
+    """The model's float inputs follow a whole-model `.to(dtype)`, so data is cast once, to
+    the dtype the layers now compute in."""
+    from lamina import config
+
+    for tensor in inputs:
+        if tensor.dtype == config.dtype_name(old):
+            tensor.dtype = config.dtype_name(new)
 
 
 def _unwrap_single(structure):

@@ -9,6 +9,7 @@ call with real data. Running it is a loop over the layers: nothing else on the h
 from lamina.layers.core.input_layer import Input, InputLayer
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
+from lamina.models.functional import as_input_tensor
 from lamina.models.model import Model
 from lamina.saving.object_registry import register_builtin
 from lamina.utils.strings import is_string_data
@@ -98,11 +99,14 @@ class Sequential(Model):
         import torch
 
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else np.shape(x)
-        if isinstance(x, torch.Tensor):
-            dtype = x.dtype if not x.is_floating_point() else None
+        if is_string_data(x):
+            dtype = "string"
         else:
-            kind = np.asarray(x).dtype.kind
-            dtype = "int64" if kind in "iu" else "string" if is_string_data(x) else None
+            kind = x.dtype.is_floating_point if isinstance(x, torch.Tensor) else (
+                np.asarray(x).dtype.kind == "f")
+            # Integer data stays integers only for a first layer that takes ids (Embedding, the
+            # lookup and encoding layers); anything else computes in floats, as in Keras.
+            dtype = None if kind or not self._stack else _input_dtype(self._stack[0])
         self._start_from(Input(batch_shape=(None,) + tuple(shape[1:]), dtype=dtype))
         device = x.device if isinstance(x, torch.Tensor) else None
         if device is not None and device.type not in ("cpu", "meta"):  # (meta: shape inference)
@@ -118,9 +122,18 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
+        if self._input_tensor is not None and not isinstance(x, (list, tuple, dict)):
+            x = as_input_tensor(x, self._input_tensor)  # dtype and rank, as a functional model
         for layer in self._stack:
             x = layer(x)
         return x
+
+    def _on_dtype_change(self, old, new):
+        from lamina.models.functional import _convert_input_dtypes
+
+        super()._on_dtype_change(old, new)
+        if self._input_tensor is not None:
+            _convert_input_dtypes([self._input_tensor], old, new)
 
     def compute_output_spec(self, *args, **kwargs):
         from lamina.layers.layer import _meta_output_spec
@@ -195,9 +208,12 @@ class Sequential(Model):
 
 
 def _input_dtype(layer):
+    """The dtype of a Sequential's input when its first layer is `layer`: ids for layers that
+    take integers, else floats (None = floatx)."""
     from lamina.layers.core.embedding import Embedding
 
-    return "int64" if isinstance(layer, Embedding) else None
+    takes_ids = isinstance(layer, Embedding) or getattr(layer, "_accepts_integers", False)
+    return "int64" if takes_ids else None
 
 
 def _dtype_policy(name):

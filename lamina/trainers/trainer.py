@@ -199,9 +199,11 @@ class Trainer:
         for param, regularizer in self._regularized:
             penalty = regularizer(param)
             extra = penalty if extra is None else extra + penalty
+        since = self.__dict__.get("_outer_call_id", 0)  # losses of this step's forward pass
         for layer in self._loss_layers:
-            for value in layer._losses:
-                extra = value if extra is None else extra + value
+            if layer._losses and layer.__dict__.get("_losses_call_id", 0) >= since:
+                for value in layer._losses:
+                    extra = value if extra is None else extra + value
         return extra
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
@@ -368,6 +370,7 @@ class Trainer:
         self.stop_training = False
         self._in_fit = True
         logs = {}
+        modes = _set_mode(self, True)  # torch modules inside (Dropout, BatchNorm1d) train too
         try:
             callbacks.on_train_begin()
             first_epoch, first_step = self._resume_point(train, initial_epoch)
@@ -400,6 +403,7 @@ class Trainer:
                 if self.stop_training or train.ran_out_of_data:
                     break
         finally:
+            _restore_modes(modes)
             self._in_fit = False
             train.close()
             if val is not None:
@@ -445,6 +449,7 @@ class Trainer:
         self.reset_metrics()
         callbacks.on_test_begin()
         batch_logs = None
+        modes = _set_mode(self, False)
         try:
             with torch.no_grad():
                 for step, batch in enumerate(data.batches()):
@@ -453,6 +458,7 @@ class Trainer:
                     callbacks.on_test_batch_end(step, batch_logs)
             data.on_epoch_end()
         finally:
+            _restore_modes(modes)
             if data is not x:  # an adapter handed in (fit's validation) is closed by its owner
                 data.close()
         logs = self._epoch_logs(batch_logs)
@@ -481,6 +487,7 @@ class Trainer:
                                  epochs=1, steps=data.num_batches)
         callbacks.on_predict_begin()
         outputs = []
+        modes = _set_mode(self, False)
         try:
             with torch.no_grad():
                 for step, batch in enumerate(data.batches()):
@@ -489,6 +496,7 @@ class Trainer:
                     callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
             data.on_epoch_end()
         finally:
+            _restore_modes(modes)
             data.close()
         callbacks.on_predict_end()
         if not outputs:
@@ -525,7 +533,11 @@ class Trainer:
         self._ensure_built(x, y)
         move = lambda t: None if t is None else t.to(self._device)  # noqa: E731
         self.reset_metrics()
-        logs = self.train_step(tree.map_structure(move, (x, y, sample_weight)))
+        modes = _set_mode(self, True)
+        try:
+            logs = self.train_step(tree.map_structure(move, (x, y, sample_weight)))
+        finally:
+            _restore_modes(modes)
         logs = _pythonify(logs)
         return logs if return_dict else self._flatten_logs(logs)
 
@@ -535,8 +547,12 @@ class Trainer:
         self._ensure_built(x, y)
         move = lambda t: None if t is None else t.to(self._device)  # noqa: E731
         self.reset_metrics()
-        with torch.no_grad():
-            logs = self.test_step(tree.map_structure(move, (x, y, sample_weight)))
+        modes = _set_mode(self, False)
+        try:
+            with torch.no_grad():
+                logs = self.test_step(tree.map_structure(move, (x, y, sample_weight)))
+        finally:
+            _restore_modes(modes)
         logs = _pythonify(logs)
         return logs if return_dict else self._flatten_logs(logs)
 
@@ -547,8 +563,12 @@ class Trainer:
             self._move_to_default_device()
         x = to_tensor_structure(x, "x", config.to_torch_dtype(None))
         x = tree.map_structure(lambda t: t.to(self._device), x)
-        with torch.no_grad():
-            outputs = self(x, training=False)
+        modes = _set_mode(self, False)
+        try:
+            with torch.no_grad():
+                outputs = self(x, training=False)
+        finally:
+            _restore_modes(modes)
         return tree.map_structure(lambda t: t.cpu().numpy(), outputs)
 
     # ------------------------------------------------------------------ metrics
@@ -635,6 +655,21 @@ def _to_device(value, device):
     if isinstance(value, np.ndarray) and not is_string_data(value):
         return to_tensor_structure(value, "inputs").to(device, non_blocking=True)
     return value
+
+
+def _set_mode(model, training):
+    """`model.train()` / `model.eval()` for the length of fit / evaluate / predict: the
+    module's own flag is the one source of training mode. Returns what to restore."""
+    modes = [(module, module.training) for module in model.modules()]
+    if any(mode != training for _, mode in modes):
+        model.train(training)
+    return modes
+
+
+def _restore_modes(modes):
+    for module, mode in modes:
+        if module.training != mode:
+            module.training = mode
 
 
 def _defines_call(model):

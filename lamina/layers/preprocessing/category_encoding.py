@@ -23,6 +23,7 @@ class CategoryEncoding(Layer):
         >>> CategoryEncoding(num_tokens=4, output_mode="multi_hot")(np.array([[0, 1], [3, 3]]))
         [[1., 1., 0., 0.], [0., 0., 0., 1.]]
     """
+    _accepts_integers = True  # ids: a Sequential fed integers keeps them integers
 
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         super().__init__(**kwargs)

@@ -27,6 +27,7 @@ class Hashing(HostInputLayer):
         salt: an int or a pair of ints keying the hash.
         output_mode: "int" (default, int64 bin ids), "one_hot", "multi_hot" or "count".
     """
+    _accepts_integers = True  # ids: a Sequential fed integers keeps them integers
 
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False,
                  **kwargs):

@@ -23,6 +23,7 @@ class IntegerLookup(IndexLookup):
         >>> layer = IntegerLookup(vocabulary=[12, 36, 1138, 42])
         >>> layer(np.array([[12, 1138, 42], [42, 1000, 36]]))   # [[1, 3, 4], [4, 0, 2]]
     """
+    _accepts_integers = True  # ids: a Sequential fed integers keeps them integers
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1,
                  vocabulary=None, vocabulary_dtype="int64", idf_weights=None, invert=False,

@@ -157,8 +157,12 @@ class Layer(torch.nn.Module):
                 kwargs.pop("mask")
         elif mask is not None and self._call_has_mask:
             kwargs["mask"] = mask
-        if self.autocast and args and isinstance(args[0], torch.Tensor):
-            args = (self._autocast(args[0]),) + args[1:]
+        if self.autocast and args:
+            first = args[0]
+            if isinstance(first, torch.Tensor):
+                args = (self._autocast(first),) + args[1:]
+            elif isinstance(first, (list, tuple, dict)):  # every tensor of a structure
+                args = (_map_tensors(self._autocast, first),) + args[1:]
         context = current_call_context()
         training = kwargs.get("training")
         if self._call_has_training and training is None:
@@ -204,6 +208,12 @@ class Layer(torch.nn.Module):
         return x
 
     def _check_inputs(self, x):
+        if not isinstance(x, torch.Tensor):  # a structure: each tensor against its own spec
+            specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
+            for index, (tensor, spec) in enumerate(zip(tree.flatten(x), specs)):
+                if spec is not None and isinstance(tensor, torch.Tensor):
+                    check_input_shape(spec, tuple(tensor.shape), self, index)
+            return
         shape = x.shape
         if shape != self._shape_checked or torch.compiler.is_compiling():
             specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
@@ -584,6 +594,16 @@ class _BuildScope:
 
     def __exit__(self, *exc):
         self.mode.__exit__(*exc)
+
+
+def _map_tensors(fn, structure):
+    if isinstance(structure, torch.Tensor):
+        return fn(structure)
+    if isinstance(structure, dict):
+        return {key: _map_tensors(fn, value) for key, value in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_map_tensors(fn, value) for value in structure)
+    return structure
 
 
 def _has_real_weights(layer):

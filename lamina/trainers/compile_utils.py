@@ -5,6 +5,8 @@ Both containers are resolved lazily, on the first batch, because Keras picks the
 per-output losses and metrics (lists or dicts) to the model's outputs.
 """
 
+import warnings
+
 from lamina import losses as losses_module
 from lamina import metrics as metrics_module
 from lamina.utils import tree
@@ -102,12 +104,21 @@ class CompileMetrics:
         count = len(self.output_names)
         if isinstance(spec, dict):
             matched = match_outputs(spec, self.output_names, "metrics")
-            return [_as_list(m) for m in matched]
-        if isinstance(spec, (list, tuple)) and count > 1 and len(spec) == count and all(
-            isinstance(s, (list, tuple)) or s is None for s in spec
-        ):
-            return [_as_list(m) for m in spec]
-        return [_as_list(spec)] * count
+            return _unshared([_as_list(m) for m in matched])
+        if count == 1:
+            return [_as_list(spec)]
+        if isinstance(spec, (list, tuple)) and len(spec) == count:  # Keras 3: one per output
+            return _unshared([_as_list(m) for m in spec])
+        # Keras 2 gave every output every metric; Keras 3 raises. Keep the old programs running,
+        # each output with its own metric objects (one object updated by two outputs would
+        # mix their values).
+        warnings.warn(
+            f"compile(metrics={spec!r}) on a model with {count} outputs "
+            f"({self.output_names}): Keras 2 applied these metrics to every output, Keras 3 "
+            "rejects it. Pass one entry per output (a list of lists) or a dict keyed by output "
+            "name. Each output gets its own copy of the metrics for now.",
+            DeprecationWarning, stacklevel=6)
+        return _unshared([_as_list(spec) for _ in range(count)])
 
     def _resolve(self, spec, y_true, y_pred):
         return metrics_module.resolve_compile_metric(spec, tuple(y_true.shape), tuple(y_pred.shape))
@@ -125,6 +136,21 @@ class CompileMetrics:
 
     def result(self):
         return {metric.name: metric.result() for _, metric, _ in self.metrics}
+
+
+def _unshared(per_output):
+    """The same metric object named for two outputs becomes two objects (same config)."""
+    seen, result = set(), []
+    for items in per_output:
+        fresh = []
+        for item in items:
+            if isinstance(item, metrics_module.Metric):
+                if id(item) in seen:
+                    item = type(item).from_config(item.get_config())
+                seen.add(id(item))
+            fresh.append(item)
+        result.append(fresh)
+    return result
 
 
 def _as_list(spec):

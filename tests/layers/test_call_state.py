@@ -177,3 +177,26 @@ def test_fit_adds_every_call_of_a_shared_layers_activity_loss():
     x1, x2 = np.full((4, 1), 1.0), np.full((4, 1), 2.0)
     history = model.fit([x1, x2], np.full((4, 1), 3.0), batch_size=4, verbose=0)
     assert history.history["loss"][0] == pytest.approx(0.0 + 1.0 + 2.0)  # mse 0, |1| + |2|
+
+
+# ------------------------------------------------------------ whole input structures
+def test_autocast_applies_to_every_tensor_of_a_structure():
+    # Keras casts each float input to the layer's compute dtype, not only the first one.
+    for layer in (layers.Concatenate(), layers.Add(), layers.Multiply()):
+        out = layer([torch.ones(2, 3, dtype=torch.float64), torch.ones(2, 3)])
+        assert out.dtype == torch.float32, type(layer).__name__
+
+
+def test_input_specs_check_every_input_of_a_structure():
+    class Pair(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.input_spec = [keras.InputSpec(ndim=2), keras.InputSpec(ndim=3)]
+
+        def call(self, inputs):
+            return inputs[0]
+
+    pair = Pair()
+    pair([torch.ones(2, 3), torch.ones(2, 3, 4)])
+    with pytest.raises(ValueError, match=r'Input 1 of layer "pair.*expected ndim=3'):
+        pair([torch.ones(2, 3), torch.ones(2, 3)])

@@ -137,8 +137,12 @@ def test_multi_output_losses_weights_and_logs():
     model.compile(optimizer="sgd", loss=["mse", "mae"], loss_weights=[1.0, 0.5], metrics=["mae"])
     x = np.random.rand(8, 3).astype("float32")
     y = [np.random.rand(8, 1).astype("float32"), np.random.rand(8, 2).astype("float32")]
-    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    # metrics=["mae"] for two outputs is Keras 2's spelling: every output gets its own "mae".
+    with pytest.warns(DeprecationWarning, match="Keras 2 applied these metrics to every output"):
+        logs = model.evaluate(x, y, verbose=0, return_dict=True)
     assert list(logs) == ["loss", "left_loss", "right_loss", "left_mae", "right_mae"]
+    left_mae, right_mae = [metric for metric in model.metrics if metric.name.endswith("_mae")]
+    assert left_mae is not right_mae
     assert logs["loss"] == pytest.approx(logs["left_loss"] + 0.5 * logs["right_loss"], rel=1e-5)
     history = model.fit(x, {"left": y[0], "right": y[1]}, epochs=1, verbose=0)
     assert "right_mae" in history.history
@@ -302,3 +306,20 @@ def test_shape_mismatch_in_fit_names_the_layer_and_the_data_shape():
     model.compile(optimizer="adam", loss="mse")
     with pytest.raises(ValueError, match=r'layer "dense".*value 8.*data of shape \(10, 7\)'):
         model.fit(np.random.rand(10, 7), np.random.rand(10), verbose=0)
+
+
+def test_one_metric_object_per_output_as_keras_3_matches_them():
+    # Keras 3.15: [MAE(), MAE()] on outputs a, b logs a_mean_absolute_error and
+    # b_mean_absolute_error; one object listed for two outputs is never shared.
+    inputs = lamina.Input(shape=(3,))
+    model = lamina.Model(inputs, [layers.Dense(1, name="a")(inputs), layers.Dense(1, name="b")(inputs)])
+    x, y = np.ones((4, 3), "float32"), [np.ones((4, 1), "float32"), np.zeros((4, 1), "float32")]
+    shared = lamina.metrics.MeanAbsoluteError()
+    model.compile("sgd", ["mse", "mse"], metrics={"a": [shared], "b": [shared]})
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    predictions = model.predict(x, verbose=0)
+    assert logs["a_mean_absolute_error"] == pytest.approx(np.abs(predictions[0] - 1).mean(), rel=1e-5)
+    assert logs["b_mean_absolute_error"] == pytest.approx(np.abs(predictions[1]).mean(), rel=1e-5)
+    model.compile("sgd", ["mse", "mse"], metrics=[lamina.metrics.MeanAbsoluteError(), "mse"])
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert sorted(logs) == ["a_loss", "a_mean_absolute_error", "b_loss", "b_mse", "loss"]

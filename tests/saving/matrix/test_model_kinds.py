@@ -188,7 +188,9 @@ def test_model_kind_round_trip(kind, extension, tmp_path):
     rng = np.random.RandomState(0)
     model.set_weights([rng.uniform(0.1, 0.9, w.shape).astype(w.dtype)
                        for w in model.get_weights()])
-    model.compile(optimizer=lamina.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    outputs = len(getattr(model, "outputs", None) or [None])
+    metrics = ["mae"] if outputs == 1 else [["mae"]] * outputs  # (Keras 3: one list per output)
+    model.compile(optimizer=lamina.optimizers.Adam(0.01), loss="mse", metrics=metrics)
     y = _targets(model, x)
     model.fit(x, y, epochs=1, batch_size=2, verbose=0, shuffle=False)
 

@@ -40,10 +40,13 @@ class Model(Trainer, Layer):
         Trainer.__init__(self)
 
     def _track_layer(self, layer):
-        name = layer.name
-        if hasattr(type(self), name) or name in self._parameters or name in self.__dict__:
-            name = f"layer_{name}"
-        self.add_module(name, layer)
+        """Children of Sequential and functional models are registered by position, as
+        `nn.Sequential` does (`0.kernel`, `1.kernel`), not by their auto-generated names: the
+        same architecture has the same `state_dict` keys whatever was built before it."""
+        self.add_module(str(len(self._positional_layers())), layer)
+
+    def _positional_layers(self):
+        return [module for name, module in self._modules.items() if name.isdigit()]
 
     @property
     def layers(self):

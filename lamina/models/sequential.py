@@ -64,9 +64,7 @@ class Sequential(Model):
         if not self._stack:
             raise ValueError("There are no layers in this Sequential model to pop.")
         layer = self._stack.pop()
-        for key, module in list(self._modules.items()):
-            if module is layer:
-                del self._modules[key]
+        del self._modules[str(len(self._positional_layers()) - 1)]  # (the last one added)
         if self._input_tensor is not None:
             self._rebuild_symbolic()
         return layer

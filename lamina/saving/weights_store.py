@@ -23,11 +23,14 @@ def saveable_children(obj):
     from lamina.models.sequential import Sequential
 
     children = []
-    if isinstance(obj, (Sequential, Functional)):
+    graph = isinstance(obj, (Sequential, Functional))
+    if graph:
         children.append(("layers", list(obj.layers)))
     attributes = {}
     if isinstance(obj, Layer):
         for name, module in obj._modules.items():
+            if graph and name.isdigit():
+                continue  # (the positional registration of the layer list above)
             public = name.lstrip("_")
             if public != name and isinstance(getattr(type(obj), public, None), property):
                 name = public  # Keras walks dir(): a public property wins over `_attribute`

@@ -113,8 +113,7 @@ def test_model_is_a_torch_module():
     model = pima_model()
     assert isinstance(model, torch.nn.Module)
     keys = list(model.state_dict())
-    assert keys == ["dense.kernel", "dense.bias", "dense_1.kernel", "dense_1.bias",
-                    "dense_2.kernel", "dense_2.bias"]
+    assert keys == ["0.kernel", "0.bias", "1.kernel", "1.bias", "2.kernel", "2.bias"]
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loss = model(torch.ones(2, 8)).sum()
     loss.backward()

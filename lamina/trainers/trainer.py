@@ -296,8 +296,10 @@ class Trainer:
         first_rows = lambda t: None if t is None else _to_device(t[:2], self._device)  # noqa: E731
         try:
             with torch.no_grad():
-                y_pred = self(tree.map_structure(first_rows, x), training=False)
-        except ValueError as error:  # a shape error, seen on a 2-row probe: show the real data
+                y_pred = self._symbolic_probe(x)
+                if y_pred is None:  # text, or code that needs values: two real rows
+                    y_pred = self(tree.map_structure(first_rows, x), training=False)
+        except ValueError as error:  # a shape error: show the real data's shapes
             shapes = tree.map_structure(lambda t: None if t is None else tuple(t.shape), x)
             raise ValueError(f"{error} (The model was given data of shape {shapes}.)") from error
         if self._compile_loss is None:
@@ -313,6 +315,22 @@ class Trainer:
             if metrics_unbuilt:  # so `self.metrics` lists them for a custom train/test_step
                 self._compile_metrics.build(y_flat, pred_flat)
         self._prepare_optimizer()
+
+    def _symbolic_probe(self, x):
+        """The model's outputs for a batch shaped like `x`, computed on the meta device (shapes
+        only: no memory, no arithmetic, no state change, the batch's real size so a stateful
+        RNN's fixed batch fits). None when the data or the model needs real values."""
+        leaves = tree.flatten(x)
+        if not all(isinstance(t, torch.Tensor) or t is None for t in leaves):
+            return None
+        meta = tree.map_structure(
+            lambda t: None if t is None else torch.empty(t.shape, dtype=t.dtype, device="meta"), x)
+        try:
+            return self(meta, training=False)
+        except ValueError:
+            raise  # a shape error: it would happen on real data too
+        except Exception:  # noqa: BLE001 - e.g. .item() or .numpy() in a custom call()
+            return None
 
     def _check_targets(self, y):
         """Labels are checked once against the loss (against the probed output shapes)."""

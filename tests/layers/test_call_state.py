@@ -200,3 +200,38 @@ def test_input_specs_check_every_input_of_a_structure():
     pair([torch.ones(2, 3), torch.ones(2, 3, 4)])
     with pytest.raises(ValueError, match=r'Input 1 of layer "pair.*expected ndim=3'):
         pair([torch.ones(2, 3), torch.ones(2, 3)])
+
+
+# ------------------------------------------------------------ building once, symbolically
+def test_fit_builds_without_running_the_model_on_real_data():
+    real_calls = []
+
+    class Counting(layers.Layer):
+        def call(self, x):
+            if not x.is_meta:
+                real_calls.append(tuple(x.shape))
+            return x
+
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.count = Counting()
+            self.head = layers.Dense(1)
+
+        def call(self, x):
+            return self.head(self.count(x))
+
+    model = Subclassed()
+    model.compile("sgd", "mse", metrics=["mae"])
+    model.fit(np.ones((8, 3), "float32"), np.ones((8, 1), "float32"), batch_size=4, verbose=0)
+    assert real_calls == [(4, 3), (4, 3)]  # the two training steps, and nothing else
+
+
+def test_a_stateful_rnn_with_a_fixed_batch_size_trains():
+    model = keras.Sequential([keras.Input(batch_shape=(4, 5, 3)), layers.LSTM(2, stateful=True),
+                              layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(np.ones((8, 5, 3)), np.ones((8, 1)), batch_size=4, shuffle=False,
+                        epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert tuple(model.layers[0]._states[0].shape) == (4, 2)  # carried, at the fixed batch size

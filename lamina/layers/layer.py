@@ -62,6 +62,36 @@ def current_call_context():
     return getattr(_THREAD_STATE, "context", None)
 
 
+def _scope_stack():
+    stack = getattr(_THREAD_STATE, "scope", None)
+    if stack is None:
+        stack = _THREAD_STATE.scope = []
+    return stack
+
+
+class name_scope:  # noqa: N801 - used as a `with` statement, like Keras's backend.name_scope
+    """Layers whose build or call is in progress on this thread: a weight created inside is
+    named after them, as Keras names it (`transformer_block/dense/kernel`)."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def __enter__(self):
+        _scope_stack().append(self.layer)
+
+    def __exit__(self, *exc):
+        _scope_stack().pop()
+
+
+def _scoped_path(layer, name):
+    """`outer/.../layer/name` for a weight of `layer` (Keras's variable path)."""
+    stack = _scope_stack()
+    names = [entry.name for entry in stack]
+    if not stack or stack[-1] is not layer:
+        names.append(layer.name)
+    return "/".join(names + [name])
+
+
 class Layer(torch.nn.Module):
     _passes_strings = False  # Models hand text inputs to their (preprocessing) layers as is
 
@@ -178,6 +208,11 @@ class Layer(torch.nn.Module):
             self.__dict__["_outer_call_id"] = context.call_id
         elif training is not None and training != context.training:
             _THREAD_STATE.context = CallContext(training, context.call_id)
+        # Until one real forward pass has completed, sublayers may still be built inside it:
+        # name their weights after this layer (then the hot path skips the scope).
+        scoped = "_forward_done" not in self.__dict__
+        if scoped:
+            _scope_stack().append(self)
         try:
             if self._autocast_dtype is not None and _autocast_applies(args):
                 with torch.autocast(args[0].device.type, dtype=self._autocast_dtype):
@@ -186,6 +221,10 @@ class Layer(torch.nn.Module):
                 outputs = super().__call__(*args, **kwargs)
         finally:
             _THREAD_STATE.context = previous
+            if scoped:
+                _scope_stack().pop()
+        if scoped and not (args and getattr(args[0], "is_meta", False)):
+            self.__dict__["_forward_done"] = True
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs, context.call_id)
         if (mask is not None and self.supports_masking) or self._computes_mask:
@@ -358,7 +397,7 @@ class Layer(torch.nn.Module):
         value = torch.as_tensor(value, dtype=dtype).reshape(shape)
         name = name or f"variable_{len(self._tracked_variables)}"
         requires_grad = bool(trainable) and dtype.is_floating_point
-        variable = Variable._from_tensor(value, requires_grad, name, f"{self.name}/{name}")
+        variable = Variable._from_tensor(value, requires_grad, name, _scoped_path(self, name))
         variable._keras_trainable = bool(trainable)
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
@@ -591,8 +630,10 @@ class _BuildScope:
     def __enter__(self):
         self.mode = torch.device("cpu")
         self.mode.__enter__()
+        _scope_stack().append(self.layer)
 
     def __exit__(self, *exc):
+        _scope_stack().pop()
         self.mode.__exit__(*exc)
 
 

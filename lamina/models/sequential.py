@@ -8,7 +8,7 @@ call with real data. Running it is a loop over the layers: nothing else on the h
 
 from lamina.layers.core.input_layer import Input, InputLayer
 from lamina.layers.keras_tensor import KerasTensor
-from lamina.layers.layer import Layer
+from lamina.layers.layer import Layer, name_scope
 from lamina.models.functional import as_input_tensor
 from lamina.models.model import Model
 from lamina.saving.object_registry import register_builtin
@@ -58,7 +58,8 @@ class Sequential(Model):
         self._stack.append(layer)
         self._track_layer(layer)
         if self._output_tensor is not None:
-            self._output_tensor = layer(self._output_tensor)
+            with name_scope(self):  # weights named `sequential/dense/kernel`, as in Keras
+                self._output_tensor = layer(self._output_tensor)
 
     def pop(self, rebuild=True):
         if not self._stack:
@@ -71,8 +72,9 @@ class Sequential(Model):
 
     def _rebuild_symbolic(self):
         tensor = self._input_tensor
-        for layer in self._stack:
-            tensor = layer(tensor)
+        with name_scope(self):
+            for layer in self._stack:
+                tensor = layer(tensor)
         self._output_tensor = tensor
 
     @property

@@ -71,9 +71,19 @@ def test_a_subclassed_model_of_nested_custom_layers_on_symbolic_inputs():
             return self.second(self.first(x))
 
     inputs = keras.Input((5,))
-    model = keras.Model(inputs, Outer()(inputs))
+    outer = Outer()
+    model = keras.Model(inputs, outer(inputs))
     assert model.output_shape == (None, 2)
     assert model.count_params() == (5 * 4 + 4) + (4 * 2 + 2)
+    # Weights are named after the layers built around them, as Keras names them.
+    first, second = outer.first, outer.second
+    assert [w.path for w in model.weights] == [
+        f"{outer.name}/{first.name}/{first.inner.name}/kernel",
+        f"{outer.name}/{first.name}/{first.inner.name}/bias",
+        f"{outer.name}/{second.name}/{second.inner.name}/kernel",
+        f"{outer.name}/{second.name}/{second.inner.name}/bias"]
+    sequential = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    assert sequential.weights[0].path == f"{sequential.name}/{sequential.layers[0].name}/kernel"
 
 
 # ------------------------------------------------------------ 2. add_loss without a compiled loss

@@ -30,11 +30,13 @@ def sdpa_calls(monkeypatch):
 def test_weights_in_keras_order_and_layout():
     layer = attention.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4, output_shape=7)
     layer(Q, V)
+    # Keras paths nest the sublayers under the layer: multi_head_attention/query/kernel
+    prefix = layer.name + "/"
     assert [(w.path, tuple(w.shape)) for w in layer.weights] == [
-        ("query/kernel", (6, 2, 3)), ("query/bias", (2, 3)),
-        ("key/kernel", (3, 2, 3)), ("key/bias", (2, 3)),
-        ("value/kernel", (3, 2, 4)), ("value/bias", (2, 4)),
-        ("attention_output/kernel", (2, 4, 7)), ("attention_output/bias", (7,)),
+        (prefix + "query/kernel", (6, 2, 3)), (prefix + "query/bias", (2, 3)),
+        (prefix + "key/kernel", (3, 2, 3)), (prefix + "key/bias", (2, 3)),
+        (prefix + "value/kernel", (3, 2, 4)), (prefix + "value/bias", (2, 4)),
+        (prefix + "attention_output/kernel", (2, 4, 7)), (prefix + "attention_output/bias", (7,)),
     ]
     assert layer.query_dense.kernel is layer.weights[0]
     # glorot_uniform counts fans over the kernel's input and output axes, as Keras's EinsumDense

@@ -58,8 +58,9 @@ def test_layers_train_inside_a_sequential_model():
 def test_weights_live_in_the_cell_in_keras_order_and_layout():
     lstm = rnn.LSTM(4)
     lstm(X)
-    assert [w.path for w in lstm.weights] == ["lstm_cell/kernel", "lstm_cell/recurrent_kernel",
-                                             "lstm_cell/bias"]
+    prefix = lstm.name + "/lstm_cell/"  # as Keras: lstm/lstm_cell/kernel
+    assert [w.path for w in lstm.weights] == [prefix + "kernel", prefix + "recurrent_kernel",
+                                             prefix + "bias"]
     assert [tuple(w.shape) for w in lstm.weights] == [(3, 16), (4, 16), (16,)]
     assert lstm.cell.kernel is lstm.weights[0]
     gru, old_gru = rnn.GRU(4), rnn.GRU(4, reset_after=False)
@@ -68,7 +69,10 @@ def test_weights_live_in_the_cell_in_keras_order_and_layout():
     assert tuple(gru.cell.bias.shape) == (2, 12) and tuple(old_gru.cell.bias.shape) == (12,)
     bidirectional = rnn.Bidirectional(rnn.SimpleRNN(2))
     bidirectional(X)
-    assert [w.path for w in bidirectional.weights][::3] == ["simple_rnn_cell/kernel"] * 2
+    outer = bidirectional.name
+    assert [w.path for w in bidirectional.weights][::3] == [  # Keras 3.15's paths
+        f"{outer}/forward_simple_rnn/simple_rnn_cell/kernel",
+        f"{outer}/backward_simple_rnn/simple_rnn_cell/kernel"]
     assert bidirectional.forward_layer.name == "forward_simple_rnn"
     assert bidirectional.backward_layer.name == "backward_simple_rnn"
 

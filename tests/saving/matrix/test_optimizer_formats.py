@@ -72,7 +72,13 @@ def test_optimizer_round_trip(case, extension, tmp_path):
 
     assert type(loaded.optimizer) is type(model.optimizer)
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
-    assert loaded.optimizer.variable_names == model.optimizer.variable_names
+    names = model.optimizer.variable_names
+    assert all("sequential_dense" in name for name in names if "kernel" in name)  # scoped paths
+    if extension == ".keras":
+        # Keras 3.15 rebuilds a loaded Sequential's layers outside the model's name scope, so
+        # their paths (and the slot names made from them) lose the "sequential/" prefix.
+        names = [name.replace("sequential_", "") for name in names]
+    assert loaded.optimizer.variable_names == names
     saved, restored = _state(model.optimizer), _state(loaded.optimizer)
     assert len(saved) == len(restored) > 0
     for a, b in zip(saved, restored):

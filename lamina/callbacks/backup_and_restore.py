@@ -2,14 +2,26 @@
 
 A backup is one file, `<backup_dir>/training_state.pt`, written atomically (temporary name, then
 rename): the model's and optimizer's tensors, the compiled metrics' state, where training stood
-(epoch, batch, and for in-memory data the epoch's sample order), and the random number generator
-states (torch, CUDA, numpy, Python). Restoring all of that makes the resumed run take exactly the
-steps the uninterrupted run would have taken — bitwise on CPU with a fixed seed. A SIGKILL at any
+(epoch, batch, and for in-memory data the epoch's sample order), every random number generator
+state (torch, CUDA, numpy, Python, and each layer's own generator: `Dropout(seed=...)`,
+`GaussianNoise`, the `SeedGenerator` of a random augmentation layer, ...) and the dynamic loss
+scale of float16 training. Restoring all of that makes the resumed run take exactly the steps
+the uninterrupted run would have taken — bitwise on CPU with a fixed seed. A SIGKILL at any
 moment leaves either the previous backup or the new one, never a torn file.
+
+The callback uses only the public `model.training_state` (lamina/trainers/training_state.py)
+that `fit` creates before `on_train_begin`: it reads the epoch, the step and the data's position
+from it, captures and restores the random states through it, and asks fit to continue from the
+backup with `training_state.resume_from(epoch, step, data_state)`.
+
+The file holds plain values only (dicts, lists, numbers, strings and CPU tensors), so it is read
+with `torch.load(..., weights_only=True)`: loading a backup never runs pickled code. A backup
+written by an older lamina version (a pickled file) is refused with a message asking to delete
+the backup directory, which starts training afresh.
 """
 
 import os
-import random
+import pickle
 
 import numpy as np
 import torch
@@ -19,6 +31,8 @@ from lamina.saving import atomic
 from lamina.saving.object_registry import register_builtin
 
 _FILENAME = "training_state.pt"
+_FORMAT = "lamina.BackupAndRestore"
+_VERSION = 2
 
 
 @register_builtin("callbacks")
@@ -45,13 +59,13 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, logs=None):
         self._batches_seen = 0
         if os.path.exists(self._path):
-            self._restore(torch.load(self._path, map_location="cpu", weights_only=False))
+            self._restore(self._load())
 
     def on_train_batch_end(self, batch, logs=None):
         self._batches_seen += 1
         if self.save_freq != "epoch" and self._batches_seen % self.save_freq == 0:
-            epoch, step = self.model._fit_position
-            self._save(epoch, step, mid_epoch=True)
+            state = self.model.training_state
+            self._save(state.epoch, state.step, mid_epoch=True)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_freq == "epoch":
@@ -64,26 +78,45 @@ class BackupAndRestore(Callback):
     # ------------------------------------------------------------------ the backup file
     def _save(self, epoch, step, mid_epoch):
         model = self.model
-        adapter = getattr(model, "_fit_adapter", None)
-        data_state = adapter.state() if mid_epoch and hasattr(adapter, "state") else None
+        training_state = model.training_state
+        data_state = training_state.data_state() if mid_epoch else None
         if mid_epoch and data_state is None:
             step = 0  # this data source cannot be resumed mid-epoch: redo the epoch from its start
         state = {
+            "format": _FORMAT,
+            "version": _VERSION,
             "epoch": epoch,
             "step": step,
             "data": data_state,
             "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
             "optimizer": [v.detach().cpu().clone() for v in _optimizer_variables(model)],
             "metrics": [v.detach().cpu().clone() for m in model.metrics for v in m.variables],
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-                "numpy": np.random.get_state(),
-                "python": random.getstate(),
-            },
+            "rng": training_state.get_rng_state(),
+            "loss_scale": training_state.get_loss_scale_state(),
         }
+        state = _plain(state, "the backup")
         with atomic.atomic_write(self._path) as f:
             torch.save(state, f)
+
+    def _load(self):
+        delete = (f"Delete the backup directory '{self.backup_dir}' to start training afresh "
+                  "(the run will not resume from it).")
+        try:
+            state = torch.load(self._path, map_location="cpu", weights_only=True)
+        except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError) as error:
+            raise ValueError(
+                f"The backup '{self._path}' cannot be read safely: it was written by an older "
+                "lamina version (which pickled Python objects into it) or is not a "
+                f"BackupAndRestore file. {delete}"
+            ) from error
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+            raise ValueError(f"'{self._path}' is not a BackupAndRestore backup. {delete}")
+        if state.get("version") != _VERSION:
+            raise ValueError(
+                f"The backup '{self._path}' has format version {state.get('version')!r}; this "
+                f"lamina reads version {_VERSION}. {delete}"
+            )
+        return state
 
     def _restore(self, state):
         model = self.model
@@ -102,15 +135,34 @@ class BackupAndRestore(Callback):
             if len(metric_variables) == len(state["metrics"]):
                 for variable, value in zip(metric_variables, state["metrics"]):
                     variable.copy_(value.to(variable.device))
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch"])
-        if rng["cuda"] is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        np.random.set_state(rng["numpy"])
-        random.setstate(rng["python"])
-        model._fit_resume = {"epoch": state["epoch"], "step": state["step"], "data": state["data"]}
+        training_state = model.training_state
+        training_state.set_rng_state(state["rng"])
+        training_state.set_loss_scale_state(state["loss_scale"])
+        training_state.resume_from(state["epoch"], state["step"], state["data"])
 
 
 def _optimizer_variables(model):
     optimizer = getattr(model, "optimizer", None)
     return list(getattr(optimizer, "variables", []) or [])
+
+
+def _plain(value, where):
+    """`value` made of what `torch.load(weights_only=True)` reads back: dicts (str or int keys),
+    lists, str, int, float, bool, None and CPU tensors (numpy values become tensors / numbers,
+    tuples become lists). Anything else is a bug in whatever produced the state."""
+    if isinstance(value, np.generic):  # (before float: np.float64 is a float subclass)
+        return value.item()
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.array(value))
+    if isinstance(value, dict) and all(type(k) in (str, int) for k in value):
+        return {k: _plain(v, f"{where}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    raise TypeError(
+        f"BackupAndRestore cannot store {where}: a {type(value).__name__} is not a plain value "
+        "(dict, list, number, string or tensor)."
+    )

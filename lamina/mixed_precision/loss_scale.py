@@ -14,6 +14,14 @@ class DynamicLossScale:
         self.growth_steps = int(growth_steps)
         self.good_steps = 0
 
+    def get_state(self):
+        """The scale's state as plain values (what a backup saves); `set_state` restores it."""
+        return {"scale": float(self.scale), "good_steps": int(self.good_steps)}
+
+    def set_state(self, state):
+        self.scale = float(state["scale"])
+        self.good_steps = int(state["good_steps"])
+
     def scale_loss(self, loss):
         return loss * self.scale
 

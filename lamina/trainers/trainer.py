@@ -14,6 +14,7 @@ import torch
 
 from lamina.trainers import compile_utils, data_adapters
 from lamina.trainers.array_data_adapter import check_finite, to_tensor_structure
+from lamina.trainers.training_state import TrainingState
 from lamina.utils import tree
 from lamina.utils.strings import is_string_data
 from lamina.utils.arguments import check_kwargs, rename_legacy_kwargs, warn_deprecated
@@ -28,6 +29,8 @@ def default_device():
 
 
 class Trainer:
+    training_state = None  # fit's TrainingState (the last one after fit): epoch, step, RNG states
+
     def __init__(self):
         self.compiled = False
         self.optimizer = None
@@ -389,12 +392,13 @@ class Trainer:
         self._in_fit = True
         logs = {}
         modes = _set_mode(self, True)  # torch modules inside (Dropout, BatchNorm1d) train too
+        state = self.__dict__["training_state"] = TrainingState(self, train)
         try:
             callbacks.on_train_begin()
-            first_epoch, first_step = self._resume_point(train, initial_epoch)
-            self._fit_adapter = train
+            first_epoch, first_step = state.resume_point(initial_epoch)
             for epoch in range(first_epoch, epochs):
                 offset = first_step if epoch == first_epoch else 0
+                state.epoch, state.step = epoch, offset
                 if not offset:  # a resumed epoch keeps its restored running metrics
                     self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
@@ -402,7 +406,7 @@ class Trainer:
                 for step, batch in enumerate(train.batches(), start=offset):
                     callbacks.on_train_batch_begin(step)
                     batch_logs = self.train_step(data_adapters.pack_x_y_sample_weight(*batch))
-                    self.__dict__["_fit_position"] = (epoch, step + 1)  # for BackupAndRestore
+                    state.step = step + 1
                     callbacks.on_train_batch_end(step, batch_logs)
                     steps_run += 1
                     if self.stop_training:
@@ -423,6 +427,7 @@ class Trainer:
         finally:
             _restore_modes(modes)
             self._in_fit = False
+            state._end()
             train.close()
             if val is not None:
                 val.close()
@@ -430,17 +435,6 @@ class Trainer:
             self.optimizer.finalize_variable_values(self._trainable_params)  # EMA, if enabled
         callbacks.on_train_end(logs)
         return self.history
-
-    def _resume_point(self, train, initial_epoch):
-        """Where fit starts: `initial_epoch`, or where a BackupAndRestore backup left off."""
-        resume = self.__dict__.pop("_fit_resume", None)
-        if resume is None:
-            return initial_epoch, 0
-        if resume["data"] is not None:
-            train.restore(resume["data"])
-            return resume["epoch"], resume["step"]
-        train.reset()  # the pass begun to peek at a batch drew its order before the RNG was restored
-        return resume["epoch"], 0
 
     def fit_generator(self, generator, *args, **kwargs):
         warn_deprecated("fit_generator()", "fit()", "Model")

@@ -7,6 +7,8 @@ The trainer calls this once per `fit` on the whole target array, so it may look 
 on the host; the per-step losses never pay for it.
 """
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -148,6 +150,20 @@ def _check_elementwise(t, p, name):
                 "loss='sparse_categorical_crossentropy' with a softmax output.")
     elif p[-1] == 1 and len(t) == len(p) and t[-1] not in (None, 1):
         hint = f" Make the last layer output {t[-1]} units to predict all {t[-1]} target columns."
+    _mismatch_or_broadcast(t, p, t2, p2, name, hint)
+
+
+def _mismatch_or_broadcast(t, p, t2, p2, name, hint=""):
+    """Shapes that broadcast are valid Keras (it compares y (N,) against every unit of an
+    (N, k) output): say so, since it is rarely meant, but train. Others cannot run at all."""
+    if len(t2) == len(p2) - 1:
+        t2 = tuple(t2) + (1,)  # Keras expands y (N,) to (N, 1) before comparing
+    if len(t2) == len(p2) and all(a is None or b is None or a == b or a == 1 or b == 1
+                                  for a, b in zip(t2[1:], p2[1:])):
+        warnings.warn(str(_shape_mismatch(t, p, name, hint)).replace(
+            "does not match", "is broadcast against") + " (Keras allows it: it trains, but "
+            "each target is compared with every output unit.)", UserWarning, stacklevel=6)
+        return
     raise _shape_mismatch(t, p, name, hint)
 
 
@@ -165,7 +181,7 @@ def _check_binary(y, p, name):
             raise _shape_mismatch(t, p, name, (
                 f" y has {t[-1]} columns (one-hot?) but the model outputs 1 unit: use a final "
                 f"Dense({t[-1]}, activation='softmax') with loss='categorical_crossentropy'."))
-        raise _shape_mismatch(t, p, name)
+        _mismatch_or_broadcast(t, p, t2, p2, name)
     low, high = y.min(), y.max()
     if low >= 0 and high <= 1:
         return

@@ -74,7 +74,7 @@ def deserialize(config, custom_objects=None):
 def _from_values(values):
     values = _torch.as_tensor(values).detach()
 
-    def initialize_from_values(shape, dtype=None):
+    def initialize_fn(shape, dtype=None):  # (Keras's name for it)
         if _standardize_shape(shape) != tuple(values.shape):
             raise ValueError(
                 f"This initializer holds values of shape {tuple(values.shape)}, but a weight of "
@@ -82,4 +82,4 @@ def _from_values(values):
             )
         return values.to(device="cpu", dtype=_config.to_torch_dtype(dtype), copy=True)
 
-    return initialize_from_values
+    return initialize_fn

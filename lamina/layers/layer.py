@@ -240,9 +240,15 @@ class Layer(torch.nn.Module):
             "`def call(self, inputs): ...` returning the layer's output."
         )
 
+    _accepts_integers = False  # layers that take ids (Embedding, lookups) say so
+
     def _autocast(self, x):
-        if x.is_floating_point() and x.dtype != self._torch_dtype and not torch.is_autocast_enabled(
-                x.device.type):
+        if x.is_floating_point():
+            if x.dtype != self._torch_dtype and not torch.is_autocast_enabled(x.device.type):
+                return x.to(self._torch_dtype)
+        elif self.__dict__.get("_float_math") and not x.is_complex():
+            # Integer data into float weights (Dense(8)(np.arange(10).reshape(5, 2))): Keras
+            # promotes it to floats; torch's matmul would refuse Long x Float.
             return x.to(self._torch_dtype)
         return x
 
@@ -280,6 +286,10 @@ class Layer(torch.nn.Module):
         with _BuildScope(self):
             self.build(shapes)
         self.built = True
+        # Float weights and no layer inside that takes ids: integer inputs become floats.
+        layers = self._flatten_layers()
+        self.__dict__["_float_math"] = not any(layer._accepts_integers for layer in layers) and any(
+            v.is_floating_point() for layer in layers for v in layer._tracked_variables)
         initial = self.__dict__.pop("_initial_weights", None)
         if initial is not None:
             self.set_weights(initial)

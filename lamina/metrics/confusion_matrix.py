@@ -56,8 +56,9 @@ def is_evenly_distributed(thresholds):
 
 
 def filter_top_k(x, k):
-    """Keep the `k` largest entries of the last axis; push the others to -1e10."""
-    top_indices = torch.topk(x, k, dim=-1).indices
+    """Keep the `k` largest entries of the last axis; push the others to -1e10. Ties go to the
+    lower index, as in Keras (torch.topk leaves the order of ties unspecified)."""
+    top_indices = torch.sort(x, dim=-1, descending=True, stable=True).indices[..., :k]
     keep = torch.zeros_like(x).scatter_(-1, top_indices, 1.0)
     return x * keep + NEG_INF * (1.0 - keep)
 

@@ -51,6 +51,7 @@ class _IoUBase(Metric):
         cell = torch.where(valid, y_true * self.num_classes + y_pred, 0)
         weight = torch.where(valid, weight, torch.zeros_like(weight))
         self.total_cm.view(-1).index_add_(0, cell, weight)
+        return self.total_cm  # (Keras returns the updated confusion matrix)
 
     def _sample_weight(self, sample_weight, y_true):
         state_dtype = self.total_cm.dtype
@@ -151,7 +152,7 @@ class BinaryIoU(IoU):
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_pred = to_tensor(y_pred, device=self._device)
         predicted = (y_pred >= self.threshold).to(torch.int64)
-        super().update_state(y_true, predicted, sample_weight)
+        return super().update_state(y_true, predicted, sample_weight)
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype,

@@ -235,3 +235,14 @@ def test_a_stateful_rnn_with_a_fixed_batch_size_trains():
                         epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
     assert tuple(model.layers[0]._states[0].shape) == (4, 2)  # carried, at the fixed batch size
+
+
+def test_integer_data_into_float_weights_is_promoted_as_keras_does():
+    x = np.arange(10).reshape(5, 2)
+    dense = layers.Dense(3, kernel_initializer="ones", bias_initializer="zeros")
+    np.testing.assert_allclose(dense(x).detach().numpy(), np.repeat(x.sum(1, keepdims=True), 3, 1))
+    cells = layers.StackedRNNCells([layers.SimpleRNNCell(4), layers.SimpleRNNCell(4)])
+    assert layers.RNN(cells)(np.ones((2, 3, 5), "int64")).dtype == torch.float32
+    # ids stay ids wherever an Embedding is inside
+    assert layers.TimeDistributed(layers.Embedding(10, 2))(np.ones((2, 3, 4), "int64")).shape == (2, 3, 4, 2)
+    assert layers.Reshape((4,))(np.arange(8).reshape(2, 2, 2)).dtype == torch.int64  # no weights

@@ -12,6 +12,8 @@ from lamina.utils.arguments import rename_legacy_kwargs, warn_deprecated
 
 @register_builtin("layers")
 class Embedding(Layer):
+    _accepts_integers = True  # ids: never cast to floats
+
     def __init__(self, input_dim=None, output_dim=None, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
                  weights=None, lora_rank=None, **kwargs):
@@ -77,7 +79,9 @@ class Embedding(Layer):
             "output_dim": self.output_dim,
             "embeddings_initializer": serialize_keras_object(self.embeddings_initializer),
             "embeddings_regularizer": serialize_keras_object(self.embeddings_regularizer),
+            "activity_regularizer": serialize_keras_object(self.activity_regularizer),
             "embeddings_constraint": serialize_keras_object(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            "quantization_config": None,  # Keras 3 writes it; lamina does not quantize
         }
         return config

@@ -13,7 +13,7 @@ _SUBMODULES = {
     "activations", "backend", "callbacks", "config", "constraints", "datasets", "initializers",
     "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random",
     "regularizers",
-    "saving", "utils",
+    "saving", "tree", "utils",
 }
 
 _NAMES = {

@@ -375,6 +375,11 @@ def average(x, axis=None, weights=None):
     if weights is None:
         return torch.mean(x, dim=_dims(axis))
     weights = to_tensor(weights, dtype=x.dtype, device=x.device)
+    if axis is None and weights.shape != x.shape:
+        raise ValueError(
+            f"average: weights of shape {tuple(weights.shape)} differ from the input's shape "
+            f"{tuple(x.shape)}; pass the `axis` the weights run along."
+        )
     if weights.ndim == 1 and x.ndim > 1 and axis is not None:
         # NumPy lets 1-D weights run along `axis` of an N-D input.
         shape = [1] * x.ndim
@@ -616,6 +621,13 @@ def concatenate(xs, axis=0):
 
 @keras_op
 def append(x1, x2, axis=None):
+    """`x2` joined after `x1` along `axis` (both flattened when `axis` is None)."""
+    if axis is not None:
+        ndim1, ndim2 = to_tensor(x1).ndim, to_tensor(x2).ndim
+        if ndim1 != ndim2:
+            raise TypeError(
+                f"append: both inputs need the same number of dimensions, got {ndim1} and {ndim2}."
+            )
     return concatenate([x1, x2], axis=axis)
 
 
@@ -890,3 +902,10 @@ def ndim(x):
 __all__ = [name for name, value in list(globals().items())
            if callable(value) and getattr(value, "__module__", None) == __name__
            and not name.startswith("_")]
+
+
+# The rest of `keras.ops.numpy` (nan* reductions, quantiles, windows, ...) lives in numpy_more.
+from lamina.ops import numpy_more as _numpy_more  # noqa: E402
+from lamina.ops.numpy_more import *  # noqa: E402,F401,F403
+
+__all__ += _numpy_more.__all__

@@ -2,6 +2,8 @@
 moments and normalisation, with Keras's defaults (e.g. `gelu(approximate=True)`,
 `leaky_relu(negative_slope=0.2)`) and numerics (probabilities clipped to [epsilon, 1 - epsilon])."""
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -273,6 +275,409 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     norms = torch.linalg.vector_norm(x, ord=order, dim=axis, keepdim=True)
     return x / torch.clamp(norms, min=config.epsilon() if epsilon is None else epsilon)
 
+
+
+@keras_op
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """`(x - mean) / sqrt(variance + epsilon) * scale + offset`; the statistics lie along `axis`."""
+    x = _float(x)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+
+    def along_axis(value):
+        return to_tensor(value, dtype=x.dtype, device=x.device).reshape(shape)
+
+    inv = torch.rsqrt(along_axis(variance) + epsilon)
+    if scale is not None:
+        inv = inv * along_axis(scale)
+    y = (x - along_axis(mean)) * inv
+    return y if offset is None else y + along_axis(offset)
+
+
+def _compute_float(x):
+    """`x` as float, computed in at least float32 (half inputs are upcast); and its dtype."""
+    x = _float(x)
+    original = x.dtype
+    if x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
+    return x, original
+
+
+@keras_op
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    """Normalise `x` to zero mean and unit variance over `axis`, then `* gamma + beta`."""
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if kwargs:
+        raise TypeError(f"layer_normalization: unexpected arguments {sorted(kwargs)}.")
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    x, original = _compute_float(x)
+    axes = sorted(a % x.ndim for a in ([axis] if isinstance(axis, int) else axis))
+    shape = [x.shape[a] if a in axes else 1 for a in range(x.ndim)]
+
+    def broadcast(v):
+        v = to_tensor(v, dtype=x.dtype, device=x.device)
+        return v if v.ndim == x.ndim else v.reshape(shape)
+
+    variance, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)
+    inv = torch.rsqrt(variance + epsilon)
+    if rms_scaling:  # Keras's deprecated variant: no centring
+        y = x * inv
+        y = y if gamma is None else y * broadcast(gamma)
+        return y.to(original)
+    y = (x - mean) * inv
+    if gamma is not None:
+        y = y * broadcast(gamma)
+    if beta is not None:
+        y = y + broadcast(beta)
+    return y.to(original)
+
+
+@keras_op
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """`x / sqrt(mean(x**2 over axis) + epsilon) * scale`."""
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    x, original = _compute_float(x)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    y = x * torch.rsqrt(torch.mean(x * x, dim=_dims(axis), keepdim=True) + epsilon)
+    if scale is not None:
+        y = y * to_tensor(scale, dtype=x.dtype, device=x.device)
+    return y.to(original)
+
+
+@keras_op
+def psnr(x1, x2, max_val):
+    """Peak signal-to-noise ratio `20 log10(max_val) - 10 log10(mse)` over all elements."""
+    x1, x2 = _float(x1), _float(x2)
+    if x1.shape != x2.shape:
+        raise ValueError(f"psnr: input shapes {tuple(x1.shape)} and {tuple(x2.shape)} must match.")
+    max_val = to_tensor(max_val, dtype=x1.dtype, device=x1.device)
+    mse = torch.mean((x1 - x2.to(x1.dtype)) ** 2)
+    return 20 * torch.log10(max_val) - 10 * torch.log10(mse)
+
+
+@keras_op
+def polar(abs_, angle):
+    """The complex number `abs_ * (cos(angle) + i sin(angle))`."""
+    abs_, angle = _float(abs_), _float(angle)
+    return torch.polar(abs_, angle.to(abs_.dtype))
+
+
+@keras_op
+def sparse_sigmoid(x):
+    """0 for x <= -1, (x + 1) / 2 between, 1 for x >= 1."""
+    return torch.clamp((_float(x) + 1) / 2, 0, 1)
+
+
+@keras_op
+def sparsemax(x, axis=-1):
+    """Euclidean projection of `x` onto the probability simplex along `axis` (sparse softmax)."""
+    x = _float(x)
+    z = torch.movedim(x, axis, -1)
+    z_sorted = torch.sort(z, dim=-1, descending=True).values
+    ks = torch.arange(1, z.shape[-1] + 1, dtype=z.dtype, device=z.device)
+    cumulative = torch.cumsum(z_sorted, dim=-1)
+    support = (1 + ks * z_sorted) > cumulative
+    k = support.sum(dim=-1, keepdim=True)
+    tau = (torch.gather(cumulative, -1, k - 1) - 1) / k.to(z.dtype)
+    return torch.movedim(torch.clamp(z - tau, min=0), -1, axis)
+
+
+# ---- attention -----------------------------------------------------------------------------------
+
+@keras_op
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
+                          flash_attention=None, attn_logits_soft_cap=None):
+    """Scaled dot-product attention on `(batch, length, heads, head_dim)` tensors (batch optional).
+
+    Keys/values with fewer heads than the query are shared by groups of query heads. `bias` is
+    added to the logits and a boolean `mask` (True = attend) broadcasts to
+    `(batch, heads, query_length, key_length)`.
+    """
+    query, key, value = _float(query), _float(key), _float(value)
+    if flash_attention:
+        raise ValueError("dot_product_attention: flash_attention=True is not supported by lamina.")
+    unbatched = query.ndim == 3
+    if query.ndim not in (3, 4):
+        raise ValueError("dot_product_attention: `query` must be 3D or 4D, received shape "
+                         f"{tuple(query.shape)}.")
+    if unbatched:
+        query, key, value = query[None], key[None], value[None]
+    q, k, v = (t.transpose(1, 2) for t in (query, key, value))  # (B, N, T, H)
+    heads, kv_heads = q.shape[1], k.shape[1]
+    if heads != kv_heads:
+        if heads % kv_heads:
+            raise ValueError(f"dot_product_attention: {heads} query heads cannot share "
+                             f"{kv_heads} key heads.")
+        k = k.repeat_interleave(heads // kv_heads, dim=1)
+        v = v.repeat_interleave(heads // kv_heads, dim=1)
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    logits = torch.matmul(q, k.transpose(-1, -2).to(q.dtype)) * scale
+    if attn_logits_soft_cap is not None:
+        logits = torch.tanh(logits / attn_logits_soft_cap) * attn_logits_soft_cap
+    if bias is not None:
+        bias = to_tensor(bias, dtype=logits.dtype, device=logits.device)
+        logits = logits + (bias[None] if unbatched and bias.ndim == 3 else bias)
+    allowed = None
+    if mask is not None:
+        mask = to_tensor(mask, device=logits.device).bool()
+        allowed = mask[None] if unbatched and mask.ndim == 3 else mask
+    if is_causal:
+        t, s = logits.shape[-2:]
+        causal = torch.ones((t, s), dtype=torch.bool, device=logits.device).tril()
+        allowed = causal if allowed is None else allowed & causal
+    if allowed is not None:
+        logits = logits.masked_fill(~allowed, torch.finfo(logits.dtype).min * 0.7)
+    weights = torch.softmax(logits.float(), dim=-1).to(v.dtype)
+    out = torch.matmul(weights, v).transpose(1, 2)
+    return out[0] if unbatched else out
+
+
+# ---- convolution and pooling ---------------------------------------------------------------------
+
+def _tuple(value, rank, name):
+    from lamina.layers import padding as padding_utils
+
+    return padding_utils.normalize_tuple(value, rank, name)
+
+
+def _padding(padding):
+    padding = str(padding).lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"`padding` must be 'valid' or 'same'. Received: padding={padding!r}.")
+    return padding
+
+
+def _channels_first(x, data_format):
+    data_format = config.standardize_data_format(data_format)
+    if data_format == "channels_last":
+        return torch.movedim(x, -1, 1), lambda y: torch.movedim(y, 1, -1)
+    return x, lambda y: y
+
+
+def _convolve(inputs, weight, strides, padding, data_format, dilation_rate, groups):
+    from lamina.layers.convolutional.base_conv import convolve
+
+    x, restore = _channels_first(inputs, data_format)
+    rank = x.ndim - 2
+    return restore(convolve(x, weight.to(x.dtype), None, _tuple(strides, rank, "strides"),
+                            _padding(padding), _tuple(dilation_rate, rank, "dilation_rate"),
+                            groups))
+
+
+@keras_op
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """N-d convolution; `kernel` is `(*kernel_size, in_channels // groups, filters)`."""
+    from lamina.layers.convolutional.base_conv import torch_conv_kernel
+
+    inputs, kernel = _float(inputs), _float(kernel)
+    channels = inputs.shape[-1 if config.standardize_data_format(data_format) == "channels_last"
+                            else 1]
+    groups = channels // kernel.shape[-2]
+    return _convolve(inputs, torch_conv_kernel(kernel), strides, padding, data_format,
+                     dilation_rate, groups)
+
+
+@keras_op
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """Per-channel convolution; `kernel` is `(*kernel_size, in_channels, depth_multiplier)`."""
+    inputs, kernel = _float(inputs), _float(kernel)
+    rank = kernel.ndim - 2
+    channels, multiplier = kernel.shape[-2], kernel.shape[-1]
+    weight = kernel.reshape(*kernel.shape[:rank], 1, channels * multiplier)
+    weight = weight.permute(rank + 1, rank, *range(rank))
+    return _convolve(inputs, weight, strides, padding, data_format, dilation_rate, channels)
+
+
+@keras_op
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
+                   data_format=None, dilation_rate=1):
+    """A depthwise convolution followed by a 1x1 (pointwise) convolution."""
+    depthwise = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format,
+                               dilation_rate)
+    return conv(depthwise, pointwise_kernel, 1, "valid", data_format, 1)
+
+
+@keras_op
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
+                   data_format=None, dilation_rate=1):
+    """Transposed convolution; `kernel` is `(*kernel_size, filters, in_channels)`."""
+    from lamina.layers import padding as padding_utils
+    from lamina.layers.convolutional.base_conv import torch_conv_kernel
+    from lamina.layers.convolutional.base_conv_transpose import (
+        CONV_TRANSPOSE_FUNCTIONS, TransposePlan)
+
+    inputs, kernel = _float(inputs), _float(kernel)
+    x, restore = _channels_first(inputs, data_format)
+    rank = x.ndim - 2
+    strides = _tuple(strides, rank, "strides")
+    dilation_rate = _tuple(dilation_rate, rank, "dilation_rate")
+    output_padding = (None,) * rank if output_padding is None else \
+        padding_utils.normalize_tuple(output_padding, rank, "output_padding", allow_zero=True)
+    plans = [TransposePlan(*padding_utils.transpose_crops(k, s, _padding(padding), p, d))
+             for k, s, p, d in zip(kernel.shape[:rank], strides, output_padding, dilation_rate)]
+    y = CONV_TRANSPOSE_FUNCTIONS[rank](
+        x, torch_conv_kernel(kernel).to(x.dtype), None, strides,
+        tuple(p.padding for p in plans), tuple(p.output_padding for p in plans), 1,
+        dilation_rate)
+    y = y[(slice(None), slice(None)) + tuple(
+        slice(0, y.shape[2 + i] - p.trim_right) for i, p in enumerate(plans))]
+    return restore(y)
+
+
+class _Pooling:
+    """The windowed pooling of lamina's pooling layers, without a layer."""
+
+    def __init__(self, rank, mode, pool_size, strides):
+        self.rank, self.mode = rank, mode
+        self.pool_size = _tuple(pool_size, rank, "pool_size")
+        self.strides = self.pool_size if strides is None else _tuple(strides, rank, "strides")
+
+    @staticmethod
+    def methods():
+        from lamina.layers.pooling.base_pooling import BasePooling
+
+        for name in ("_pool", "_torch_pool", "_explicit_same_pool"):
+            setattr(_Pooling, name, getattr(BasePooling, name))
+
+
+def _pool(mode, inputs, pool_size, strides, padding, data_format):
+    if not hasattr(_Pooling, "_pool"):
+        _Pooling.methods()
+    inputs = _float(inputs)
+    x, restore = _channels_first(inputs, data_format)
+    pooling = _Pooling(x.ndim - 2, mode, pool_size, strides)
+    pooling.padding = _padding(padding)
+    return restore(pooling._pool(x))
+
+
+@keras_op
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Max over sliding windows (`strides` default to `pool_size`)."""
+    return _pool("max", inputs, pool_size, strides, padding, data_format)
+
+
+@keras_op
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Mean over sliding windows; "same" padding averages only real elements."""
+    return _pool("average", inputs, pool_size, strides, padding, data_format)
+
+
+_ADAPTIVE = {"average": {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d,
+                         3: F.adaptive_avg_pool3d},
+             "max": {1: F.adaptive_max_pool1d, 2: F.adaptive_max_pool2d,
+                     3: F.adaptive_max_pool3d}}
+
+
+def _adaptive_pool(mode, inputs, output_size, data_format):
+    inputs = _float(inputs)
+    x, restore = _channels_first(inputs, data_format)
+    rank = x.ndim - 2
+    if rank not in (1, 2, 3):
+        raise ValueError(f"adaptive_{mode}_pool expects 3D, 4D or 5D inputs; received shape "
+                         f"{tuple(inputs.shape)}.")
+    size = _tuple(output_size, rank, "output_size")
+    return restore(_ADAPTIVE[mode][rank](x, size if rank > 1 else size[0]))
+
+
+@keras_op
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Average pooling into a fixed `output_size`, windows chosen as in PyTorch."""
+    return _adaptive_pool("average", inputs, output_size, data_format)
+
+
+@keras_op
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max pooling into a fixed `output_size`, windows chosen as in PyTorch."""
+    return _adaptive_pool("max", inputs, output_size, data_format)
+
+
+# ---- rearrangements ------------------------------------------------------------------------------
+
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+@keras_op
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: `(N, C, H, W)` -> `(N, C * kh * kw, number_of_blocks)` (channels first)."""
+    x = to_tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"unfold expects a 4D (N, C, H, W) input; received shape "
+                         f"{tuple(x.shape)}.")
+    return F.unfold(x, _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride))
+
+
+@keras_op
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im, the inverse layout of `unfold`: overlapping values are summed."""
+    x = to_tensor(x)
+    return F.fold(x, _pair(output_size), _pair(kernel_size), _pair(dilation), _pair(padding),
+                  _pair(stride))
+
+
+@keras_op
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Pixel shuffle: `(N, H, W, C * b * b)` -> `(N, H * b, W * b, C)`."""
+    x = to_tensor(x)
+    b = int(block_size)
+    if data_format == "channels_first":
+        return F.pixel_shuffle(x, b)
+    n, h, w, c = x.shape
+    y = x.reshape(n, h, w, b, b, c // (b * b)).permute(0, 1, 3, 2, 4, 5)
+    return y.reshape(n, h * b, w * b, c // (b * b))
+
+
+@keras_op
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """Pixel unshuffle: `(N, H, W, C)` -> `(N, H / b, W / b, C * b * b)`."""
+    x = to_tensor(x)
+    b = int(block_size)
+    if data_format == "channels_first":
+        return F.pixel_unshuffle(x, b)
+    n, h, w, c = x.shape
+    y = x.reshape(n, h // b, b, w // b, b, c).permute(0, 1, 3, 2, 4, 5)
+    return y.reshape(n, h // b, w // b, b * b * c)
+
+
+# ---- CTC -----------------------------------------------------------------------------------------
+
+@keras_op
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    """Per-sample CTC loss of logits `output` `(batch, time, classes)`; blank = `mask_index`."""
+    output, _ = _compute_float(output)
+    device = output.device
+    log_probs = torch.log_softmax(output.transpose(0, 1), dim=-1)
+    return F.ctc_loss(log_probs, to_tensor(target, device=device).long(),
+                      to_tensor(output_length, device=device).long(),
+                      to_tensor(target_length, device=device).long(),
+                      blank=mask_index, reduction="none")
+
+
+@keras_op
+def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
+               merge_repeated=True, mask_index=0):
+    """Greedy CTC decoding: `(decoded (1, batch, time) with -1 padding, -sum of max scores)`."""
+    if strategy != "greedy":
+        raise NotImplementedError(
+            f"ctc_decode: lamina implements strategy='greedy' only; received {strategy!r}.")
+    inputs = _float(inputs)
+    batch, length, classes = inputs.shape
+    blank = classes - 1 if mask_index is None else mask_index
+    lengths = to_tensor(sequence_lengths, device=inputs.device).long()
+    scores, indices = torch.max(inputs, dim=-1)
+    beyond = torch.arange(length, device=inputs.device)[None, :] >= lengths[:, None]
+    indices = torch.where(beyond, blank, indices)
+    scores = torch.where(beyond, 0.0, scores)
+    if merge_repeated:
+        repeat = F.pad(indices[:, 1:] == indices[:, :-1], (1, 0))
+        indices = torch.where(repeat, blank, indices)
+    invalid = indices == blank
+    indices = torch.where(invalid, -1, indices)
+    order = torch.where(invalid, length, torch.arange(length, device=inputs.device))
+    order = torch.argsort(order, dim=-1, stable=True)
+    indices = torch.take_along_dim(indices, order, dim=-1).to(torch.int32)
+    return indices[None], -torch.sum(scores, dim=1, keepdim=True)
 
 __all__ = [name for name, value in list(globals().items())
            if callable(value) and getattr(value, "__module__", None) == __name__

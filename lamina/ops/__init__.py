@@ -11,3 +11,4 @@ from lamina.ops.core import *  # noqa: F401,F403
 from lamina.ops.math import *  # noqa: F401,F403
 from lamina.ops.nn import *  # noqa: F401,F403
 from lamina.ops.numpy import *  # noqa: F401,F403
+from lamina.ops.linalg import *  # noqa: F401,F403 - Keras exports linalg ops flat too

@@ -14,6 +14,7 @@ _SUBMODULES = {
     "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random",
     "regularizers",
     "saving", "tree", "utils",
+    "dtype_policies", "preprocessing",
 }
 
 _NAMES = {
@@ -29,6 +30,10 @@ _NAMES = {
     "Optimizer": "lamina.optimizers",
     "Regularizer": "lamina.regularizers",
     "Variable": "lamina.variables",
+    "DTypePolicy": "lamina.dtype_policies",
+    "FloatDTypePolicy": "lamina.dtype_policies",
+    "Function": "lamina.function",
+    "remat": "lamina.rematerialization",
 }
 
 

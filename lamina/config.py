@@ -86,6 +86,26 @@ def dtype_name(dtype):
     return str(to_torch_dtype(dtype)).replace("torch.", "")
 
 
+def set_dtype_policy(policy):
+    """The global dtype policy (`"mixed_float16"`, a DTypePolicy): the same global as
+    `lamina.mixed_precision.set_global_policy`."""
+    from lamina.mixed_precision.policy import DTypePolicy, set_global_policy
+
+    if not isinstance(policy, (str, DTypePolicy)):
+        raise ValueError(
+            "set_dtype_policy() takes a policy name such as 'mixed_float16' or a DTypePolicy; "
+            f"got {policy!r} (of type {type(policy).__name__})."
+        )
+    set_global_policy(policy)
+
+
+def dtype_policy():
+    """The global dtype policy (a DTypePolicy named after floatx unless one was set)."""
+    from lamina.mixed_precision.policy import global_policy
+
+    return global_policy()
+
+
 def enable_unsafe_deserialization():
     """Allow loading Lambda layers stored as bytecode (runs code from files: trust them first)."""
     from lamina.saving.safe_mode import enable_unsafe_deserialization as enable

@@ -29,7 +29,17 @@ from lamina.losses.margin import SquaredHinge as SquaredHinge
 from lamina.losses.margin import categorical_hinge as categorical_hinge
 from lamina.losses.margin import hinge as hinge
 from lamina.losses.margin import squared_hinge as squared_hinge
+from lamina.losses.generalized_crossentropy import (
+    CategoricalGeneralizedCrossEntropy as CategoricalGeneralizedCrossEntropy,
+)
+from lamina.losses.generalized_crossentropy import (
+    categorical_generalized_cross_entropy as categorical_generalized_cross_entropy,
+)
 from lamina.losses.loss import Loss as Loss
+from lamina.losses.overlap import Dice as Dice
+from lamina.losses.overlap import Tversky as Tversky
+from lamina.losses.overlap import dice as dice
+from lamina.losses.overlap import tversky as tversky
 from lamina.losses.probabilistic import KLDivergence as KLDivergence
 from lamina.losses.probabilistic import Poisson as Poisson
 from lamina.losses.probabilistic import kl_divergence as kl_divergence

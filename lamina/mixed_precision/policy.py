@@ -15,14 +15,35 @@ _POLICIES = ("float16", "bfloat16", "float32", "float64", "mixed_float16", "mixe
 
 @register_builtin("dtype_policies")
 class DTypePolicy:
+    _keras_module = "keras"  # Keras writes plain policies with module "keras"
     def __init__(self, name=None):
-        name = name or config.floatx()
+        if name is None:
+            name = global_policy().name
         if isinstance(name, DTypePolicy):
             name = name.name
-        name = config.dtype_name(name) if not str(name).startswith("mixed_") else str(name)
-        if name not in _POLICIES:
-            raise ValueError(f"Unknown dtype policy {name!r}. Expected one of {list(_POLICIES)}.")
+        if not isinstance(name, str):
+            raise TypeError(
+                f"A dtype policy name must be a string such as 'mixed_float16'; got {name!r} "
+                f"(of type {type(name).__name__})."
+            )
         self._name = name
+        self._compute, self._variable = self._parse_name(name)
+
+    @staticmethod
+    def _parse_name(name):
+        """(compute dtype, variable dtype) of a policy name."""
+        if name.startswith("mixed_"):
+            if name not in _POLICIES:
+                raise ValueError(f"Unknown dtype policy {name!r}. Expected one of {list(_POLICIES)}.")
+            return name[len("mixed_"):], "float32"
+        try:
+            dtype = config.dtype_name(name)
+        except ValueError:
+            raise ValueError(
+                f"Unknown dtype policy {name!r}: use 'mixed_float16', 'mixed_bfloat16' or the "
+                "name of a dtype such as 'float32'."
+            ) from None
+        return dtype, dtype
 
     @property
     def name(self):
@@ -30,11 +51,16 @@ class DTypePolicy:
 
     @property
     def compute_dtype(self):
-        return self._name.replace("mixed_", "")
+        return self._compute
 
     @property
     def variable_dtype(self):
-        return "float32" if self._name.startswith("mixed_") else self._name
+        return self._variable
+
+    @property
+    def quantization_mode(self):
+        """None: plain float policies are not quantized."""
+        return None
 
     @property
     def is_mixed(self):
@@ -48,7 +74,11 @@ class DTypePolicy:
         return cls(**config_dict)
 
     def __eq__(self, other):
-        return isinstance(other, DTypePolicy) and other.name == self.name
+        if not isinstance(other, DTypePolicy):
+            return False
+        if _is_float_policy(self) != _is_float_policy(other):
+            return False
+        return _is_float_policy(self) or type(self) is type(other) and self.get_config() == other.get_config()
 
     def __hash__(self):
         return hash(self._name)
@@ -57,13 +87,29 @@ class DTypePolicy:
         return f'<DTypePolicy "{self._name}">'
 
 
+def _is_float_policy(policy):
+    return type(policy) in (DTypePolicy, FloatDTypePolicy)
+
+
+@register_builtin("dtype_policies")
+class FloatDTypePolicy(DTypePolicy):
+    """The Keras 3.0 name of a plain (float or mixed) DTypePolicy."""
+
+    _keras_module = "keras"
+
+
 Policy = DTypePolicy  # the Keras 2 name (tf.keras.mixed_precision.Policy)
 
 _global_policy = [None]
 
 
 def set_global_policy(policy):
-    """Policy for layers created from now on without an explicit `dtype`."""
+    """Policy for layers created from now on without an explicit `dtype` (None: floatx)."""
+    if policy is not None and not isinstance(policy, (str, DTypePolicy)):
+        raise ValueError(
+            "set_dtype_policy() takes a policy name such as 'mixed_float16' or a DTypePolicy; "
+            f"got {policy!r} (of type {type(policy).__name__})."
+        )
     _global_policy[0] = None if policy is None else get(policy)
 
 
@@ -78,6 +124,24 @@ def get(identifier):
     if isinstance(identifier, DTypePolicy):
         return identifier
     if isinstance(identifier, dict):
-        return DTypePolicy(identifier.get("config", identifier).get("name"))
-    name = getattr(identifier, "name", None)
-    return DTypePolicy(name if isinstance(name, str) and not isinstance(identifier, str) else identifier)
+        if "class_name" not in identifier:
+            return DTypePolicy(identifier.get("name"))
+        from lamina.dtype_policies import deserialize
+
+        return deserialize(identifier)
+    if isinstance(identifier, str) and identifier.startswith(_QUANTIZATION_MODES):
+        from lamina.dtype_policies.quantized import policy_from_name
+
+        return policy_from_name(identifier)
+    if isinstance(identifier, str):
+        return DTypePolicy(identifier)
+    try:
+        return DTypePolicy(config.dtype_name(identifier))
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"Cannot interpret dtype policy {identifier!r}: expected a name such as "
+            "'mixed_float16' or a DTypePolicy."
+        ) from None
+
+
+_QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")

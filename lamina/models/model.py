@@ -7,12 +7,13 @@ defining `call()` gives a subclassed model. Both are `torch.nn.Module`s.
 import torch
 
 from lamina.layers.layer import DEFAULT_GET_CONFIGS, Layer
+from lamina.models.state_tree import StateTreeMixin
 from lamina.saving.object_registry import register_builtin
 from lamina.trainers.trainer import Trainer
 
 
 @register_builtin("models")
-class Model(Trainer, Layer):
+class Model(StateTreeMixin, Trainer, Layer):
     _passes_strings = True
 
     def __new__(cls, *args, **kwargs):

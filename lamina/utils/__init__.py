@@ -18,6 +18,7 @@ _NAMES = {
     "serialize_keras_object": "lamina.saving.serialization",
     "normalize": "lamina.utils.numerical_utils",
     "to_categorical": "lamina.utils.numerical_utils",
+    "pad_sequences": "lamina.utils.sequence_utils",
     "Progbar": "lamina.utils.progbar",
     "set_random_seed": "lamina.utils.rng_utils",
     "clear_session": "lamina.backend",
@@ -31,11 +32,16 @@ _NAMES = {
 }
 
 
+_SUBMODULES = {"bounding_boxes"}
+
+
 def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"lamina.utils.{name}")
     if name in _NAMES:
         return getattr(importlib.import_module(_NAMES[name]), name)
     raise AttributeError(f"module 'lamina.utils' has no attribute '{name}'")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_NAMES))
+    return sorted(set(globals()) | set(_NAMES) | _SUBMODULES)

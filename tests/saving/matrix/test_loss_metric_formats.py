@@ -36,6 +36,9 @@ TASK_OF_LOSS = {
     "categorical_focal_crossentropy": "onehot", "categorical_hinge": "onehot",
     "sparse_categorical_crossentropy": "sparse", "binary_crossentropy": "binary",
     "binary_focal_crossentropy": "binary", "hinge": "binary", "squared_hinge": "binary",
+    "Dice": "soft", "dice": "soft", "Tversky": "soft", "tversky": "soft",
+    "CategoricalGeneralizedCrossEntropy": "sparse",
+    "categorical_generalized_cross_entropy": "sparse",
 }
 
 # Loss objects with non-default arguments (each class at least once).
@@ -60,6 +63,10 @@ LOSS_OBJECTS = {
         apply_class_balancing=True, gamma=1.0),
     "Hinge": lambda: losses.Hinge(reduction="mean"),
     "SquaredHinge": lambda: losses.SquaredHinge(),
+    "Dice": lambda: losses.Dice(axis=1),
+    "Tversky": lambda: losses.Tversky(alpha=0.3, beta=0.7),
+    "CategoricalGeneralizedCrossEntropy": lambda: losses.CategoricalGeneralizedCrossEntropy(
+        q=0.3),
     "LossFunctionWrapper": lambda: losses.LossFunctionWrapper(losses.mean_squared_error,
                                                               name="wrapped"),
 }

@@ -139,6 +139,15 @@ _NAMES = {
     "GlobalAvgPool1D": "lamina.layers.pooling",
     "GlobalAvgPool2D": "lamina.layers.pooling",
     "GlobalAvgPool3D": "lamina.layers.pooling",
+    "AdaptiveAveragePooling1D": "lamina.layers.pooling.adaptive_pooling",
+    "AdaptiveAveragePooling2D": "lamina.layers.pooling.adaptive_pooling",
+    "AdaptiveAveragePooling3D": "lamina.layers.pooling.adaptive_pooling",
+    "AdaptiveMaxPooling1D": "lamina.layers.pooling.adaptive_pooling",
+    "AdaptiveMaxPooling2D": "lamina.layers.pooling.adaptive_pooling",
+    "AdaptiveMaxPooling3D": "lamina.layers.pooling.adaptive_pooling",
+    "EinsumDense": "lamina.layers.core.einsum_dense",
+    "ReversibleEmbedding": "lamina.layers.core.reversible_embedding",
+    "SpectralNormalization": "lamina.layers.normalization.spectral_normalization",
 }
 _ALIASES = {
     "CuDNNLSTM": ("lamina.layers.recurrent", "CuDNNLSTM"),

@@ -66,7 +66,7 @@ _MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 _CONV = r"^(Conv|SeparableConv|DepthwiseConv|LocallyConnected)\dD(Transpose)?$"
 _RNN = r"^(SimpleRNN|LSTM|GRU|ConvLSTM\dD)(Cell)?$"
 ARGUMENT_RENAMES = [
-    (r"^Embedding$", {"output_dim": "output_dim", "init": "embeddings_initializer", "W_regularizer": "embeddings_regularizer",
+    (r"^(Reversible)?Embedding$", {"output_dim": "output_dim", "init": "embeddings_initializer", "W_regularizer": "embeddings_regularizer",
                       "W_constraint": "embeddings_constraint"}),
     (r"^DepthwiseConv\dD$", {"init": "depthwise_initializer", "W_regularizer": "depthwise_regularizer",
                              "W_constraint": "depthwise_constraint"}),

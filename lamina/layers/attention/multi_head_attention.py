@@ -315,6 +315,7 @@ class MultiHeadAttention(Layer):
             "bias_initializer": serialize_keras_object(self._bias_initializer),
             "kernel_regularizer": serialize_keras_object(self._kernel_regularizer),
             "bias_regularizer": serialize_keras_object(self._bias_regularizer),
+            "activity_regularizer": serialize_keras_object(self.activity_regularizer),
             "kernel_constraint": serialize_keras_object(self._kernel_constraint),
             "bias_constraint": serialize_keras_object(self._bias_constraint),
             "seed": self.seed,

@@ -1,5 +1,6 @@
 """CategoryEncoding: integer category ids -> one-hot, multi-hot or count vectors."""
 
+import numpy as np
 import torch
 
 from lamina.layers.layer import Layer
@@ -49,13 +50,18 @@ class CategoryEncoding(Layer):
         self.built = True
 
     def call(self, inputs, count_weights=None):
+        if not isinstance(inputs, torch.Tensor):  # Python lists, numpy arrays, scalars
+            inputs = torch.as_tensor(np.asarray(inputs))
         if count_weights is not None:
             if self.output_mode != "count":
                 raise ValueError(
                     "`count_weights` is only used when output_mode='count'. Received "
                     f"output_mode={self.output_mode!r}."
                 )
-            count_weights = torch.as_tensor(count_weights, device=inputs.device)
+            if not isinstance(count_weights, torch.Tensor):
+                count_weights = np.asarray(count_weights)
+            count_weights = torch.as_tensor(count_weights, device=inputs.device,
+                                            dtype=self._torch_dtype)
         return encode_categorical(inputs.long(), self.output_mode, self.num_tokens,
                                   self._torch_dtype, count_weights)
 

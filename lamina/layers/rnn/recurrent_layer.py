@@ -7,6 +7,7 @@ cell's arguments read as layer attributes (`lstm.units`, `lstm.dropout`), as in 
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.rnn.cell_base import take_legacy_arguments
 from lamina.layers.rnn.rnn import RNN
+from lamina.saving.serialization import serialize_keras_object
 
 _CELL_ATTRIBUTES = (
     "units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
@@ -52,7 +53,8 @@ class RecurrentLayer(RNN):
         cell_config = self.cell.get_config()
         for key in ("name", "trainable", "dtype"):
             cell_config.pop(key, None)
-        return {**config, **cell_config}
+        return {**config, **cell_config,
+                "activity_regularizer": serialize_keras_object(self.activity_regularizer)}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

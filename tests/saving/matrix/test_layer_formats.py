@@ -70,6 +70,10 @@ LAYER_CASES = {
     "Masking": Case(lambda: layers.Masking(mask_value=0.0), [(4, 3)],
                     after=lambda t: layers.SimpleRNN(2)(t)),
     "Identity": Case(lambda: layers.Identity(), [(3,)]),
+    "EinsumDense": Case(lambda: layers.EinsumDense("abc,cde->abde", output_shape=(2, 3, 4),
+                                                   bias_axes="de", activation="tanh"), [(2, 5)]),
+    "ReversibleEmbedding": Case(lambda: layers.ReversibleEmbedding(10, 3, tie_weights=False),
+                                [(5,)], dtype="int32"),
     # regularization (inference: identity, except ActivityRegularization's loss)
     "Dropout": Case(lambda: layers.Dropout(0.5, noise_shape=(None, 1), seed=3), [(3,)]),
     "SpatialDropout1D": Case(lambda: layers.SpatialDropout1D(0.3), [(4, 3)]),
@@ -114,6 +118,8 @@ LAYER_CASES = {
     "GroupNormalization": Case(lambda: layers.GroupNormalization(groups=2), [(3, 4)]),
     "UnitNormalization": Case(lambda: layers.UnitNormalization(axis=-1), [(3,)]),
     "RMSNormalization": Case(lambda: layers.RMSNormalization(epsilon=1e-4), [(4,)]),
+    "SpectralNormalization": Case(lambda: layers.SpectralNormalization(
+        layers.Dense(3), power_iterations=2), [(4,)]),
     # merging
     "Add": Case(lambda: layers.Add(), [(3,), (3,)], call="list"),
     "Subtract": Case(lambda: layers.Subtract(), [(3,), (3,)], call="list"),
@@ -166,6 +172,15 @@ LAYER_CASES = {
     "GlobalAveragePooling1D": Case(lambda: layers.GlobalAveragePooling1D(), [(4, 2)]),
     "GlobalAveragePooling2D": Case(
         lambda: layers.GlobalAveragePooling2D(data_format="channels_first"), [(2, 3, 3)]),
+    "AdaptiveAveragePooling1D": Case(lambda: layers.AdaptiveAveragePooling1D(3), [(7, 2)]),
+    "AdaptiveAveragePooling2D": Case(lambda: layers.AdaptiveAveragePooling2D(
+        (2, 3), data_format="channels_first"), [(2, 5, 7)]),
+    "AdaptiveAveragePooling3D": Case(lambda: layers.AdaptiveAveragePooling3D(2),
+                                     [(3, 3, 4, 1)]),
+    "AdaptiveMaxPooling1D": Case(lambda: layers.AdaptiveMaxPooling1D(5), [(3, 2)]),
+    "AdaptiveMaxPooling2D": Case(lambda: layers.AdaptiveMaxPooling2D((3, 2)), [(5, 4, 2)]),
+    "AdaptiveMaxPooling3D": Case(lambda: layers.AdaptiveMaxPooling3D((1, 2, 2)),
+                                 [(2, 3, 3, 1)]),
     "GlobalAveragePooling3D": Case(lambda: layers.GlobalAveragePooling3D(keepdims=True),
                                    [(2, 2, 2, 2)]),
     # preprocessing (the random ones are the identity at inference)

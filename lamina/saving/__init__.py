@@ -1,3 +1,12 @@
+"""`lamina.saving`: the registry of serializable objects, config (de)serialization, and the
+file formats (`.keras`, `.weights.h5`, legacy `.h5`, `.pt`).
+
+The registry and configs are light and used by every layer; the file formats (h5py, zip
+archives) load only when a model is saved or loaded: names resolve lazily (PEP 562).
+"""
+
+import importlib
+
 from lamina.saving.object_registry import CustomObjectScope as CustomObjectScope
 from lamina.saving.object_registry import custom_object_scope as custom_object_scope
 from lamina.saving.object_registry import get_custom_objects as get_custom_objects
@@ -8,7 +17,15 @@ from lamina.saving.object_registry import (
 )
 from lamina.saving.serialization import deserialize_public as deserialize_keras_object
 from lamina.saving.serialization import serialize_keras_object as serialize_keras_object
-from lamina.saving.saving_api import load_model as load_model
-from lamina.saving.saving_api import load_weights as load_weights
-from lamina.saving.saving_api import save_model as save_model
-from lamina.saving.saving_api import save_weights as save_weights
+
+_FILE_FORMATS = {"load_model", "load_weights", "save_model", "save_weights"}
+
+
+def __getattr__(name):
+    if name in _FILE_FORMATS:
+        return getattr(importlib.import_module("lamina.saving.saving_api"), name)
+    raise AttributeError(f"module 'lamina.saving' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(set(globals()) | _FILE_FORMATS)

@@ -198,6 +198,34 @@ LAYER_CASES = {
                            [(3, 3, 1)]),
     "RandomBrightness": Case(lambda: layers.RandomBrightness(0.2, value_range=(-1, 1)),
                              [(3, 3, 1)]),
+    "RandomCrop": Case(lambda: layers.RandomCrop(2, 2, seed=1), [(4, 4, 3)]),
+    "RandomInvert": Case(lambda: layers.RandomInvert(0.5, value_range=(0, 1), seed=1),
+                         [(3, 3, 3)]),
+    "Solarization": Case(lambda: layers.Solarization(addition_factor=0.2, value_range=(0, 1)),
+                         [(3, 3, 3)]),
+    "RandomGrayscale": Case(lambda: layers.RandomGrayscale(0.5, seed=1), [(3, 3, 3)]),
+    "AutoContrast": Case(lambda: layers.AutoContrast(value_range=(0, 1)), [(3, 3, 3)]),
+    "Equalization": Case(lambda: layers.Equalization(value_range=(0, 1), bins=16), [(3, 3, 3)]),
+    "RandomErasing": Case(lambda: layers.RandomErasing(0.5, value_range=(0, 1), seed=1),
+                          [(4, 4, 3)]),
+    "RandomGaussianBlur": Case(lambda: layers.RandomGaussianBlur(0.5, kernel_size=3, seed=1),
+                               [(4, 4, 3)]),
+    "RandomShear": Case(lambda: layers.RandomShear(0.2, 0.1, seed=1), [(4, 4, 3)]),
+    "RandomPerspective": Case(lambda: layers.RandomPerspective(0.5, scale=0.5, seed=1),
+                              [(4, 4, 3)]),
+    "RandomColorDegeneration": Case(lambda: layers.RandomColorDegeneration(0.5, seed=1),
+                                    [(3, 3, 3)]),
+    "RandomHue": Case(lambda: layers.RandomHue(0.3, value_range=(0, 1), seed=1), [(3, 3, 3)]),
+    "RandomSaturation": Case(lambda: layers.RandomSaturation(0.4, value_range=(0, 1), seed=1),
+                             [(3, 3, 3)]),
+    "RandomSharpness": Case(lambda: layers.RandomSharpness(0.3, value_range=(0, 1), seed=1),
+                            [(3, 3, 3)]),
+    "RandomPosterization": Case(lambda: layers.RandomPosterization(4, value_range=(0, 255),
+                                                                   seed=1), [(3, 3, 3)]),
+    "RandomColorJitter": Case(lambda: layers.RandomColorJitter(
+        value_range=(0, 1), brightness_factor=0.2, contrast_factor=0.2, seed=1), [(3, 3, 3)]),
+    "MixUp": Case(lambda: layers.MixUp(alpha=0.2, seed=1), [(3, 3, 3)]),
+    "CutMix": Case(lambda: layers.CutMix(factor=1.0, seed=1), [(4, 4, 3)]),
     "CategoryEncoding": Case(lambda: layers.CategoryEncoding(num_tokens=5, output_mode="count"),
                              [(4,)], dtype="int64",
                              data=lambda rng: rng.randint(0, 5, (2, 4)).astype("int64")),
@@ -215,6 +243,10 @@ LAYER_CASES = {
     "TextVectorization": Case(lambda: layers.TextVectorization(
         vocabulary=["the", "cat", "sat"], output_sequence_length=4), [(1,)], dtype="string",
         data=lambda rng: np.array([["The cat sat."], ["a dog"]], dtype=object)),
+    "STFTSpectrogram": Case(lambda: layers.STFTSpectrogram(
+        mode="magnitude", frame_length=8, frame_step=4, padding="same"), [(20, 2)]),
+    "MelSpectrogram": Case(lambda: layers.MelSpectrogram(
+        fft_length=16, sequence_stride=5, num_mel_bins=6, sampling_rate=800), [(50,)]),
 }
 
 # Extra configurations of layers already in the table (variants that stress other code paths).

@@ -1,0 +1,213 @@
+"""Shared pieces of the Keras 3 image augmentation layers added on top of RandomImageLayer.
+
+`AugmentationLayer` adds what those layers have in common: Keras's factor and value-range
+argument parsing, dict inputs (`{"images": ..., "labels": ...}`; bounding boxes are refused
+with NotImplementedError for now, and so are segmentation masks for the layers that would
+have to move them (`_masks_pass_through = False`); the colour layers return masks
+unchanged, as Keras does), and helpers with Keras's
+numerics (value-range mapping, RGB <-> HSV, grayscale weights, "same" depthwise filtering,
+projective resampling). Images reach `augment` as (batch, height, width, channels) floats.
+"""
+
+import torch
+import torch.nn.functional as F
+
+from lamina.layers.preprocessing import image_ops
+from lamina.layers.preprocessing.random_image_layer import RandomImageLayer
+
+GRAYSCALE_WEIGHTS = (0.2989, 0.5870, 0.1140)  # the weights of Keras's rgb_to_grayscale
+
+
+class AugmentationLayer(RandomImageLayer):
+    """RandomImageLayer plus dict inputs and label mixing (`augment_with_labels`)."""
+
+    _masks_pass_through = True  # False where masks would have to be transformed too
+
+    def __call__(self, inputs, *args, **kwargs):
+        if isinstance(inputs, dict):
+            reject_unsupported_keys(inputs, type(self).__name__, self._masks_pass_through)
+        return super().__call__(inputs, *args, **kwargs)
+
+    def call(self, inputs, training=True):
+        if not isinstance(inputs, dict):
+            return super().call(inputs, training=training)
+        reject_unsupported_keys(inputs, type(self).__name__, self._masks_pass_through)
+        images = torch.as_tensor(inputs["images"])
+        labels = inputs.get("labels")
+        outputs = dict(inputs)
+        if labels is None or not training:
+            outputs["images"] = super().call(images, training=training)
+            return outputs
+        image_ops.spatial_axes(images.ndim, self.data_format)
+        labels = torch.as_tensor(labels, device=images.device)
+        floats = image_ops.as_float(images, self._torch_dtype)
+        batched, restore = image_ops.to_batched_channels_last(floats, self.data_format)
+        batched_labels = labels.unsqueeze(0) if images.ndim == 3 else labels
+        new_images, new_labels = self.augment_with_labels(batched, batched_labels)
+        outputs["images"] = restore(new_images)
+        outputs["labels"] = new_labels.squeeze(0) if images.ndim == 3 else new_labels
+        return outputs
+
+    def augment_with_labels(self, images, labels):
+        """Augment images and their labels together; labels pass through by default."""
+        return self.augment(images), labels
+
+
+def reject_unsupported_keys(inputs, layer_name, masks_pass_through=False):
+    if "images" not in inputs:
+        raise ValueError(f"{layer_name}: a dict input needs an 'images' entry.")
+    keys = ("bounding_boxes",) if masks_pass_through else ("bounding_boxes",
+                                                           "segmentation_masks")
+    for key in keys:
+        if key in inputs:
+            raise NotImplementedError(
+                f"{layer_name}: inputs with '{key}' are not supported yet in lamina; pass "
+                "images (optionally with 'labels')."
+            )
+
+
+# ------------------------------------------------------------------- argument parsing
+def keras_factor(factor, bounds, layer_name, name="factor"):
+    """Keras's shared factor parsing: f -> (max(-|f|, low), |f|); a pair is sorted."""
+    message = (
+        f"{layer_name}: the `{name}` argument should be a number (or a list of two numbers) "
+        f"in the range [{bounds[0]}, {bounds[1]}]. Received: {name}={factor}"
+    )
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2 or factor[0] > bounds[1] or factor[1] < bounds[0]:
+            raise ValueError(message)
+        return tuple(sorted(factor))
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        if factor < bounds[0] or factor > bounds[1]:
+            raise ValueError(message)
+        factor = abs(factor)
+        return (max(-factor, bounds[0]), factor)
+    raise ValueError(message)
+
+
+def unit_factor(factor, layer_name, name, symmetric=False):
+    """A number or pair in [0, 1]: f -> (0, f) (or (-f, f) when `symmetric`)."""
+    message = (
+        f"{layer_name}: the `{name}` argument should be a number (or a list of two numbers) "
+        f"in the range [0, 1]. Received: {name}={factor}"
+    )
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2 or not all(0 <= f <= 1 for f in factor):
+            raise ValueError(message)
+        return tuple(sorted(factor))
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool) and 0 <= factor <= 1:
+        return (-abs(factor), abs(factor)) if symmetric else (0, factor)
+    raise ValueError(message)
+
+
+def check_value_range(value_range, layer_name):
+    if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+        raise ValueError(
+            f"{layer_name}: the `value_range` argument should be a list of two numbers. "
+            f"Received: value_range={value_range}"
+        )
+    return sorted(value_range)
+
+
+# ------------------------------------------------------------------------ numerics
+def to_range(images, original, target):
+    """Map values linearly from the `original` (min, max) range to the `target` one."""
+    if original[0] == target[0] and original[1] == target[1]:
+        return images
+    images = (images - original[0]) / (original[1] - original[0])
+    return images * (target[1] - target[0]) + target[0]
+
+
+def grayscale(images):
+    """(batch, h, w, 1) luminance of RGB images (single-channel images are returned)."""
+    channels = images.shape[-1]
+    if channels == 1:
+        return images
+    if channels != 3:
+        raise ValueError(
+            "Expected RGB (3 channels) or grayscale (1 channel) images; received "
+            f"{channels} channels."
+        )
+    weights = torch.tensor(GRAYSCALE_WEIGHTS, dtype=images.dtype, device=images.device)
+    return (images * weights).sum(dim=-1, keepdim=True)
+
+
+def rgb_to_hsv(images):
+    """Channels-last RGB -> HSV (hue in [0, 1)), with Keras's handling of zeros and ties."""
+    eps = torch.finfo(images.dtype).eps
+    images = torch.where(images.abs() < eps, torch.zeros_like(images), images)
+    red, green, blue = images.unbind(-1)
+    value = torch.maximum(torch.maximum(red, green), blue)
+    minimum = torch.minimum(torch.minimum(red, green), blue)
+    spread = value - minimum
+    safe_value = torch.where(value > 0, value, torch.ones_like(value))
+    safe_spread = torch.where(spread > 0, spread, torch.ones_like(spread))
+    saturation = torch.where(value > 0, spread / safe_value, torch.zeros_like(value))
+    norm = 1.0 / (6.0 * safe_spread)
+    hue = torch.where(value == green, norm * (blue - red) + 2.0 / 6.0,
+                      norm * (red - green) + 4.0 / 6.0)
+    hue = torch.where(value == red, norm * (green - blue), hue)
+    hue = torch.where(spread > 0, hue, torch.zeros_like(hue)) + (hue < 0).to(hue.dtype)
+    return torch.stack([hue, saturation, value], dim=-1)
+
+
+def hsv_to_rgb(images):
+    hue, saturation, value = images.unbind(-1)
+    dh = torch.remainder(hue, 1.0) * 6.0
+    dr = torch.clamp((dh - 3.0).abs() - 1.0, 0.0, 1.0)
+    dg = torch.clamp(2.0 - (dh - 2.0).abs(), 0.0, 1.0)
+    db = torch.clamp(2.0 - (dh - 4.0).abs(), 0.0, 1.0)
+    base = 1.0 - saturation
+    return torch.stack([value * (base + saturation * d) for d in (dr, dg, db)], dim=-1)
+
+
+def filter_same(images, kernel):
+    """Apply a 2-D `kernel` (kh, kw) to every channel, zero padding, output the input size."""
+    channels = images.shape[-1]
+    x = images.permute(0, 3, 1, 2)
+    kh, kw = kernel.shape
+    # TensorFlow/JAX "SAME" padding: the extra pixel (even kernels) goes after.
+    x = F.pad(x, ((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2))
+    weight = kernel.to(images.dtype).expand(channels, 1, kh, kw)
+    return F.conv2d(x, weight, groups=channels).permute(0, 2, 3, 1)
+
+
+def gaussian_kernel_1d(size, sigma, dtype, device):
+    x = torch.arange(size, dtype=dtype, device=device) - (size - 1) / 2
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    return kernel / kernel.sum()
+
+
+def sample(images, source_x, source_y, interpolation="bilinear", fill_mode="constant",
+           fill_value=0.0):
+    """Resample (batch, h, w, c) images at per-pixel source positions (batch, h, w)."""
+    batch, height, width, channels = images.shape
+    if interpolation == "nearest":
+        rounded = image_ops._round_half_away_from_zero
+        neighbours = [(rounded(source_y).long(), rounded(source_x).long(), None)]
+    else:
+        y0, x0 = torch.floor(source_y), torch.floor(source_x)
+        wy1, wx1 = source_y - y0, source_x - x0
+        y0, x0 = y0.long(), x0.long()
+        neighbours = [(y0, x0, (1 - wy1) * (1 - wx1)), (y0, x0 + 1, (1 - wy1) * wx1),
+                      (y0 + 1, x0, wy1 * (1 - wx1)), (y0 + 1, x0 + 1, wy1 * wx1)]
+    flat = images.reshape(batch, height * width, channels)
+    result = torch.zeros_like(images)
+    for y, x, weight in neighbours:
+        index = (image_ops._fix_indices(y, height, fill_mode) * width
+                 + image_ops._fix_indices(x, width, fill_mode))
+        values = torch.gather(flat, 1, index.reshape(batch, -1, 1).expand(-1, -1, channels))
+        values = values.reshape(batch, height, width, channels)
+        if fill_mode == "constant":
+            inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+            values = torch.where(inside.unsqueeze(-1), values, float(fill_value))
+        result = result + (values if weight is None else values * weight.unsqueeze(-1))
+    return result
+
+
+def box_masks(height, width, x0, x1, y0, y1, like):
+    """(batch, h, w, 1) masks of the pixels with x0 <= x < x1 and y0 <= y < y1."""
+    rows = torch.arange(height, dtype=like.dtype, device=like.device).view(1, height, 1, 1)
+    cols = torch.arange(width, dtype=like.dtype, device=like.device).view(1, 1, width, 1)
+    x0, x1, y0, y1 = (v.view(-1, 1, 1, 1) for v in (x0, x1, y0, y1))
+    return (cols >= x0) & (cols < x1) & (rows >= y0) & (rows < y1)

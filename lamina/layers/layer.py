@@ -283,6 +283,8 @@ class Layer(torch.nn.Module):
             self.to(device)
 
     def _build_with_shapes(self, shapes):
+        if self._build_shapes is None:  # (a wrapper building its layer: remember the shape)
+            self._build_shapes = _with_unknown_batch(_shapes_to_tuples(shapes))
         with _BuildScope(self):
             self.build(shapes)
         self.built = True

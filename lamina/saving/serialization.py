@@ -33,12 +33,18 @@ def serialize_keras_object(obj):
         ) is cls
         module = cls.__dict__.get("_keras_module") or _KERAS_MODULES.get(package, f"keras.{package}")
         registered = cls.__dict__.get("_keras_registered_name")
-        return {
+        serialized = {
             "module": module if builtin else None,
             "class_name": cls.__name__,
             "config": obj.get_config(),
             "registered_name": registered if builtin else object_registry.get_registered_name(cls),
         }
+        # Keras writes how to rebuild a layer's weights wherever the layer is serialized,
+        # nested ones included (the cell of an RNN, the layer of a wrapper).
+        build_config = obj.get_build_config() if hasattr(obj, "get_build_config") else None
+        if build_config is not None and cls.__name__ not in ("InputLayer", "Sequential"):
+            serialized["build_config"] = build_config
+        return serialized
     raise TypeError(
         f"Cannot serialize {obj!r}: it has no get_config(). Give its class a get_config() method "
         "and register it with lamina.saving.register_keras_serializable()."
@@ -62,8 +68,13 @@ def deserialize_keras_object(config, package=None, custom_objects=None, what="ob
     inner = config.get("config", {})
     with object_registry.CustomObjectScope(custom_objects or {}):
         if hasattr(cls, "from_config"):
-            return cls.from_config(inner)
-        return cls(**inner) if isinstance(cls, type) else cls
+            obj = cls.from_config(inner)
+        else:
+            obj = cls(**inner) if isinstance(cls, type) else cls
+    build_config = config.get("build_config")
+    if build_config and hasattr(obj, "build_from_config") and not getattr(obj, "built", True):
+        obj.build_from_config(build_config)
+    return obj
 
 
 def deserialize_public(config, custom_objects=None, safe_mode=True, **kwargs):
@@ -146,11 +157,7 @@ def serialize_layer(layer):
         module, class_name = serialized_op(layer)
         return {"module": module, "class_name": class_name, "config": layer.get_config(),
                 "registered_name": class_name}
-    config = serialize_keras_object(layer)
-    build_config = layer.get_build_config() if hasattr(layer, "get_build_config") else None
-    if build_config is not None and type(layer).__name__ not in ("InputLayer", "Sequential"):
-        config["build_config"] = build_config
-    return config
+    return serialize_keras_object(layer)  # (with its build_config)
 
 
 def deserialize_layer(config, custom_objects=None):

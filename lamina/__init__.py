@@ -10,7 +10,8 @@ from lamina.version import __version__ as __version__
 from lamina.version import version as version
 
 _SUBMODULES = {
-    "activations", "backend", "callbacks", "config", "constraints", "datasets", "initializers",
+    "activations", "backend", "callbacks", "config", "constraints", "datasets", "distillation",
+    "initializers",
     "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random",
     "regularizers",
     "saving", "tree", "utils",

@@ -30,6 +30,11 @@ class Functional(Model):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._inputs_struct = _normalize_structure(inputs, "inputs")
         self._outputs_struct = _normalize_structure(outputs, "outputs")
+        if not all(isinstance(t._keras_history[0], InputLayer)
+                   for t in tree.flatten(self._inputs_struct)):
+            # A sub-model cut out of a bigger graph (Keras: `Model(processed, conv)`).
+            self._inputs_struct, self._outputs_struct = _cut_subgraph(
+                self._inputs_struct, self._outputs_struct)
         self.inputs = tree.flatten(self._inputs_struct)
         self.outputs = tree.flatten(self._outputs_struct)
         for tensor in self.inputs:
@@ -230,6 +235,48 @@ def _normalize_structure(structure, what):
                 f"layer calls; received {tensor!r} of type {type(tensor).__name__}."
             )
     return structure
+
+
+def _cut_subgraph(inputs, outputs):
+    """New `Input`s where the given inputs are intermediate tensors, and the layers between
+    them and the outputs called again on those (the layers, and so their weights, are shared
+    with the bigger graph, as in Keras)."""
+    from lamina.layers.core.input_layer import Input
+
+    flat_inputs = tree.flatten(inputs)
+    mapping = {}
+    for tensor in flat_inputs:
+        if isinstance(tensor._keras_history[0], InputLayer):
+            mapping[id(tensor)] = tensor
+        else:
+            mapping[id(tensor)] = Input(batch_shape=tensor.shape, dtype=tensor.dtype)
+    ordered, visited = [], set()
+
+    def visit(tensor):
+        if id(tensor) in mapping:
+            return
+        layer, node_index, _ = tensor._keras_history
+        node = layer._inbound_nodes[node_index]
+        if id(node) in visited:
+            return
+        if isinstance(layer, InputLayer):
+            raise ValueError(
+                f"Graph disconnected: cannot obtain value for tensor {tensor} at layer "
+                f'"{layer.name}". Add that tensor to the model\'s `inputs`.')
+        for parent in node.input_tensors:
+            visit(parent)
+        visited.add(id(node))
+        ordered.append(node)
+
+    for tensor in tree.flatten(outputs):
+        visit(tensor)
+    remap = lambda x: mapping.get(id(x), x) if isinstance(x, KerasTensor) else x  # noqa: E731
+    for node in ordered:
+        args, kwargs = tree.map_structure(remap, (node.call_args, node.call_kwargs))
+        results = node.layer(*args, **kwargs)
+        for old, new in zip(node.output_tensors, tree.flatten(results)):
+            mapping[id(old)] = new
+    return tree.map_structure(remap, inputs), tree.map_structure(remap, outputs)
 
 
 def _topological_nodes(inputs, outputs):

@@ -411,3 +411,21 @@ def test_validation_inside_fit_calls_the_callbacks_test_hooks():
               verbose=0)
     validation = ["test_begin", "test_batch", "test_batch", ("test_end", ["loss", "mae"])]
     assert events == (validation + ["epoch_end"]) * 2
+
+
+# ------------------------------------------------------------ sub-models of a bigger graph
+def test_models_cut_from_intermediate_tensors_share_the_layers():
+    inputs = keras.Input((None, None, 3))
+    processed = layers.Rescaling(1 / 255.0)(inputs)
+    conv = layers.Conv2D(4, 3)(processed)
+    feature = layers.Dense(10)(layers.GlobalAveragePooling2D()(conv))
+    full = keras.Model(inputs, feature)
+    backbone = keras.Model(processed, conv)  # inputs that no Input produced, as Keras allows
+    head = keras.Model(conv, feature)
+    assert backbone.count_params() == 3 * 3 * 3 * 4 + 4 and head.count_params() == 4 * 10 + 10
+    assert backbone.layers[1] is full.layers[2]  # the same Conv2D, the same weights
+    x = np.random.RandomState(0).rand(2, 8, 8, 3).astype("float32") / 255.0
+    np.testing.assert_allclose(head.predict(backbone.predict(x, verbose=0), verbose=0),
+                               full.predict(x * 255.0, verbose=0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        keras.Model(conv, layers.add([feature, layers.Dense(10)(keras.Input((10,)))]))

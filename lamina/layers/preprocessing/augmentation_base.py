@@ -178,31 +178,7 @@ def gaussian_kernel_1d(size, sigma, dtype, device):
     return kernel / kernel.sum()
 
 
-def sample(images, source_x, source_y, interpolation="bilinear", fill_mode="constant",
-           fill_value=0.0):
-    """Resample (batch, h, w, c) images at per-pixel source positions (batch, h, w)."""
-    batch, height, width, channels = images.shape
-    if interpolation == "nearest":
-        rounded = image_ops._round_half_away_from_zero
-        neighbours = [(rounded(source_y).long(), rounded(source_x).long(), None)]
-    else:
-        y0, x0 = torch.floor(source_y), torch.floor(source_x)
-        wy1, wx1 = source_y - y0, source_x - x0
-        y0, x0 = y0.long(), x0.long()
-        neighbours = [(y0, x0, (1 - wy1) * (1 - wx1)), (y0, x0 + 1, (1 - wy1) * wx1),
-                      (y0 + 1, x0, wy1 * (1 - wx1)), (y0 + 1, x0 + 1, wy1 * wx1)]
-    flat = images.reshape(batch, height * width, channels)
-    result = torch.zeros_like(images)
-    for y, x, weight in neighbours:
-        index = (image_ops._fix_indices(y, height, fill_mode) * width
-                 + image_ops._fix_indices(x, width, fill_mode))
-        values = torch.gather(flat, 1, index.reshape(batch, -1, 1).expand(-1, -1, channels))
-        values = values.reshape(batch, height, width, channels)
-        if fill_mode == "constant":
-            inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
-            values = torch.where(inside.unsqueeze(-1), values, float(fill_value))
-        result = result + (values if weight is None else values * weight.unsqueeze(-1))
-    return result
+sample = image_ops.sample  # (shared with affine_transform)
 
 
 def box_masks(height, width, x0, x1, y0, y1, like):

@@ -179,6 +179,14 @@ def affine_transform(images, transforms, interpolation="bilinear", fill_mode="co
     a0, a1, a2, b0, b1, b2 = (transforms[:, i].view(batch, 1, 1) for i in range(6))
     source_x = a0 * cols + a1 * rows + a2
     source_y = b0 * cols + b1 * rows + b2
+    return sample(images, source_x, source_y, interpolation, fill_mode, fill_value)
+
+
+def sample(images, source_x, source_y, interpolation="bilinear", fill_mode="constant",
+           fill_value=0.0):
+    """Resample (batch, h, w, c) images at per-pixel source positions (batch, h, w), with
+    Keras's fill modes (the sampling every geometric augmentation shares)."""
+    batch, height, width, channels = images.shape
     if interpolation == "nearest":
         neighbours = [(_round_half_away_from_zero(source_y).long(),
                        _round_half_away_from_zero(source_x).long(), None)]

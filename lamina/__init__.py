@@ -4,8 +4,7 @@ This file only re-exports. Names resolve lazily (PEP 562), so `import lamina` co
 than `import torch`, and a subpackage is imported the first time it is used.
 """
 
-import importlib
-
+from lamina.registry.export import lazy_namespace
 from lamina.version import __version__ as __version__
 from lamina.version import version as version
 
@@ -18,33 +17,6 @@ _SUBMODULES = {
     "dtype_policies", "preprocessing",
 }
 
-_NAMES = {
-    "Initializer": "lamina.initializers",
-    "Input": "lamina.layers",
-    "InputSpec": "lamina.layers",
-    "Layer": "lamina.layers",
-    "KerasTensor": "lamina.layers.keras_tensor",
-    "Loss": "lamina.losses",
-    "Metric": "lamina.metrics",
-    "Model": "lamina.models",
-    "Sequential": "lamina.models",
-    "Optimizer": "lamina.optimizers",
-    "Regularizer": "lamina.regularizers",
-    "Variable": "lamina.variables",
-    "DTypePolicy": "lamina.dtype_policies",
-    "FloatDTypePolicy": "lamina.dtype_policies",
-    "Function": "lamina.function",
-    "remat": "lamina.rematerialization",
-}
-
-
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"lamina.{name}")
-    if name in _NAMES:
-        return getattr(importlib.import_module(_NAMES[name]), name)
-    raise AttributeError(f"module 'lamina' has no attribute '{name}'")
-
-
-def __dir__():
-    return sorted(set(globals()) | _SUBMODULES | set(_NAMES))
+# Public names (`lamina.Model`, `lamina.Input`, ...) are declared where they are defined, with
+# `@keras_export("Model")`; the table of where they live is generated from those declarations.
+__getattr__, __dir__ = lazy_namespace(__name__, _SUBMODULES)

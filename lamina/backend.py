@@ -19,6 +19,7 @@ from lamina.ops.core import is_float_dtype as is_float_dtype
 from lamina.ops.core import is_int_dtype as is_int_dtype
 from lamina.ops.core import result_type as result_type
 from lamina.ops.core import standardize_dtype as standardize_dtype
+from lamina.registry.export import keras_export
 from lamina.utils import naming
 
 # ---- Keras 3 keras.backend -----------------------------------------------------------------------
@@ -40,6 +41,7 @@ def get_uid(prefix=""):
     return _uids[prefix]
 
 
+@keras_export("utils.clear_session")
 def clear_session(free_memory=True):
     """Forget global state: generated layer names (`dense_3` starts over at `dense`) and uids.
 
@@ -54,7 +56,7 @@ def clear_session(free_memory=True):
 
 
 def is_keras_tensor(x):
-    from lamina.layers.keras_tensor import KerasTensor
+    from lamina.symbolic.keras_tensor import KerasTensor
 
     return isinstance(x, KerasTensor)
 

@@ -108,6 +108,6 @@ def dtype_policy():
 
 def enable_unsafe_deserialization():
     """Allow loading Lambda layers stored as bytecode (runs code from files: trust them first)."""
-    from lamina.saving.safe_mode import enable_unsafe_deserialization as enable
+    from lamina.registry.safe_mode import enable_unsafe_deserialization as enable
 
     enable()

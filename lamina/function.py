@@ -9,10 +9,12 @@ import numpy as np
 import torch
 
 from lamina import config
-from lamina.layers.keras_tensor import KerasTensor
+from lamina.registry.export import keras_export
+from lamina.symbolic.keras_tensor import KerasTensor
 from lamina.utils import tree
 
 
+@keras_export("Function")
 class Function:
     def __init__(self, inputs, outputs, name=None):
         self.name = name or "function"

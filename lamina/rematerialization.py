@@ -4,8 +4,10 @@ import functools
 
 import torch
 import torch.utils.checkpoint
+from lamina.registry.export import keras_export
 
 
+@keras_export("remat")
 def remat(f):
     """Wrap `f` (a function or a layer) so its activations are recomputed in the backward
     pass instead of being stored: less memory for more compute. Outside autograd (no input

@@ -9,8 +9,10 @@ import copy
 
 import numpy as np
 import torch
+from lamina.registry.export import keras_export
 
 
+@keras_export("Variable")
 class Variable(torch.nn.Parameter):
     """`Variable(initializer, shape=None, dtype=None, trainable=True, ..., name=None)`, as in
     Keras: `initializer` is a value (array, tensor, number) or an initializer (a name such as

@@ -33,6 +33,41 @@ def test_layers_do_not_import_file_formats_or_the_trainer_at_module_level():
     assert not offenders, "\n".join(offenders)
 
 
+# The bottom of the house: the registry/config serialization and the symbolic core. They may
+# import each other, `config` and the small pure helpers below, never layers, ops, models, saving.
+BOTTOM_PACKAGES = ("registry", "symbolic")
+BOTTOM_MAY_IMPORT = ("lamina.registry", "lamina.symbolic", "lamina.config", "lamina.utils.strings",
+                     "lamina.utils.tree")
+
+
+def _lamina_imports(path):
+    for name in _module_level_imports(path):
+        if name == "lamina" or name.startswith("lamina."):
+            yield name
+
+
+def test_the_registry_and_the_symbolic_core_sit_at_the_bottom():
+    offenders = []
+    for package in BOTTOM_PACKAGES:
+        for path in sorted((PACKAGE / package).rglob("*.py")):
+            for name in _lamina_imports(path):
+                if name in ("lamina", "lamina.utils"):
+                    continue  # `from lamina import config`: the names imported are checked too
+                if not any(name == ok or name.startswith(ok + ".") for ok in BOTTOM_MAY_IMPORT):
+                    offenders.append(f"{path.relative_to(PACKAGE.parent)}: {name}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_ops_do_not_import_layers_models_or_saving():
+    """`layers` is built on `ops`; the reverse edge would be the old import cycle."""
+    above = ("lamina.layers", "lamina.models", "lamina.saving", "lamina.trainers")
+    offenders = [f"{path.relative_to(PACKAGE.parent)}: {name}"
+                 for path in sorted((PACKAGE / "ops").rglob("*.py"))
+                 for name in _lamina_imports(path)
+                 if any(name == top or name.startswith(top + ".") for top in above)]
+    assert not offenders, "\n".join(offenders)
+
+
 def test_nothing_inside_the_package_imports_its_public_face():
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):

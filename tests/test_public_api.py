@@ -9,7 +9,7 @@ import pathlib
 
 import pytest
 
-from lamina.saving import object_registry
+from lamina.registry import api_gen, object_registry
 
 KERAS_NAMES = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "keras_api" / "keras_public_names.json").read_text())
@@ -88,3 +88,20 @@ def test_public_classes_and_the_registry_agree(package):
                               name, package=package).__name__}
     hidden = sorted(name for name in registered_classes if name not in public)
     assert not hidden, f"registered but not in lamina.{package}: {hidden}"
+
+
+def test_the_table_of_lazy_names_is_generated_from_the_declarations():
+    """One declaration per public object: `public_api.py` is derived from `keras_export`."""
+    assert api_gen.render_table(api_gen.scan_declarations()) == api_gen.TABLE.read_text(), (
+        "lamina/registry/public_api.py is stale: run `python -m lamina.registry.api_gen`")
+
+
+DECLARED = sorted((namespace, name) for namespace, names in api_gen.scan_declarations().items()
+                  for name in names)
+
+
+@pytest.mark.parametrize("namespace, name", DECLARED)
+def test_every_declared_path_resolves_to_the_declared_object(namespace, name):
+    """Eager namespaces import their modules by hand: a declaration they miss fails here."""
+    obj = getattr(importlib.import_module(namespace), name)
+    assert object_registry.EXPORTED[f"{namespace}.{name}"] is obj

@@ -32,7 +32,7 @@ from lamina.activations.activations import squareplus as squareplus
 from lamina.activations.activations import tanh as tanh
 from lamina.activations.activations import tanh_shrink as tanh_shrink
 from lamina.activations.activations import threshold as threshold
-from lamina.saving import serialization as _serialization
+from lamina.registry import serialization as _serialization
 
 swish = silu
 hard_swish = hard_silu

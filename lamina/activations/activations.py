@@ -10,17 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from lamina import config
-from lamina.ops.symbolic import keras_op
-from lamina.saving.object_registry import register_builtin
-
-
-def _activation(*aliases):
-    """Register a built-in activation (and its aliases) and let it accept symbolic tensors."""
-
-    def decorator(fn):
-        return register_builtin("activations", *aliases)(keras_op(fn))
-
-    return decorator
+from lamina.registry.export import keras_export
+from lamina.symbolic.dispatch import keras_op
 
 
 def _as_tensor(x):
@@ -33,7 +24,8 @@ def _as_tensor(x):
     return tensor
 
 
-@_activation()
+@keras_export("activations.relu")
+@keras_op
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit, with Keras's optional leak, ceiling and threshold.
 
@@ -67,19 +59,22 @@ def _general_relu(x, negative_slope, max_value, threshold):
     return positive
 
 
-@_activation()
+@keras_export("activations.leaky_relu")
+@keras_op
 def leaky_relu(x, negative_slope=0.2):
     """`x` for positive inputs, `negative_slope * x` otherwise (Keras default slope: 0.2)."""
     return F.leaky_relu(_as_tensor(x), negative_slope)
 
 
-@_activation()
+@keras_export("activations.relu6")
+@keras_op
 def relu6(x):
     """`min(max(x, 0), 6)`."""
     return F.relu6(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.softmax")
+@keras_op
 def softmax(x, axis=-1):
     """Exponentials normalised to sum to 1 along `axis` (an int or a tuple of ints)."""
     x = _as_tensor(x)
@@ -88,7 +83,8 @@ def softmax(x, axis=-1):
     return torch.exp(x - torch.logsumexp(x, dim=tuple(axis), keepdim=True))
 
 
-@_activation()
+@keras_export("activations.log_softmax")
+@keras_op
 def log_softmax(x, axis=-1):
     """`log(softmax(x, axis))`, computed stably."""
     x = _as_tensor(x)
@@ -97,37 +93,43 @@ def log_softmax(x, axis=-1):
     return x - torch.logsumexp(x, dim=tuple(axis), keepdim=True)
 
 
-@_activation()
+@keras_export("activations.elu")
+@keras_op
 def elu(x, alpha=1.0):
     """Exponential linear unit: `x` if `x > 0`, else `alpha * (exp(x) - 1)`."""
     return F.elu(_as_tensor(x), alpha)
 
 
-@_activation()
+@keras_export("activations.selu")
+@keras_op
 def selu(x):
     """Scaled ELU with the self-normalising constants of Klambauer et al. (2017)."""
     return F.selu(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.celu")
+@keras_op
 def celu(x, alpha=1.0):
     """Continuously differentiable ELU: `max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`."""
     return F.celu(_as_tensor(x), alpha)
 
 
-@_activation()
+@keras_export("activations.softplus")
+@keras_op
 def softplus(x):
     """`log(exp(x) + 1)`."""
     return F.softplus(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.softsign")
+@keras_op
 def softsign(x):
     """`x / (abs(x) + 1)`."""
     return F.softsign(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.sparse_plus")
+@keras_op
 def sparse_plus(x):
     """0 for `x <= -1`, `(x + 1)**2 / 4` for `-1 < x < 1`, `x` for `x >= 1`."""
     x = _as_tensor(x)
@@ -135,110 +137,128 @@ def sparse_plus(x):
     return torch.where(x <= -1, torch.zeros_like(x), torch.where(x < 1, smooth, x))
 
 
-@_activation()
+@keras_export("activations.squareplus")
+@keras_op
 def squareplus(x, b=4):
     """`(x + sqrt(x**2 + b)) / 2`, a smooth ReLU with no exponentials."""
     x = _as_tensor(x)
     return 0.5 * (x + torch.sqrt(torch.square(x) + b))
 
 
-@_activation("swish")
+@keras_export("activations.silu", "activations.swish")
+@keras_op
 def silu(x):
     """Sigmoid linear unit (also called swish): `x * sigmoid(x)`."""
     return F.silu(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.gelu")
+@keras_op
 def gelu(x, approximate=False):
     """Gaussian error linear unit; `approximate=True` uses the tanh formula."""
     return F.gelu(_as_tensor(x), approximate="tanh" if approximate else "none")
 
 
-@_activation()
+@keras_export("activations.glu")
+@keras_op
 def glu(x, axis=-1):
     """Gated linear unit: split `x` in two halves `a, b` along `axis`; return `a * sigmoid(b)`."""
     return F.glu(_as_tensor(x), dim=axis)
 
 
-@_activation()
+@keras_export("activations.sigmoid")
+@keras_op
 def sigmoid(x):
     """`1 / (1 + exp(-x))`."""
     return torch.sigmoid(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.log_sigmoid")
+@keras_op
 def log_sigmoid(x):
     """`log(sigmoid(x))`, computed stably."""
     return F.logsigmoid(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.sparse_sigmoid")
+@keras_op
 def sparse_sigmoid(x):
     """0 for `x <= -1`, `(x + 1) / 2` in between, 1 for `x >= 1`."""
     return torch.clamp(0.5 * (_as_tensor(x) + 1), 0.0, 1.0)
 
 
-@_activation()
+@keras_export("activations.hard_sigmoid")
+@keras_op
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid, Keras 3 formula: `relu6(x + 3) / 6`."""
     return F.hardsigmoid(_as_tensor(x))
 
 
-@_activation("hard_swish")
+@keras_export("activations.hard_silu", "activations.hard_swish")
+@keras_op
 def hard_silu(x):
     """`x * hard_sigmoid(x)` (also called hard swish)."""
     return F.hardswish(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.tanh")
+@keras_op
 def tanh(x):
     """Hyperbolic tangent."""
     return torch.tanh(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.hard_tanh")
+@keras_op
 def hard_tanh(x):
     """`x` clipped to `[-1, 1]`."""
     return F.hardtanh(_as_tensor(x), -1.0, 1.0)
 
 
-@_activation()
+@keras_export("activations.tanh_shrink")
+@keras_op
 def tanh_shrink(x):
     """`x - tanh(x)`."""
     return F.tanhshrink(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.hard_shrink")
+@keras_op
 def hard_shrink(x, threshold=0.5):
     """`x` where `abs(x) > threshold`, else 0."""
     return F.hardshrink(_as_tensor(x), threshold)
 
 
-@_activation()
+@keras_export("activations.soft_shrink")
+@keras_op
 def soft_shrink(x, threshold=0.5):
     """`x` moved `threshold` towards 0, and 0 where `abs(x) <= threshold`."""
     return F.softshrink(_as_tensor(x), threshold)
 
 
-@_activation()
+@keras_export("activations.threshold")
+@keras_op
 def threshold(x, threshold, default_value):
     """`x` where `x > threshold`, else `default_value`."""
     return F.threshold(_as_tensor(x), threshold, default_value)
 
 
-@_activation()
+@keras_export("activations.exponential")
+@keras_op
 def exponential(x):
     """`exp(x)`."""
     return torch.exp(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.mish")
+@keras_op
 def mish(x):
     """`x * tanh(softplus(x))` (Misra, 2019)."""
     return F.mish(_as_tensor(x))
 
 
-@_activation()
+@keras_export("activations.sparsemax")
+@keras_op
 def sparsemax(x, axis=-1):
     """Euclidean projection of `x` onto the probability simplex along `axis`.
 
@@ -260,7 +280,8 @@ def sparsemax(x, axis=-1):
     return F.relu(x - tau)
 
 
-@_activation()
+@keras_export("activations.linear")
+@keras_op
 def linear(x):
     """The identity: returns `x` unchanged (the activation of `activation=None`)."""
     return x

@@ -27,15 +27,15 @@ import numpy as np
 import torch
 
 from lamina.callbacks.callback import Callback
+from lamina.registry.export import keras_export
 from lamina.saving import atomic
-from lamina.saving.object_registry import register_builtin
 
 _FILENAME = "training_state.pt"
 _FORMAT = "lamina.BackupAndRestore"
 _VERSION = 2
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.BackupAndRestore")
 class BackupAndRestore(Callback):
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
                  delete_checkpoint=True):

@@ -1,9 +1,9 @@
 """The Callback base class: hooks that `fit`, `evaluate` and `predict` call as they run."""
 
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.Callback")
 class Callback:
     def __init__(self):
         self.params = None

@@ -3,7 +3,7 @@
 from lamina.callbacks.callback import Callback
 from lamina.callbacks.history import History
 from lamina.callbacks.progbar_logger import ProgbarLogger
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _HOOKS = [
     f"on_{mode}_{when}" for mode in ("train", "test", "predict") for when in ("begin", "end")
@@ -12,7 +12,7 @@ _HOOKS = [
 ] + ["on_epoch_begin", "on_epoch_end"]
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.CallbackList")
 class CallbackList(Callback):
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
                  **params):

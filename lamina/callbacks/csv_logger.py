@@ -8,10 +8,10 @@ import numpy as np
 import torch
 
 from lamina.callbacks.callback import Callback
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.CSVLogger")
 class CSVLogger(Callback):
     """Append one row per epoch (`epoch` and the sorted log keys) to `filename`.
 

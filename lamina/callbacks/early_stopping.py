@@ -3,10 +3,10 @@
 import numpy as np
 
 from lamina.callbacks.monitor_callback import MonitorCallback
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.EarlyStopping")
 class EarlyStopping(MonitorCallback):
     """Stop `fit` once `monitor` has not improved for `patience` epochs.
 

@@ -1,10 +1,10 @@
 """History: records each epoch's logs; `fit()` returns it."""
 
 from lamina.callbacks.callback import Callback
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.History")
 class History(Callback):
     def __init__(self):
         super().__init__()

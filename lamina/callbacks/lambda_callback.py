@@ -1,7 +1,7 @@
 """LambdaCallback: a callback made of plain functions, one per hook."""
 
 from lamina.callbacks.callback import Callback
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 from lamina.utils.arguments import check_kwargs
 
 # Hooks called with (index, logs) and with (logs) only.
@@ -12,7 +12,7 @@ _PLAIN_HOOKS = {f"on_{mode}_{when}" for mode in ("train", "test", "predict")
                 for when in ("begin", "end")}
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.LambdaCallback")
 class LambdaCallback(Callback):
     """A callback whose hooks are the given functions.
 

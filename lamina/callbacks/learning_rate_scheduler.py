@@ -7,10 +7,10 @@ import numpy as np
 import torch
 
 from lamina.callbacks.callback import Callback
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.LearningRateScheduler")
 class LearningRateScheduler(Callback):
     """Call `schedule(epoch, lr)` (or the Keras 2 form `schedule(epoch)`) before each epoch and
     make its result the optimizer's learning rate. The rate in use is added to the epoch logs

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from lamina.callbacks.monitor_callback import _LEGACY_NAMES, MonitorCallback
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 from lamina.utils.arguments import check_kwargs
 
 _MODEL_EXTENSIONS = (".keras", ".h5", ".hdf5")
@@ -16,7 +16,7 @@ _ARGUMENTS = {"filepath", "monitor", "verbose", "save_best_only", "save_weights_
               "save_freq", "initial_value_threshold", "period", "options"}
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.ModelCheckpoint")
 class ModelCheckpoint(MonitorCallback):
     """Write the model (or only its weights) to `filepath` as training goes.
 

@@ -7,10 +7,10 @@ at most every `Progbar.interval` seconds, so the bar costs nothing per step.
 import time
 
 from lamina.callbacks.callback import Callback
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.ProgbarLogger")
 class ProgbarLogger(Callback):
     def __init__(self):
         super().__init__()

@@ -4,13 +4,13 @@ import numpy as np
 
 from lamina.callbacks.learning_rate_scheduler import current_learning_rate
 from lamina.callbacks.monitor_callback import MonitorCallback
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 from lamina.utils.arguments import check_kwargs, rename_legacy_kwargs
 
 _ARGUMENTS = {"monitor", "factor", "patience", "verbose", "mode", "min_delta", "cooldown", "min_lr"}
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.ReduceLROnPlateau")
 class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by `factor` after `patience` epochs without improvement.
 

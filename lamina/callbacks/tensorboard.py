@@ -18,7 +18,7 @@ from lamina import config
 from lamina.callbacks import tensorboard_events as events
 from lamina.callbacks.callback import Callback
 from lamina.callbacks.learning_rate_scheduler import current_learning_rate
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 from lamina.utils.arguments import check_kwargs
 
 # Keras 2 (tf.keras 1.x/2.0) arguments that have no effect any more.
@@ -27,7 +27,7 @@ _ARGUMENTS = ("log_dir", "histogram_freq", "write_graph", "write_images", "write
               "update_freq", "profile_batch", "embeddings_freq", "embeddings_metadata")
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.TensorBoard")
 class TensorBoard(Callback):
     """Write TensorBoard logs while a model trains or is evaluated.
 

@@ -5,10 +5,10 @@ import math
 import torch
 
 from lamina.callbacks.callback import Callback
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("callbacks")
+@keras_export("callbacks.TerminateOnNaN")
 class TerminateOnNaN(Callback):
     """Stop `fit` when the training loss is NaN or infinite.
 

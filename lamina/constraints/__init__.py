@@ -6,7 +6,7 @@ from lamina.constraints.constraints import MaxNorm as MaxNorm
 from lamina.constraints.constraints import MinMaxNorm as MinMaxNorm
 from lamina.constraints.constraints import NonNeg as NonNeg
 from lamina.constraints.constraints import UnitNorm as UnitNorm
-from lamina.saving import serialization as _serialization
+from lamina.registry import serialization as _serialization
 from lamina.utils.arguments import warn_deprecated as _warn_deprecated
 
 max_norm = MaxNorm

@@ -8,10 +8,10 @@ unit's incoming weight vector. Keras adds `epsilon()` (1e-7) to the norm before 
 import torch
 
 from lamina import config
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("constraints", "constraint")
+@keras_export("constraints.Constraint", aliases=("constraint",))
 class Constraint:
     """Base class, and the identity constraint. Subclasses implement `__call__(w)`."""
 
@@ -41,7 +41,7 @@ def _as_float_tensor(w):
     return w if w.is_floating_point() else w.to(config.to_torch_dtype(None))
 
 
-@register_builtin("constraints", "max_norm")
+@keras_export("constraints.MaxNorm", "constraints.max_norm")
 class MaxNorm(Constraint):
     """Rescales weight vectors whose L2 norm exceeds `max_value`; shorter ones are kept.
 
@@ -64,7 +64,7 @@ class MaxNorm(Constraint):
         return {"max_value": self.max_value, "axis": self.axis}
 
 
-@register_builtin("constraints", "min_max_norm")
+@keras_export("constraints.MinMaxNorm", "constraints.min_max_norm")
 class MinMaxNorm(Constraint):
     """Moves weight-vector norms into `[min_value, max_value]`, by a fraction `rate` of the way.
 
@@ -99,7 +99,7 @@ class MinMaxNorm(Constraint):
         }
 
 
-@register_builtin("constraints", "non_neg")
+@keras_export("constraints.NonNeg", "constraints.non_neg")
 class NonNeg(Constraint):
     """Sets negative weights to 0."""
 
@@ -107,7 +107,7 @@ class NonNeg(Constraint):
         return torch.clamp(torch.as_tensor(w), min=0)
 
 
-@register_builtin("constraints", "unit_norm")
+@keras_export("constraints.UnitNorm", "constraints.unit_norm")
 class UnitNorm(Constraint):
     """Divides each weight vector by its L2 norm (plus epsilon).
 

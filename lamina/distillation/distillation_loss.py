@@ -3,8 +3,8 @@
 from lamina import losses as losses_module
 from lamina import ops
 from lamina import tree
-from lamina.saving import serialization
-from lamina.saving.object_registry import register_keras_serializable
+from lamina.registry import serialization
+from lamina.registry.object_registry import register_keras_serializable
 
 
 def _resolve_loss(item):

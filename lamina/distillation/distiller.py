@@ -8,12 +8,14 @@ from lamina import ops
 from lamina import tree
 from lamina.distillation import distillation_loss as dl
 from lamina.models.model import Model
-from lamina.saving import serialization
-from lamina.saving.object_registry import register_keras_serializable
+from lamina.registry import serialization
+from lamina.registry.export import keras_export
+from lamina.registry.object_registry import register_keras_serializable
 
 _FINAL = "final_output"
 
 
+@keras_export("distillation.Distiller", package="models")
 @register_keras_serializable(package="keras.distillation")
 class Distiller(Model):
     """Knowledge distillation of `teacher` into `student`.

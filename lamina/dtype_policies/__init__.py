@@ -18,14 +18,14 @@ _ALL = {cls.__name__: cls for cls in (
 
 def serialize(dtype_policy):
     """A policy's Keras config dict (`class_name`, `config`, ...)."""
-    from lamina.saving.serialization import serialize_keras_object
+    from lamina.registry.serialization import serialize_keras_object
 
     return serialize_keras_object(dtype_policy)
 
 
 def deserialize(config, custom_objects=None):
     """The policy a `serialize` dict (or a class name) describes."""
-    from lamina.saving.serialization import deserialize_keras_object
+    from lamina.registry.serialization import deserialize_keras_object
 
     if isinstance(config, dict) and "class_name" not in config and "name" in config:
         return DTypePolicy(config["name"])

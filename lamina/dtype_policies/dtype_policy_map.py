@@ -4,10 +4,10 @@ import re
 from collections.abc import MutableMapping
 
 from lamina.mixed_precision.policy import DTypePolicy, get
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("dtype_policies")
+@keras_export("dtype_policies.DTypePolicyMap")
 class DTypePolicyMap(DTypePolicy, MutableMapping):
     def __init__(self, default_policy=None, policy_map=None):
         if isinstance(default_policy, DTypePolicyMap):
@@ -95,7 +95,7 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
         return id(self)
 
     def get_config(self):
-        from lamina.saving.serialization import serialize_keras_object
+        from lamina.registry.serialization import serialize_keras_object
 
         return {"default_policy": self._default_policy_arg,
                 "policy_map": serialize_keras_object(self._policy_map)}

@@ -5,7 +5,7 @@ configs that name them can be read), but a layer asked to use one raises NotImpl
 """
 
 from lamina.mixed_precision.policy import DTypePolicy, global_policy
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
 
@@ -17,7 +17,7 @@ def _unsupported(policy):
     )
 
 
-@register_builtin("dtype_policies")
+@keras_export("dtype_policies.QuantizedDTypePolicy")
 class QuantizedDTypePolicy(DTypePolicy):
     """`<mode>_from_<source policy>`: weights quantized with `mode`, computing as the source."""
 
@@ -61,7 +61,7 @@ class QuantizedDTypePolicy(DTypePolicy):
         return f'<{type(self).__name__} "{self._name}">'
 
 
-@register_builtin("dtype_policies")
+@keras_export("dtype_policies.QuantizedFloat8DTypePolicy")
 class QuantizedFloat8DTypePolicy(QuantizedDTypePolicy):
     """float8 training policy; `amax_history_length` is the scaling history Keras keeps."""
 
@@ -92,7 +92,7 @@ def _split_mode(mode, algorithm, fields):
         raise ValueError(f"Invalid mode {mode!r}: the fields of {expected} must be integers.") from None
 
 
-@register_builtin("dtype_policies")
+@keras_export("dtype_policies.Int4DTypePolicy")
 class Int4DTypePolicy(QuantizedDTypePolicy):
     """int4 weights; mode `"int4/<block_size>"` (-1: per channel)."""
 
@@ -127,14 +127,14 @@ class _BitsGroupPolicy(QuantizedDTypePolicy):
                 "source_name": self._source_name}
 
 
-@register_builtin("dtype_policies")
+@keras_export("dtype_policies.GPTQDTypePolicy")
 class GPTQDTypePolicy(_BitsGroupPolicy):
     """GPTQ-quantized weights; mode `"gptq/<weight_bits>/<group_size>"`."""
 
     _algorithm = "gptq"
 
 
-@register_builtin("dtype_policies")
+@keras_export("dtype_policies.AWQDTypePolicy")
 class AWQDTypePolicy(_BitsGroupPolicy):
     """AWQ-quantized weights; mode `"awq/<weight_bits>/<group_size>"`."""
 

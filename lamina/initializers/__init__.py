@@ -27,7 +27,7 @@ from lamina.initializers.variance_scaling_initializers import LecunNormal as Lec
 from lamina.initializers.variance_scaling_initializers import LecunUniform as LecunUniform
 from lamina.initializers.variance_scaling_initializers import VarianceScaling as VarianceScaling
 from lamina.initializers.variance_scaling_initializers import compute_fans as compute_fans
-from lamina.saving import serialization as _serialization
+from lamina.registry import serialization as _serialization
 
 # Keras's lower-case and legacy aliases of the classes.
 constant = Constant

@@ -6,10 +6,10 @@ import torch
 from lamina import config
 from lamina.initializers.initializer import Initializer
 from lamina.initializers.initializer import standardize_shape
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("initializers", "zeros", "zero")
+@keras_export("initializers.Zeros", "initializers.zeros", aliases=("zero",))
 class Zeros(Initializer):
     """Fills the tensor with 0 (any dtype, integers included)."""
 
@@ -17,7 +17,7 @@ class Zeros(Initializer):
         return torch.zeros(standardize_shape(shape), dtype=config.to_torch_dtype(dtype))
 
 
-@register_builtin("initializers", "ones", "one")
+@keras_export("initializers.Ones", "initializers.ones", aliases=("one",))
 class Ones(Initializer):
     """Fills the tensor with 1 (any dtype, integers included)."""
 
@@ -25,7 +25,7 @@ class Ones(Initializer):
         return torch.ones(standardize_shape(shape), dtype=config.to_torch_dtype(dtype))
 
 
-@register_builtin("initializers", "constant")
+@keras_export("initializers.Constant", "initializers.constant")
 class Constant(Initializer):
     """Fills the tensor with `value`: a number, or an array that broadcasts to the shape.
 
@@ -52,7 +52,7 @@ class Constant(Initializer):
         return {"value": value}
 
 
-@register_builtin("initializers", "identity", "IdentityInitializer")
+@keras_export("initializers.Identity", "initializers.IdentityInitializer", "initializers.identity")
 class Identity(Initializer):
     """`gain` times the identity matrix (2D shapes only; non-square gives a rectangular eye).
 

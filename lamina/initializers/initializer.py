@@ -17,10 +17,10 @@ import numbers
 import torch
 
 from lamina import config
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("initializers", "initializer")
+@keras_export("initializers.Initializer", "Initializer", aliases=("initializer",))
 class Initializer:
     """Base class: subclasses implement `__call__(shape, dtype=None)` and, if they take
     arguments, `get_config()`."""

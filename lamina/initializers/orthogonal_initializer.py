@@ -7,10 +7,12 @@ import torch
 
 from lamina.initializers.initializer import RandomInitializer
 from lamina.initializers.initializer import standardize_shape
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("initializers", "orthogonal", "OrthogonalInitializer")
+@keras_export(
+    "initializers.Orthogonal", "initializers.OrthogonalInitializer", "initializers.orthogonal",
+)
 class Orthogonal(RandomInitializer):
     """`gain` times a random orthogonal matrix from the QR decomposition of a normal sample.
 

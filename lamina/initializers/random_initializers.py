@@ -6,7 +6,7 @@ Keras defaults: mean 0, stddev 0.05; uniform on [-0.05, 0.05]. See `initializer.
 import torch
 
 from lamina.initializers.initializer import RandomInitializer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 def sample_normal(tensor, mean, stddev, generator):
@@ -23,7 +23,7 @@ def sample_uniform(tensor, minval, maxval, generator):
     return tensor.uniform_(minval, maxval, generator=generator)
 
 
-@register_builtin("initializers", "random_normal", "normal")
+@keras_export("initializers.RandomNormal", "initializers.random_normal", aliases=("normal",))
 class RandomNormal(RandomInitializer):
     """Samples from a normal distribution.
 
@@ -46,7 +46,7 @@ class RandomNormal(RandomInitializer):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
-@register_builtin("initializers", "truncated_normal")
+@keras_export("initializers.TruncatedNormal", "initializers.truncated_normal")
 class TruncatedNormal(RandomInitializer):
     """Samples from a normal distribution, redrawing values beyond 2 standard deviations.
 
@@ -72,7 +72,7 @@ class TruncatedNormal(RandomInitializer):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
-@register_builtin("initializers", "random_uniform", "uniform")
+@keras_export("initializers.RandomUniform", "initializers.random_uniform", aliases=("uniform",))
 class RandomUniform(RandomInitializer):
     """Samples uniformly from `[minval, maxval)`.
 

@@ -14,7 +14,7 @@ from lamina.initializers.initializer import standardize_shape
 from lamina.initializers.random_initializers import sample_normal
 from lamina.initializers.random_initializers import sample_truncated_normal
 from lamina.initializers.random_initializers import sample_uniform
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 # Standard deviation of a unit normal truncated to [-2, 2]: dividing by it gives the truncated
 # samples the variance that was asked for.
@@ -44,7 +44,7 @@ def compute_fans(shape, input_axes=None, output_axes=None):
     return shape[-2] * receptive_field, shape[-1] * receptive_field
 
 
-@register_builtin("initializers", "variance_scaling")
+@keras_export("initializers.VarianceScaling", "initializers.variance_scaling")
 class VarianceScaling(RandomInitializer):
     """Samples with variance `scale / n`, `n` chosen by `mode`.
 
@@ -140,7 +140,7 @@ class _NamedVarianceScaling(VarianceScaling):
         return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
-@register_builtin("initializers", "glorot_uniform")
+@keras_export("initializers.GlorotUniform", "initializers.glorot_uniform")
 class GlorotUniform(_NamedVarianceScaling):
     """Glorot (Xavier) uniform: `limit = sqrt(6 / (fan_in + fan_out))`. Keras's default kernel
     initializer."""
@@ -148,35 +148,35 @@ class GlorotUniform(_NamedVarianceScaling):
     SCALE, MODE, DISTRIBUTION = 1.0, "fan_avg", "uniform"
 
 
-@register_builtin("initializers", "glorot_normal")
+@keras_export("initializers.GlorotNormal", "initializers.glorot_normal")
 class GlorotNormal(_NamedVarianceScaling):
     """Glorot (Xavier) normal: truncated normal, `stddev = sqrt(2 / (fan_in + fan_out))`."""
 
     SCALE, MODE, DISTRIBUTION = 1.0, "fan_avg", "truncated_normal"
 
 
-@register_builtin("initializers", "he_uniform")
+@keras_export("initializers.HeUniform", "initializers.he_uniform")
 class HeUniform(_NamedVarianceScaling):
     """He (Kaiming) uniform: `limit = sqrt(6 / fan_in)`."""
 
     SCALE, MODE, DISTRIBUTION = 2.0, "fan_in", "uniform"
 
 
-@register_builtin("initializers", "he_normal")
+@keras_export("initializers.HeNormal", "initializers.he_normal")
 class HeNormal(_NamedVarianceScaling):
     """He (Kaiming) normal: truncated normal, `stddev = sqrt(2 / fan_in)`."""
 
     SCALE, MODE, DISTRIBUTION = 2.0, "fan_in", "truncated_normal"
 
 
-@register_builtin("initializers", "lecun_uniform")
+@keras_export("initializers.LecunUniform", "initializers.lecun_uniform")
 class LecunUniform(_NamedVarianceScaling):
     """LeCun uniform: `limit = sqrt(3 / fan_in)`."""
 
     SCALE, MODE, DISTRIBUTION = 1.0, "fan_in", "uniform"
 
 
-@register_builtin("initializers", "lecun_normal")
+@keras_export("initializers.LecunNormal", "initializers.lecun_normal")
 class LecunNormal(_NamedVarianceScaling):
     """LeCun normal: truncated normal, `stddev = sqrt(1 / fan_in)`."""
 

@@ -1,6 +1,9 @@
 """What a layer accepts (rank, fixed axes) and the error a user sees when an input does not fit."""
 
+from lamina.registry.export import keras_export
 
+
+@keras_export("layers.InputSpec", "InputSpec", package=False)
 class InputSpec:
     def __init__(self, ndim=None, min_ndim=None, max_ndim=None, axes=None, dtype=None, name=None):
         self.ndim = ndim

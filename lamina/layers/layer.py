@@ -22,9 +22,10 @@ import numpy as np
 import torch
 
 from lamina import config
-from lamina.layers import keras_tensor as kt
 from lamina.layers.input_spec import check_input_shape
-from lamina.layers.node import Node
+from lamina.registry.export import keras_export
+from lamina.symbolic import keras_tensor as kt
+from lamina.symbolic.node import Node
 from lamina.utils import naming, tree
 from lamina.utils.arguments import check_kwargs, warn_deprecated
 from lamina.utils.strings import is_string_data
@@ -92,6 +93,7 @@ def _scoped_path(layer, name):
     return "/".join(names + [name])
 
 
+@keras_export("layers.Layer", "Layer", package=False)
 class Layer(torch.nn.Module):
     _passes_strings = False  # Models hand text inputs to their (preprocessing) layers as is
 
@@ -600,7 +602,7 @@ class Layer(torch.nn.Module):
         if self._batch_input_shape is not None:
             config_dict["batch_input_shape"] = list(self._batch_input_shape)
         if self.activity_regularizer is not None:
-            from lamina.saving.serialization import serialize_keras_object
+            from lamina.registry.serialization import serialize_keras_object
 
             config_dict["activity_regularizer"] = serialize_keras_object(self.activity_regularizer)
         return _with_auto_config(self, config_dict)

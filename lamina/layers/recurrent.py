@@ -6,6 +6,7 @@ PyTorch's fused (cuDNN on GPU) kernels, so these names build the standard layers
 
 import importlib
 import warnings
+from lamina.registry.export import keras_export
 
 _NAMES = {
     "SimpleRNN": "lamina.layers.rnn.simple_rnn", "SimpleRNNCell": "lamina.layers.rnn.simple_rnn",
@@ -15,6 +16,7 @@ _NAMES = {
 }
 
 
+@keras_export("layers.CuDNNLSTM", package=False)
 def CuDNNLSTM(*args, **kwargs):
     warnings.warn("CuDNNLSTM is a Keras 2 layer; use lamina.layers.LSTM (it uses cuDNN on GPUs).",
                   DeprecationWarning, stacklevel=2)
@@ -23,6 +25,7 @@ def CuDNNLSTM(*args, **kwargs):
     return LSTM(*args, **kwargs)
 
 
+@keras_export("layers.CuDNNGRU", package=False)
 def CuDNNGRU(*args, **kwargs):
     warnings.warn("CuDNNGRU is a Keras 2 layer; use lamina.layers.GRU(reset_after=True) (it uses "
                   "cuDNN on GPUs).", DeprecationWarning, stacklevel=2)

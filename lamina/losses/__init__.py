@@ -68,7 +68,7 @@ from lamina.losses.regression import (
 )
 from lamina.losses.target_checks import check_targets as check_targets
 from lamina.losses.wrapper import LossFunctionWrapper as LossFunctionWrapper
-from lamina.saving import serialization as _serialization
+from lamina.registry import serialization as _serialization
 
 # Keras 1/2 spellings still found in tutorials.
 mse = MSE = mean_squared_error

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from lamina import config
 from lamina.losses.loss import float_pair, squeeze_or_expand_to_same_rank, to_tensor
 from lamina.losses.wrapper import BuiltinLoss
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 def _check_axis(axis):
@@ -40,7 +40,9 @@ def elementwise_binary_crossentropy(target, output, from_logits=False):
     return -(target * torch.log(output) + (1.0 - target) * torch.log(1.0 - output))
 
 
-@register_builtin("losses", "bce", "BCE")
+@keras_export(
+    "losses.binary_crossentropy", "losses.BCE", "losses.bce", "metrics.binary_crossentropy",
+)
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Binary crossentropy per sample (mean over `axis`), for 0/1 or soft labels.
 
@@ -53,7 +55,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return elementwise_binary_crossentropy(y_true, y_pred, from_logits).mean(dim=axis)
 
 
-@register_builtin("losses")
+@keras_export("losses.binary_focal_crossentropy", "metrics.binary_focal_crossentropy")
 def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
                               from_logits=False, label_smoothing=0.0, axis=-1):
     """BCE scaled by `(1 - p_t) ** gamma` so easy, well-classified examples count less.
@@ -100,7 +102,7 @@ def _normalized_probabilities(y_pred, axis):
     return _clip_probabilities(y_pred / torch.sum(y_pred, dim=axis, keepdim=True))
 
 
-@register_builtin("losses")
+@keras_export("losses.categorical_crossentropy", "metrics.categorical_crossentropy")
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Crossentropy between one-hot (or soft) labels and predicted class probabilities.
 
@@ -115,7 +117,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -torch.sum(y_true * log_prob, dim=axis)
 
 
-@register_builtin("losses")
+@keras_export("losses.categorical_focal_crossentropy", "metrics.categorical_focal_crossentropy")
 def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
                                    label_smoothing=0.0, axis=-1):
     """Categorical crossentropy scaled by `alpha * (1 - p) ** gamma` per class."""
@@ -128,7 +130,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
     return torch.sum(weight * -y_true * torch.log(probabilities), dim=axis)
 
 
-@register_builtin("losses")
+@keras_export("losses.sparse_categorical_crossentropy", "metrics.sparse_categorical_crossentropy")
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     """Crossentropy between integer class labels and predicted class probabilities (or logits).
 
@@ -172,7 +174,7 @@ def _sparse_crossentropy(target, output, from_logits, class_axis):
     return F.nll_loss(torch.log(_normalized_probabilities(output, 1)), target, reduction="none")
 
 
-@register_builtin("losses")
+@keras_export("losses.BinaryCrossentropy")
 class BinaryCrossentropy(BuiltinLoss):
     """Crossentropy for binary (0/1) labels against a probability (or a logit).
 
@@ -191,7 +193,7 @@ class BinaryCrossentropy(BuiltinLoss):
         self.axis = axis
 
 
-@register_builtin("losses")
+@keras_export("losses.BinaryFocalCrossentropy")
 class BinaryFocalCrossentropy(BuiltinLoss):
     """Binary crossentropy focused on hard examples by the factor `(1 - p_t) ** gamma`."""
 
@@ -209,7 +211,7 @@ class BinaryFocalCrossentropy(BuiltinLoss):
         self.gamma = gamma
 
 
-@register_builtin("losses")
+@keras_export("losses.CategoricalCrossentropy")
 class CategoricalCrossentropy(BuiltinLoss):
     """Crossentropy for one-hot labels against class probabilities (or logits).
 
@@ -228,7 +230,7 @@ class CategoricalCrossentropy(BuiltinLoss):
         self.axis = axis
 
 
-@register_builtin("losses")
+@keras_export("losses.CategoricalFocalCrossentropy")
 class CategoricalFocalCrossentropy(BuiltinLoss):
     """Categorical crossentropy focused on hard examples by `alpha * (1 - p) ** gamma`."""
 
@@ -245,7 +247,7 @@ class CategoricalFocalCrossentropy(BuiltinLoss):
         self.gamma = gamma
 
 
-@register_builtin("losses")
+@keras_export("losses.SparseCategoricalCrossentropy")
 class SparseCategoricalCrossentropy(BuiltinLoss):
     """Crossentropy for integer class labels against class probabilities (or logits).
 

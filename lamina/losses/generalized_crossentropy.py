@@ -5,10 +5,10 @@ import torch
 
 from lamina.losses.loss import float_pair
 from lamina.losses.wrapper import BuiltinLoss
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("losses")
+@keras_export("losses.categorical_generalized_cross_entropy")
 def categorical_generalized_cross_entropy(y_true, y_pred, q=0.5):
     """Per-sample GCE of integer labels `y_true` (`(N,)` or `(N, 1)`) and probabilities
     `y_pred` (`(N, classes)`). Keras requires `q`; here it defaults to the class's 0.5 so
@@ -27,7 +27,7 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q=0.5):
     return (1 - p ** q) / q
 
 
-@register_builtin("losses")
+@keras_export("losses.CategoricalGeneralizedCrossEntropy")
 class CategoricalGeneralizedCrossEntropy(BuiltinLoss):
     """Noise-robust classification loss on integer labels; `q` in (0, 1) (default 0.5)."""
 

@@ -12,14 +12,14 @@ import inspect
 import torch
 
 from lamina import config
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 from lamina.utils import naming
 from lamina.utils.arguments import check_kwargs, warn_deprecated
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 
-@register_builtin("losses")
+@keras_export("losses.Loss", "Loss")
 class Loss:
     """Base class of losses.
 

@@ -4,7 +4,7 @@ import torch
 
 from lamina.losses.loss import float_pair, squeeze_or_expand_to_same_rank
 from lamina.losses.wrapper import BuiltinLoss
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 def binary_labels_to_signs(y_true):
@@ -22,19 +22,19 @@ def _margins(y_true, y_pred):
     return torch.clamp(1.0 - binary_labels_to_signs(y_true) * y_pred, min=0.0)
 
 
-@register_builtin("losses")
+@keras_export("losses.hinge", "metrics.hinge")
 def hinge(y_true, y_pred):
     """`mean(max(1 - y_true * y_pred, 0), axis=-1)`."""
     return _margins(y_true, y_pred).mean(dim=-1)
 
 
-@register_builtin("losses")
+@keras_export("losses.squared_hinge", "metrics.squared_hinge")
 def squared_hinge(y_true, y_pred):
     """`mean(max(1 - y_true * y_pred, 0) ** 2, axis=-1)`."""
     return torch.square(_margins(y_true, y_pred)).mean(dim=-1)
 
 
-@register_builtin("losses")
+@keras_export("losses.categorical_hinge", "metrics.categorical_hinge")
 def categorical_hinge(y_true, y_pred):
     """`max(0, 1 + max((1 - y_true) * y_pred) - sum(y_true * y_pred))` for one-hot `y_true`."""
     y_true, y_pred = float_pair(y_true, y_pred)
@@ -43,7 +43,7 @@ def categorical_hinge(y_true, y_pred):
     return torch.clamp(negative - positive + 1.0, min=0.0)
 
 
-@register_builtin("losses")
+@keras_export("losses.Hinge")
 class Hinge(BuiltinLoss):
     """Hinge loss: `max(1 - y_true * y_pred, 0)`, averaged."""
 
@@ -51,7 +51,7 @@ class Hinge(BuiltinLoss):
         super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
 
 
-@register_builtin("losses")
+@keras_export("losses.SquaredHinge")
 class SquaredHinge(BuiltinLoss):
     """Squared hinge loss: `max(1 - y_true * y_pred, 0) ** 2`, averaged."""
 
@@ -59,7 +59,7 @@ class SquaredHinge(BuiltinLoss):
         super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
 
 
-@register_builtin("losses")
+@keras_export("losses.CategoricalHinge")
 class CategoricalHinge(BuiltinLoss):
     """Categorical hinge loss for one-hot labels."""
 

@@ -8,7 +8,7 @@ one value; `axis=(1, 2, 3)` gives one value per sample of `(N, H, W, C)` masks.
 from lamina import config
 from lamina.losses.loss import float_pair
 from lamina.losses.wrapper import BuiltinLoss
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 def _sum(x, axis):
@@ -17,7 +17,7 @@ def _sum(x, axis):
     return x.sum(dim=tuple(axis) if isinstance(axis, (list, tuple)) else axis)
 
 
-@register_builtin("losses")
+@keras_export("losses.dice")
 def dice(y_true, y_pred, axis=None):
     """1 - 2|y_true * y_pred| / (|y_true| + |y_pred|), sums over `axis` (all axes when None)."""
     y_true, y_pred = float_pair(y_true, y_pred)
@@ -26,7 +26,7 @@ def dice(y_true, y_pred, axis=None):
     return 1 - 2.0 * overlap / total
 
 
-@register_builtin("losses")
+@keras_export("losses.tversky")
 def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     """1 - overlap / (overlap + alpha * missed + beta * extra), soft counts summed over `axis`
     (missed: sum(y_true * (1 - y_pred)); extra: sum((1 - y_true) * y_pred)), as Keras weighs them."""
@@ -37,7 +37,7 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     return 1 - overlap / (overlap + alpha * missed + beta * extra + config.epsilon())
 
 
-@register_builtin("losses")
+@keras_export("losses.Dice")
 class Dice(BuiltinLoss):
     """The Dice loss (see `dice`); `axis` picks the axes one overlap is measured over."""
 
@@ -49,7 +49,7 @@ class Dice(BuiltinLoss):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
 
-@register_builtin("losses")
+@keras_export("losses.Tversky")
 class Tversky(BuiltinLoss):
     """The Tversky loss (see `tversky`): Dice with separate weights for false positives
     (`alpha`) and false negatives (`beta`)."""

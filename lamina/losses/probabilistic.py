@@ -5,10 +5,13 @@ import torch
 from lamina import config
 from lamina.losses.loss import float_pair, squeeze_or_expand_to_same_rank
 from lamina.losses.wrapper import BuiltinLoss
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("losses", "kld", "KLD", "kullback_leibler_divergence")
+@keras_export(
+    "losses.kl_divergence", "losses.KLD", "losses.kld", "losses.kullback_leibler_divergence",
+    "metrics.kl_divergence",
+)
 def kl_divergence(y_true, y_pred):
     """`sum(y_true * log(y_true / y_pred), axis=-1)`, both clipped to [epsilon, 1]."""
     y_true, y_pred = float_pair(y_true, y_pred)
@@ -19,7 +22,7 @@ def kl_divergence(y_true, y_pred):
     return torch.sum(y_true * torch.log(y_true / y_pred), dim=-1)
 
 
-@register_builtin("losses")
+@keras_export("losses.poisson", "metrics.poisson")
 def poisson(y_true, y_pred):
     """`mean(y_pred - y_true * log(y_pred + epsilon), axis=-1)`: for count targets."""
     y_true, y_pred = float_pair(y_true, y_pred)
@@ -27,7 +30,7 @@ def poisson(y_true, y_pred):
     return torch.mean(y_pred - y_true * torch.log(y_pred + config.epsilon()), dim=-1)
 
 
-@register_builtin("losses")
+@keras_export("losses.KLDivergence")
 class KLDivergence(BuiltinLoss):
     """Kullback-Leibler divergence of `y_pred` from `y_true` (both probability distributions)."""
 
@@ -35,7 +38,7 @@ class KLDivergence(BuiltinLoss):
         super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
 
 
-@register_builtin("losses")
+@keras_export("losses.Poisson")
 class Poisson(BuiltinLoss):
     """Poisson loss for count data: `y_pred - y_true * log(y_pred)`."""
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from lamina import config
 from lamina.losses.loss import float_pair, squeeze_or_expand_to_same_rank
 from lamina.losses.wrapper import BuiltinLoss
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 def _prepared(y_true, y_pred):
@@ -20,21 +20,26 @@ def _prepared(y_true, y_pred):
     return squeeze_or_expand_to_same_rank(y_true, y_pred)
 
 
-@register_builtin("losses", "mse", "MSE")
+@keras_export("losses.mean_squared_error", "losses.MSE", "losses.mse", "metrics.mean_squared_error")
 def mean_squared_error(y_true, y_pred):
     """`mean((y_true - y_pred) ** 2, axis=-1)`."""
     y_true, y_pred = _prepared(y_true, y_pred)
     return torch.square(y_true - y_pred).mean(dim=-1)
 
 
-@register_builtin("losses", "mae", "MAE")
+@keras_export(
+    "losses.mean_absolute_error", "losses.MAE", "losses.mae", "metrics.mean_absolute_error",
+)
 def mean_absolute_error(y_true, y_pred):
     """`mean(abs(y_true - y_pred), axis=-1)`."""
     y_true, y_pred = _prepared(y_true, y_pred)
     return torch.abs(y_true - y_pred).mean(dim=-1)
 
 
-@register_builtin("losses", "mape", "MAPE")
+@keras_export(
+    "losses.mean_absolute_percentage_error", "losses.MAPE", "losses.mape",
+    "metrics.mean_absolute_percentage_error",
+)
 def mean_absolute_percentage_error(y_true, y_pred):
     """`100 * mean(abs((y_true - y_pred) / y_true), axis=-1)`, with |y_true| floored at epsilon."""
     y_true, y_pred = _prepared(y_true, y_pred)
@@ -42,7 +47,10 @@ def mean_absolute_percentage_error(y_true, y_pred):
     return 100.0 * relative.mean(dim=-1)
 
 
-@register_builtin("losses", "msle", "MSLE")
+@keras_export(
+    "losses.mean_squared_logarithmic_error", "losses.MSLE", "losses.msle",
+    "metrics.mean_squared_logarithmic_error",
+)
 def mean_squared_logarithmic_error(y_true, y_pred):
     """`mean((log(1 + y_pred) - log(1 + y_true)) ** 2, axis=-1)`, values floored at epsilon."""
     y_true, y_pred = _prepared(y_true, y_pred)
@@ -52,7 +60,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     return torch.square(log_pred - log_true).mean(dim=-1)
 
 
-@register_builtin("losses")
+@keras_export("losses.huber", "metrics.huber")
 def huber(y_true, y_pred, delta=1.0):
     """Quadratic for |error| <= delta, linear beyond; averaged over the last axis."""
     y_true, y_pred = _prepared(y_true, y_pred)
@@ -60,7 +68,7 @@ def huber(y_true, y_pred, delta=1.0):
     return F.huber_loss(y_pred, y_true, reduction="none", delta=float(delta)).mean(dim=-1)
 
 
-@register_builtin("losses", "logcosh")
+@keras_export("losses.log_cosh", "losses.logcosh", "metrics.log_cosh")
 def log_cosh(y_true, y_pred):
     """`mean(log(cosh(y_pred - y_true)), axis=-1)`, computed without overflowing cosh."""
     y_true, y_pred = _prepared(y_true, y_pred)
@@ -68,7 +76,7 @@ def log_cosh(y_true, y_pred):
     return (error + F.softplus(-2.0 * error) - math.log(2.0)).mean(dim=-1)
 
 
-@register_builtin("losses")
+@keras_export("losses.cosine_similarity")
 def cosine_similarity(y_true, y_pred, axis=-1):
     """Minus the cosine of the angle between `y_true` and `y_pred` along `axis` (-1 is best)."""
     y_true, y_pred = _prepared(y_true, y_pred)
@@ -81,7 +89,7 @@ def l2_normalize(x, axis):
     return x * torch.clamp(inverse_norm, max=1.0 / config.epsilon())
 
 
-@register_builtin("losses")
+@keras_export("losses.MeanSquaredError")
 class MeanSquaredError(BuiltinLoss):
     """Mean of squared errors. `loss = mean((y_true - y_pred) ** 2)`."""
 
@@ -89,7 +97,7 @@ class MeanSquaredError(BuiltinLoss):
         super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
 
 
-@register_builtin("losses")
+@keras_export("losses.MeanAbsoluteError")
 class MeanAbsoluteError(BuiltinLoss):
     """Mean of absolute errors. `loss = mean(abs(y_true - y_pred))`."""
 
@@ -97,7 +105,7 @@ class MeanAbsoluteError(BuiltinLoss):
         super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
 
 
-@register_builtin("losses")
+@keras_export("losses.MeanAbsolutePercentageError")
 class MeanAbsolutePercentageError(BuiltinLoss):
     """`loss = 100 * mean(abs((y_true - y_pred) / y_true))`."""
 
@@ -107,7 +115,7 @@ class MeanAbsolutePercentageError(BuiltinLoss):
                          dtype=dtype)
 
 
-@register_builtin("losses")
+@keras_export("losses.MeanSquaredLogarithmicError")
 class MeanSquaredLogarithmicError(BuiltinLoss):
     """`loss = mean((log(1 + y_pred) - log(1 + y_true)) ** 2)`."""
 
@@ -117,7 +125,7 @@ class MeanSquaredLogarithmicError(BuiltinLoss):
                          dtype=dtype)
 
 
-@register_builtin("losses")
+@keras_export("losses.Huber")
 class Huber(BuiltinLoss):
     """Huber loss: squared error near zero, absolute error beyond `delta` (default 1.0)."""
 
@@ -125,7 +133,7 @@ class Huber(BuiltinLoss):
         super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
 
 
-@register_builtin("losses")
+@keras_export("losses.LogCosh")
 class LogCosh(BuiltinLoss):
     """Logarithm of the hyperbolic cosine of the error: like MSE near 0, like MAE far away."""
 
@@ -133,7 +141,7 @@ class LogCosh(BuiltinLoss):
         super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
 
 
-@register_builtin("losses")
+@keras_export("losses.CosineSimilarity")
 class CosineSimilarity(BuiltinLoss):
     """Negative cosine similarity along `axis`: -1 when the vectors point the same way."""
 

@@ -5,12 +5,12 @@ Every built-in loss class is one of these around its function (`MeanSquaredError
 """
 
 from lamina.losses.loss import Loss, check_function_kwargs, squeeze_or_expand_to_same_rank
-from lamina.saving import object_registry
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import deserialize_keras_object, serialize_keras_object
+from lamina.registry import object_registry
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import deserialize_keras_object, serialize_keras_object
 
 
-@register_builtin("losses")
+@keras_export("losses.LossFunctionWrapper")
 class LossFunctionWrapper(Loss):
     """Wrap `fn(y_true, y_pred, **fn_kwargs) -> per-sample losses` as a `Loss`.
 

@@ -94,8 +94,8 @@ from lamina.metrics.sensitivity_specificity import (
 from lamina.metrics.sensitivity_specificity import (
     SpecificityAtSensitivity as SpecificityAtSensitivity,
 )
-from lamina.saving import serialization as _serialization
-from lamina.saving.object_registry import register_builtin as _register_builtin
+from lamina.registry import serialization as _serialization
+from lamina.registry.object_registry import register_builtin as _register_builtin
 from lamina.utils.naming import to_snake_case as _to_snake_case
 
 # Keras also finds every metric class by its snake_case name: get("binary_accuracy") -> BinaryAccuracy().

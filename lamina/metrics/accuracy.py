@@ -8,7 +8,7 @@ import torch
 from lamina import config
 from lamina.losses.loss import float_pair, squeeze_or_expand_to_same_rank, to_tensor
 from lamina.metrics.reduction import BuiltinMeanMetric
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 def _floatx():
@@ -107,7 +107,7 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     return _top_k_matches(y_true.long(), _prediction(y_pred), k)
 
 
-@register_builtin("metrics")
+@keras_export("metrics.Accuracy", aliases=("accuracy",))
 class Accuracy(BuiltinMeanMetric):
     """How often predictions equal labels exactly."""
 
@@ -115,7 +115,7 @@ class Accuracy(BuiltinMeanMetric):
         super().__init__(accuracy, name=name, dtype=dtype)
 
 
-@register_builtin("metrics")
+@keras_export("metrics.BinaryAccuracy", aliases=("binary_accuracy",))
 class BinaryAccuracy(BuiltinMeanMetric):
     """How often `y_pred > threshold` matches the binary label."""
 
@@ -124,7 +124,7 @@ class BinaryAccuracy(BuiltinMeanMetric):
         self.threshold = threshold
 
 
-@register_builtin("metrics")
+@keras_export("metrics.CategoricalAccuracy", aliases=("categorical_accuracy",))
 class CategoricalAccuracy(BuiltinMeanMetric):
     """How often the predicted class (argmax) matches the one-hot label."""
 
@@ -132,7 +132,7 @@ class CategoricalAccuracy(BuiltinMeanMetric):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
 
-@register_builtin("metrics")
+@keras_export("metrics.SparseCategoricalAccuracy", aliases=("sparse_categorical_accuracy",))
 class SparseCategoricalAccuracy(BuiltinMeanMetric):
     """How often the predicted class (argmax) matches the integer label."""
 
@@ -140,7 +140,7 @@ class SparseCategoricalAccuracy(BuiltinMeanMetric):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
 
 
-@register_builtin("metrics")
+@keras_export("metrics.TopKCategoricalAccuracy", aliases=("top_k_categorical_accuracy",))
 class TopKCategoricalAccuracy(BuiltinMeanMetric):
     """How often the one-hot label is among the `k` (default 5) highest predictions."""
 
@@ -149,7 +149,10 @@ class TopKCategoricalAccuracy(BuiltinMeanMetric):
         self.k = k
 
 
-@register_builtin("metrics")
+@keras_export(
+    "metrics.SparseTopKCategoricalAccuracy",
+    aliases=("sparse_top_k_categorical_accuracy",),
+)
 class SparseTopKCategoricalAccuracy(BuiltinMeanMetric):
     """How often the integer label is among the `k` (default 5) highest predictions."""
 

@@ -11,13 +11,13 @@ from lamina import config
 from lamina.metrics import confusion_matrix as cm
 from lamina.metrics.metric import Metric
 from lamina.metrics.reduction import divide_no_nan
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _CURVES = {"roc": "ROC", "pr": "PR", "prgain": "PRGAIN"}
 _SUMMATIONS = ("interpolation", "majoring", "minoring")
 
 
-@register_builtin("metrics")
+@keras_export("metrics.AUC", aliases=("auc",))
 class AUC(Metric):
     """Area under the ROC (default) or PR curve.
 

@@ -7,7 +7,7 @@ thresholds the result has one value per threshold.
 from lamina.metrics import confusion_matrix as cm
 from lamina.metrics.metric import Metric
 from lamina.metrics.reduction import divide_no_nan
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 class _ConfusionCount(Metric):
@@ -33,28 +33,28 @@ class _ConfusionCount(Metric):
         return {**super().get_config(), "thresholds": self.init_thresholds}
 
 
-@register_builtin("metrics")
+@keras_export("metrics.TruePositives", aliases=("true_positives",))
 class TruePositives(_ConfusionCount):
     """The (weighted) number of positive labels predicted positive."""
 
     _condition = cm.TRUE_POSITIVES
 
 
-@register_builtin("metrics")
+@keras_export("metrics.FalsePositives", aliases=("false_positives",))
 class FalsePositives(_ConfusionCount):
     """The (weighted) number of negative labels predicted positive."""
 
     _condition = cm.FALSE_POSITIVES
 
 
-@register_builtin("metrics")
+@keras_export("metrics.TrueNegatives", aliases=("true_negatives",))
 class TrueNegatives(_ConfusionCount):
     """The (weighted) number of negative labels predicted negative."""
 
     _condition = cm.TRUE_NEGATIVES
 
 
-@register_builtin("metrics")
+@keras_export("metrics.FalseNegatives", aliases=("false_negatives",))
 class FalseNegatives(_ConfusionCount):
     """The (weighted) number of positive labels predicted negative."""
 
@@ -98,7 +98,7 @@ class _PrecisionRecall(Metric):
                 "top_k": self.top_k, "class_id": self.class_id}
 
 
-@register_builtin("metrics")
+@keras_export("metrics.Precision", aliases=("precision",))
 class Precision(_PrecisionRecall):
     """The fraction of positive predictions that are right: `tp / (tp + fp)`.
 
@@ -111,7 +111,7 @@ class Precision(_PrecisionRecall):
     _other = cm.FALSE_POSITIVES
 
 
-@register_builtin("metrics")
+@keras_export("metrics.Recall", aliases=("recall",))
 class Recall(_PrecisionRecall):
     """The fraction of positive labels that are found: `tp / (tp + fn)`.
 

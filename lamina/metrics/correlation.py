@@ -9,7 +9,7 @@ import torch
 from lamina import config
 from lamina.losses.loss import float_pair, squeeze_or_expand_to_same_rank
 from lamina.metrics.reduction import BuiltinMeanMetric
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 def pearson_correlation(y_true, y_pred, axis=-1):
@@ -36,7 +36,7 @@ def concordance_correlation(y_true, y_pred, axis=-1):
     return (2 * covariance_terms / (norm + config.epsilon())).mean(dim=axis)
 
 
-@register_builtin("metrics")
+@keras_export("metrics.PearsonCorrelation", aliases=("pearson_correlation",))
 class PearsonCorrelation(BuiltinMeanMetric):
     """Running mean of the per-sample Pearson correlation along `axis`."""
 
@@ -47,7 +47,7 @@ class PearsonCorrelation(BuiltinMeanMetric):
         self.axis = axis
 
 
-@register_builtin("metrics")
+@keras_export("metrics.ConcordanceCorrelation", aliases=("concordance_correlation",))
 class ConcordanceCorrelation(BuiltinMeanMetric):
     """Running mean of the per-sample concordance correlation along `axis`."""
 

@@ -11,12 +11,12 @@ import torch
 from lamina import config
 from lamina.losses.loss import to_tensor
 from lamina.metrics.metric import Metric
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _AVERAGES = (None, "micro", "macro", "weighted")
 
 
-@register_builtin("metrics", "fbeta_score")
+@keras_export("metrics.FBetaScore", aliases=("fbeta_score", "f_beta_score"))
 class FBetaScore(Metric):
     """F-beta score `(1 + b^2) * precision * recall / (b^2 * precision + recall)`.
 
@@ -121,7 +121,7 @@ class FBetaScore(Metric):
                 "threshold": self.threshold}
 
 
-@register_builtin("metrics")
+@keras_export("metrics.F1Score", aliases=("f1_score",))
 class F1Score(FBetaScore):
     """F1 score `2 * precision * recall / (precision + recall)` (FBetaScore with beta=1).
 

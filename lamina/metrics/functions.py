@@ -6,8 +6,8 @@ functions, then the loss functions, then user-registered objects.
 """
 
 from lamina.metrics import accuracy, correlation, regression
-from lamina.saving import object_registry
-from lamina.saving.serialization import deserialize_keras_object
+from lamina.registry import object_registry
+from lamina.registry.serialization import deserialize_keras_object
 
 METRIC_FUNCTIONS = {
     fn.__name__: fn

@@ -13,7 +13,7 @@ import torch
 from lamina import config
 from lamina.losses.loss import to_tensor
 from lamina.metrics.metric import Metric
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 class _IoUBase(Metric):
@@ -74,7 +74,7 @@ class _IoUBase(Metric):
                 "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
 
 
-@register_builtin("metrics")
+@keras_export("metrics.IoU", aliases=("io_u",))
 class IoU(_IoUBase):
     """Mean intersection-over-union of the classes in `target_class_ids`.
 
@@ -120,7 +120,7 @@ class IoU(_IoUBase):
         return {**super().get_config(), "target_class_ids": self.target_class_ids}
 
 
-@register_builtin("metrics")
+@keras_export("metrics.MeanIoU", aliases=("mean_io_u",))
 class MeanIoU(IoU):
     """Mean intersection-over-union over all `num_classes` classes (see `IoU`)."""
 
@@ -136,7 +136,7 @@ class MeanIoU(IoU):
         return config
 
 
-@register_builtin("metrics")
+@keras_export("metrics.BinaryIoU", aliases=("binary_io_u",))
 class BinaryIoU(IoU):
     """IoU of binary segmentation: predictions at or above `threshold` are class 1.
 
@@ -159,7 +159,7 @@ class BinaryIoU(IoU):
                 "target_class_ids": self.target_class_ids, "threshold": self.threshold}
 
 
-@register_builtin("metrics")
+@keras_export("metrics.OneHotIoU", aliases=("one_hot_io_u",))
 class OneHotIoU(IoU):
     """`IoU` for one-hot labels and per-class scores (argmax along `axis` on both)."""
 
@@ -175,7 +175,7 @@ class OneHotIoU(IoU):
         return config
 
 
-@register_builtin("metrics")
+@keras_export("metrics.OneHotMeanIoU", aliases=("one_hot_mean_io_u",))
 class OneHotMeanIoU(MeanIoU):
     """`MeanIoU` for one-hot labels and per-class scores (argmax along `axis` on both)."""
 

@@ -2,10 +2,10 @@
 
 from lamina.losses import margin
 from lamina.metrics.reduction import BuiltinMeanMetric
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("metrics")
+@keras_export("metrics.Hinge", aliases=("hinge",))
 class Hinge(BuiltinMeanMetric):
     """Running mean of the hinge loss."""
 
@@ -13,7 +13,7 @@ class Hinge(BuiltinMeanMetric):
         super().__init__(margin.hinge, name=name, dtype=dtype)
 
 
-@register_builtin("metrics")
+@keras_export("metrics.SquaredHinge", aliases=("squared_hinge",))
 class SquaredHinge(BuiltinMeanMetric):
     """Running mean of the squared hinge loss."""
 
@@ -21,7 +21,7 @@ class SquaredHinge(BuiltinMeanMetric):
         super().__init__(margin.squared_hinge, name=name, dtype=dtype)
 
 
-@register_builtin("metrics")
+@keras_export("metrics.CategoricalHinge", aliases=("categorical_hinge",))
 class CategoricalHinge(BuiltinMeanMetric):
     """Running mean of the categorical hinge loss."""
 

@@ -4,10 +4,10 @@ import torch
 
 from lamina.losses.loss import match_weight_rank, to_tensor
 from lamina.metrics.metric import Metric
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("metrics")
+@keras_export("metrics.MeanTensor", aliases=("mean_tensor",))
 class MeanTensor(Metric):
     """Element-wise (weighted) running mean: updating with `[1, 2]` then `[3, 6]` gives `[2, 4]`.
 

@@ -17,12 +17,12 @@ import functools
 import torch
 
 from lamina import config
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 from lamina.utils import naming
 from lamina.variables import Variable
 
 
-@register_builtin("metrics")
+@keras_export("metrics.Metric", "Metric", aliases=("metric",))
 class Metric:
     """Base class of metrics.
 

@@ -2,10 +2,10 @@
 
 from lamina.losses import crossentropy, probabilistic
 from lamina.metrics.reduction import BuiltinMeanMetric
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("metrics", "bce", "BCE")
+@keras_export("metrics.BinaryCrossentropy", aliases=("bce", "BCE", "binary_crossentropy"))
 class BinaryCrossentropy(BuiltinMeanMetric):
     """Running mean of the binary crossentropy."""
 
@@ -17,7 +17,7 @@ class BinaryCrossentropy(BuiltinMeanMetric):
         self.label_smoothing = label_smoothing
 
 
-@register_builtin("metrics")
+@keras_export("metrics.CategoricalCrossentropy", aliases=("categorical_crossentropy",))
 class CategoricalCrossentropy(BuiltinMeanMetric):
     """Running mean of the categorical crossentropy (one-hot labels)."""
 
@@ -30,7 +30,7 @@ class CategoricalCrossentropy(BuiltinMeanMetric):
         self.axis = axis
 
 
-@register_builtin("metrics")
+@keras_export("metrics.SparseCategoricalCrossentropy", aliases=("sparse_categorical_crossentropy",))
 class SparseCategoricalCrossentropy(BuiltinMeanMetric):
     """Running mean of the sparse categorical crossentropy (integer labels)."""
 
@@ -43,7 +43,7 @@ class SparseCategoricalCrossentropy(BuiltinMeanMetric):
         self.axis = axis
 
 
-@register_builtin("metrics", "kld", "KLD")
+@keras_export("metrics.KLDivergence", aliases=("kld", "KLD", "kl_divergence"))
 class KLDivergence(BuiltinMeanMetric):
     """Running mean of the Kullback-Leibler divergence."""
 
@@ -51,7 +51,7 @@ class KLDivergence(BuiltinMeanMetric):
         super().__init__(probabilistic.kl_divergence, name=name, dtype=dtype)
 
 
-@register_builtin("metrics")
+@keras_export("metrics.Poisson", aliases=("poisson",))
 class Poisson(BuiltinMeanMetric):
     """Running mean of the Poisson loss."""
 

@@ -9,12 +9,12 @@ import torch
 
 from lamina.losses.loss import squeeze_or_expand_to_same_rank, to_tensor
 from lamina.metrics.metric import Metric
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _AGGREGATIONS = (None, "uniform_average", "variance_weighted_average")
 
 
-@register_builtin("metrics")
+@keras_export("metrics.R2Score", aliases=("r2_score",))
 class R2Score(Metric):
     """R^2 = 1 - (sum of squared residuals) / (total sum of squares), per output column.
 

@@ -14,8 +14,8 @@ from lamina.losses.loss import (
     to_tensor,
 )
 from lamina.metrics.metric import Metric
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import serialize_keras_object
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype, device=None):
@@ -43,7 +43,7 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype, device=
     return values, sample_weight
 
 
-@register_builtin("metrics")
+@keras_export("metrics.Sum", aliases=("sum",))
 class Sum(Metric):
     """The (weighted) sum of the values seen: `[1, 3, 5, 7]` -> 16."""
 
@@ -60,7 +60,7 @@ class Sum(Metric):
         return self.total.detach().clone()
 
 
-@register_builtin("metrics")
+@keras_export("metrics.Mean", aliases=("mean",))
 class Mean(Metric):
     """The (weighted) mean of the values seen: `[1, 3, 5, 7]` -> 4; weights `[1, 1, 0, 0]` -> 2."""
 
@@ -88,7 +88,7 @@ def divide_no_nan(numerator, denominator):
     return torch.where(denominator == 0, torch.zeros_like(numerator), numerator / safe)
 
 
-@register_builtin("metrics")
+@keras_export("metrics.MeanMetricWrapper", aliases=("mean_metric_wrapper",))
 class MeanMetricWrapper(Mean):
     """The running mean of `fn(y_true, y_pred, **kwargs)`, a function giving per-sample values.
 

@@ -5,7 +5,7 @@ import torch
 from lamina.losses import regression as regression_losses
 from lamina.losses.loss import float_pair, squeeze_or_expand_to_same_rank
 from lamina.metrics.reduction import BuiltinMeanMetric, Mean
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
@@ -13,7 +13,7 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     return -regression_losses.cosine_similarity(y_true, y_pred, axis=axis)
 
 
-@register_builtin("metrics", "mse", "MSE")
+@keras_export("metrics.MeanSquaredError", aliases=("mse", "MSE", "mean_squared_error"))
 class MeanSquaredError(BuiltinMeanMetric):
     """Running mean of the squared error."""
 
@@ -21,7 +21,7 @@ class MeanSquaredError(BuiltinMeanMetric):
         super().__init__(regression_losses.mean_squared_error, name=name, dtype=dtype)
 
 
-@register_builtin("metrics", "mae", "MAE")
+@keras_export("metrics.MeanAbsoluteError", aliases=("mae", "MAE", "mean_absolute_error"))
 class MeanAbsoluteError(BuiltinMeanMetric):
     """Running mean of the absolute error."""
 
@@ -29,7 +29,10 @@ class MeanAbsoluteError(BuiltinMeanMetric):
         super().__init__(regression_losses.mean_absolute_error, name=name, dtype=dtype)
 
 
-@register_builtin("metrics", "mape", "MAPE")
+@keras_export(
+    "metrics.MeanAbsolutePercentageError",
+    aliases=("mape", "MAPE", "mean_absolute_percentage_error"),
+)
 class MeanAbsolutePercentageError(BuiltinMeanMetric):
     """Running mean of the absolute percentage error."""
 
@@ -37,7 +40,10 @@ class MeanAbsolutePercentageError(BuiltinMeanMetric):
         super().__init__(regression_losses.mean_absolute_percentage_error, name=name, dtype=dtype)
 
 
-@register_builtin("metrics", "msle", "MSLE")
+@keras_export(
+    "metrics.MeanSquaredLogarithmicError",
+    aliases=("msle", "MSLE", "mean_squared_logarithmic_error"),
+)
 class MeanSquaredLogarithmicError(BuiltinMeanMetric):
     """Running mean of the squared logarithmic error."""
 
@@ -45,7 +51,7 @@ class MeanSquaredLogarithmicError(BuiltinMeanMetric):
         super().__init__(regression_losses.mean_squared_logarithmic_error, name=name, dtype=dtype)
 
 
-@register_builtin("metrics", "logcosh")
+@keras_export("metrics.LogCoshError", aliases=("logcosh", "log_cosh_error"))
 class LogCoshError(BuiltinMeanMetric):
     """Running mean of log(cosh(error))."""
 
@@ -53,7 +59,7 @@ class LogCoshError(BuiltinMeanMetric):
         super().__init__(regression_losses.log_cosh, name=name, dtype=dtype)
 
 
-@register_builtin("metrics")
+@keras_export("metrics.CosineSimilarity", aliases=("cosine_similarity",))
 class CosineSimilarity(BuiltinMeanMetric):
     """Running mean of the cosine similarity between labels and predictions."""
 
@@ -61,7 +67,7 @@ class CosineSimilarity(BuiltinMeanMetric):
         super().__init__(cosine_similarity, name=name, dtype=dtype, axis=axis)
 
 
-@register_builtin("metrics")
+@keras_export("metrics.RootMeanSquaredError", aliases=("root_mean_squared_error",))
 class RootMeanSquaredError(Mean):
     """Square root of the running (weighted) mean of squared errors."""
 

@@ -11,7 +11,7 @@ import torch
 from lamina.metrics import confusion_matrix as cm
 from lamina.metrics.metric import Metric
 from lamina.metrics.reduction import divide_no_nan
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 class _RateAtConstraint(Metric):
@@ -73,7 +73,7 @@ class _RateAtConstraint(Metric):
                 "num_thresholds": self.num_thresholds, self._constraint_name: self.value}
 
 
-@register_builtin("metrics")
+@keras_export("metrics.SensitivityAtSpecificity", aliases=("sensitivity_at_specificity",))
 class SensitivityAtSpecificity(_RateAtConstraint):
     """The best sensitivity (recall) at thresholds whose specificity is >= `specificity`.
 
@@ -93,7 +93,7 @@ class SensitivityAtSpecificity(_RateAtConstraint):
         return self._best_under_constraint(rates["specificity"], rates["sensitivity"])
 
 
-@register_builtin("metrics")
+@keras_export("metrics.SpecificityAtSensitivity", aliases=("specificity_at_sensitivity",))
 class SpecificityAtSensitivity(_RateAtConstraint):
     """The best specificity at thresholds whose sensitivity is >= `sensitivity`."""
 
@@ -107,7 +107,7 @@ class SpecificityAtSensitivity(_RateAtConstraint):
         return self._best_under_constraint(rates["sensitivity"], rates["specificity"])
 
 
-@register_builtin("metrics")
+@keras_export("metrics.PrecisionAtRecall", aliases=("precision_at_recall",))
 class PrecisionAtRecall(_RateAtConstraint):
     """The best precision at thresholds whose recall is >= `recall`."""
 
@@ -121,7 +121,7 @@ class PrecisionAtRecall(_RateAtConstraint):
         return self._best_under_constraint(rates["sensitivity"], rates["precision"])
 
 
-@register_builtin("metrics")
+@keras_export("metrics.RecallAtPrecision", aliases=("recall_at_precision",))
 class RecallAtPrecision(_RateAtConstraint):
     """The best recall at thresholds whose precision is >= `precision`."""
 

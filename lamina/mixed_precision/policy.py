@@ -8,12 +8,15 @@ underflowing (dynamic loss scaling, as Keras's LossScaleOptimizer does).
 """
 
 from lamina import config
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _POLICIES = ("float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16")
 
 
-@register_builtin("dtype_policies")
+@keras_export(
+    "dtype_policies.DTypePolicy", "mixed_precision.DTypePolicy", "mixed_precision.Policy",
+    "DTypePolicy",
+)
 class DTypePolicy:
     _keras_module = "keras"  # Keras writes plain policies with module "keras"
     def __init__(self, name=None):
@@ -91,7 +94,7 @@ def _is_float_policy(policy):
     return type(policy) in (DTypePolicy, FloatDTypePolicy)
 
 
-@register_builtin("dtype_policies")
+@keras_export("dtype_policies.FloatDTypePolicy", "FloatDTypePolicy")
 class FloatDTypePolicy(DTypePolicy):
     """The Keras 3.0 name of a plain (float or mixed) DTypePolicy."""
 

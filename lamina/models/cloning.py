@@ -2,7 +2,7 @@
 
 import json
 
-from lamina.saving.serialization import deserialize_layer, serialize_layer
+from lamina.registry.serialization import deserialize_layer, serialize_layer
 from lamina.utils import tree
 
 
@@ -82,7 +82,7 @@ def _clone_sequential(model, input_tensors, clone_function, call_function):
 
 def _clone_functional(model, input_tensors, clone_function, call_function, input_layer_type):
     from lamina.layers.core.input_layer import Input
-    from lamina.layers.keras_tensor import KerasTensor
+    from lamina.symbolic.keras_tensor import KerasTensor
     from lamina.models.functional import Functional
 
     if input_tensors is None:

@@ -9,14 +9,14 @@ list with a Python list as the value store — no graph walking per call.
 import torch
 
 from lamina.layers.core.input_layer import InputLayer
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.models.model import Model
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
+from lamina.symbolic.keras_tensor import KerasTensor
 from lamina.utils import tree
 from lamina.utils.arguments import rename_legacy_kwargs
 
 
-@register_builtin("models")
+@keras_export("models.Functional")
 class Functional(Model):
     # How Keras 3 files name this class (it is not in Keras's public namespace).
     _keras_module = "keras.src.models.functional"

@@ -8,8 +8,8 @@ so a layer shared with other models still round-trips. Keras 2 list-style nodes
 """
 
 from lamina.layers.core.input_layer import InputLayer
-from lamina.layers.keras_tensor import KerasTensor
-from lamina.saving.serialization import deserialize_layer, serialize_layer
+from lamina.symbolic.keras_tensor import KerasTensor
+from lamina.registry.serialization import deserialize_layer, serialize_layer
 from lamina.utils import tree
 
 

@@ -8,11 +8,11 @@ import torch
 
 from lamina.layers.layer import DEFAULT_GET_CONFIGS, Layer
 from lamina.models.state_tree import StateTreeMixin
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 from lamina.trainers.trainer import Trainer
 
 
-@register_builtin("models")
+@keras_export("models.Model", "Model")
 class Model(StateTreeMixin, Trainer, Layer):
     _passes_strings = True
 
@@ -132,7 +132,7 @@ class Model(StateTreeMixin, Trainer, Layer):
     def to_json(self, **kwargs):
         import json
 
-        from lamina.saving.serialization import serialize_keras_object
+        from lamina.registry.serialization import serialize_keras_object
 
         return json.dumps(serialize_keras_object(self), **kwargs)
 

@@ -7,15 +7,15 @@ call with real data. Running it is a loop over the layers: nothing else on the h
 """
 
 from lamina.layers.core.input_layer import Input, InputLayer
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer, name_scope
 from lamina.models.functional import as_input_tensor
 from lamina.models.model import Model
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
+from lamina.symbolic.keras_tensor import KerasTensor
 from lamina.utils.strings import is_string_data
 
 
-@register_builtin("models")
+@keras_export("models.Sequential", "Sequential")
 class Sequential(Model):
     def __init__(self, layers=None, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
@@ -183,7 +183,7 @@ class Sequential(Model):
         return [self._input_layer.name] if self._input_tensor is not None else []
 
     def get_config(self):
-        from lamina.saving.serialization import serialize_layer
+        from lamina.registry.serialization import serialize_layer
 
         layers = []
         if self._input_tensor is not None:
@@ -197,7 +197,7 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from lamina.saving.serialization import deserialize_layer
+        from lamina.registry.serialization import deserialize_layer
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for layer_config in config["layers"]:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from lamina import config, tree
-from lamina.ops.symbolic import keras_op
+from lamina.symbolic.dispatch import keras_op
 
 # NumPy dtypes torch handles poorly are widened, as Keras's torch backend does.
 _WIDENED_NUMPY_DTYPES = {np.dtype("uint16"): np.int64, np.dtype("uint32"): np.int64,

@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 
 from lamina import config
-from lamina.layers.preprocessing import image_ops
+from lamina.ops import image_kernels
 from lamina.ops.core import to_tensor
 from lamina.ops.numpy import _float
-from lamina.ops.symbolic import keras_op
+from lamina.symbolic.dispatch import keras_op
 
 INTERPOLATIONS = ("nearest", "bilinear")
 FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
@@ -50,7 +50,7 @@ def _check_choice(value, choices, argument):
 def _channels_last(images, data_format):
     """A batched channels-last view of `images`, and the function putting results back."""
     _check_rank(images)
-    return image_ops.to_batched_channels_last(images, config.standardize_data_format(data_format))
+    return image_kernels.to_batched_channels_last(images, config.standardize_data_format(data_format))
 
 
 def _channel_axis(data_format):
@@ -137,7 +137,7 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
            pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, data_format=None):
     """Resize to `size = (height, width)` with "bilinear", "nearest", "bicubic", "lanczos3" or
     "lanczos5"; optionally crop or pad (with `fill_value`) to the target aspect ratio first."""
-    _check_choice(interpolation, image_ops.RESIZE_INTERPOLATIONS, "interpolation")
+    _check_choice(interpolation, image_kernels.RESIZE_INTERPOLATIONS, "interpolation")
     if fill_mode != "constant":
         raise ValueError("Invalid value for argument `fill_mode`. Only 'constant' is supported. "
                          f"Received: fill_mode={fill_mode!r}")
@@ -151,14 +151,14 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
     images = to_tensor(images)
     x, restore = _channels_last(images, data_format)
     if crop_to_aspect_ratio:
-        top, left, h, w = image_ops.aspect_crop_box(x.shape[1], x.shape[2], target_height,
+        top, left, h, w = image_kernels.aspect_crop_box(x.shape[1], x.shape[2], target_height,
                                                     target_width)
         x = x[:, top:top + h, left:left + w]
     elif pad_to_aspect_ratio:
-        x = image_ops.pad_to_aspect(x, target_height, target_width, fill_value)
-    result = image_ops.resize(_float(x), target_height, target_width, interpolation, antialias)
+        x = image_kernels.pad_to_aspect(x, target_height, target_width, fill_value)
+    result = image_kernels.resize(_float(x), target_height, target_width, interpolation, antialias)
     if not (images.is_floating_point() or images.dtype == torch.bool):
-        result = image_ops.saturate_cast(result, images.dtype)  # Keras rounds and clips
+        result = image_kernels.saturate_cast(result, images.dtype)  # Keras rounds and clips
     return restore(result)
 
 
@@ -191,7 +191,7 @@ def pad_images(images, top_padding=None, left_padding=None, bottom_padding=None,
                         ("top_padding", "bottom_padding", "target_height"))
     _check_two_of_three((left_padding, right_padding, target_width),
                         ("left_padding", "right_padding", "target_width"))
-    h_axis, w_axis = image_ops.spatial_axes(images.ndim, config.standardize_data_format(
+    h_axis, w_axis = image_kernels.spatial_axes(images.ndim, config.standardize_data_format(
         data_format))
     height, width = images.shape[h_axis], images.shape[w_axis]
     top = target_height - bottom_padding - height if top_padding is None else top_padding
@@ -217,7 +217,7 @@ def crop_images(images, top_cropping=None, left_cropping=None, bottom_cropping=N
                         ("top_cropping", "bottom_cropping", "target_height"))
     _check_two_of_three((left_cropping, right_cropping, target_width),
                         ("left_cropping", "right_cropping", "target_width"))
-    h_axis, w_axis = image_ops.spatial_axes(images.ndim, config.standardize_data_format(
+    h_axis, w_axis = image_kernels.spatial_axes(images.ndim, config.standardize_data_format(
         data_format))
     height, width = images.shape[h_axis], images.shape[w_axis]
     top = height - target_height - bottom_cropping if top_cropping is None else top_cropping
@@ -477,7 +477,7 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
     images = _float(images)
     scale = to_tensor(scale).reshape(-1).tolist()
     translation = to_tensor(translation).reshape(-1).tolist()
-    kernel = image_ops._KERNELS[SCALE_AND_TRANSLATE_METHODS[method]]
+    kernel = image_kernels._KERNELS[SCALE_AND_TRANSLATE_METHODS[method]]
     result = images
     for axis, s, t in zip(spatial_dims, scale, translation):
         weights = _resize_weights(images.shape[axis], int(output_shape[axis]), s, t, kernel,

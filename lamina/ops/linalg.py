@@ -5,7 +5,7 @@ import warnings
 import torch
 
 from lamina.ops.numpy import _float, norm  # noqa: F401  (keras.ops.linalg.norm)
-from lamina.ops.symbolic import keras_op
+from lamina.symbolic.dispatch import keras_op
 
 
 @keras_op

@@ -9,7 +9,7 @@ import torch
 
 from lamina.ops.core import to_tensor
 from lamina.ops.numpy import _dims, _float
-from lamina.ops.symbolic import keras_op
+from lamina.symbolic.dispatch import keras_op
 
 
 @keras_op

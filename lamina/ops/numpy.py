@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from lamina import config
 from lamina.ops.core import binary_operands, tensor_operands, to_tensor
-from lamina.ops.symbolic import keras_op
+from lamina.symbolic.dispatch import keras_op
 
 _SMALL_INT_DTYPES = (torch.bool, torch.int8, torch.int16, torch.uint8)
 

@@ -16,7 +16,7 @@ from lamina.ops.numpy import (
     _accumulation_dtype, _arg_extreme, _dims, _dtype_or_floatx, _flat_or, _float, _same_dtype,
     linspace, split,
 )
-from lamina.ops.symbolic import keras_op
+from lamina.symbolic.dispatch import keras_op
 
 _INT_DTYPES = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
 

@@ -21,8 +21,8 @@ from lamina.optimizers.optimizer import Optimizer as Optimizer
 from lamina.optimizers.rmsprop import RMSprop as RMSprop
 from lamina.optimizers.sgd import SGD as SGD
 from lamina.optimizers.torch_optimizer import TorchOptimizer as TorchOptimizer
-from lamina.saving import object_registry
-from lamina.saving import serialization
+from lamina.registry import object_registry
+from lamina.registry import serialization
 
 _BUILTIN_BY_LOWER_NAME = {
     cls.__name__.lower(): cls

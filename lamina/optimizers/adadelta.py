@@ -3,10 +3,10 @@
 import torch
 
 from lamina.optimizers import optimizer
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 
-@object_registry.register_builtin("optimizers", "adadelta")
+@keras_export("optimizers.Adadelta", aliases=("adadelta",))
 class Adadelta(optimizer.Optimizer):
     """Adadelta (Zeiler, 2012), Keras formulation.
 

@@ -3,10 +3,10 @@
 import torch
 
 from lamina.optimizers import optimizer
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 
-@object_registry.register_builtin("optimizers", "adagrad")
+@keras_export("optimizers.Adagrad", aliases=("adagrad",))
 class Adagrad(optimizer.Optimizer):
     """Adagrad (Keras formulation).
 

@@ -3,10 +3,10 @@
 import torch
 
 from lamina.optimizers import optimizer
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 
-@object_registry.register_builtin("optimizers", "adamax")
+@keras_export("optimizers.Adamax", aliases=("adamax",))
 class Adamax(optimizer.Optimizer):
     """Adamax (Kingma & Ba, 2014, section 7).
 

@@ -1,10 +1,10 @@
 """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, 2017)."""
 
 from lamina.optimizers import adam
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 
-@object_registry.register_builtin("optimizers", "adamw")
+@keras_export("optimizers.AdamW", aliases=("adamw",))
 class AdamW(adam.Adam):
     """Adam with decoupled weight decay, on by default (`weight_decay=0.004`).
 

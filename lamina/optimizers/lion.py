@@ -3,10 +3,10 @@
 import torch
 
 from lamina.optimizers import optimizer
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 
-@object_registry.register_builtin("optimizers", "lion")
+@keras_export("optimizers.Lion", aliases=("lion",))
 class Lion(optimizer.Optimizer):
     """Lion (EvoLved Sign Momentum).
 

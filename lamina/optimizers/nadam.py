@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from lamina.optimizers import optimizer
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 _MOMENTUM_DECAY = 0.96
 _NUMPY_FLOATS = {torch.float32: np.float32, torch.float16: np.float16}
@@ -16,7 +16,7 @@ def _in_precision(value, dtype):
     return float(numpy_type(value)) if numpy_type else value
 
 
-@object_registry.register_builtin("optimizers", "nadam")
+@keras_export("optimizers.Nadam", aliases=("nadam",))
 class Nadam(optimizer.Optimizer):
     """Nadam (Keras formulation).
 

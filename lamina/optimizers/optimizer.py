@@ -27,13 +27,13 @@ from lamina.optimizers import optimizer_arguments
 from lamina.optimizers import slot_values
 from lamina.optimizers import variable_group
 from lamina.optimizers.schedules import learning_rate_schedule
-from lamina.saving import object_registry
-from lamina.saving import serialization
+from lamina.registry import serialization
+from lamina.registry.export import keras_export
 from lamina.utils import arguments
 from lamina.utils import naming
 
 
-@object_registry.register_builtin("optimizers")
+@keras_export("optimizers.Optimizer", "Optimizer")
 class Optimizer:
     """Base class of optimizers.
 

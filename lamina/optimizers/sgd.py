@@ -3,10 +3,10 @@
 import torch
 
 from lamina.optimizers import optimizer
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 
-@object_registry.register_builtin("optimizers", "sgd")
+@keras_export("optimizers.SGD", aliases=("sgd",))
 class SGD(optimizer.Optimizer):
     """Gradient descent with momentum (Keras formulation).
 

@@ -8,10 +8,10 @@ optimizer's `step()`, so its own state, param groups and hyperparameters apply u
 import torch
 
 from lamina.optimizers import optimizer
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 
-@object_registry.register_builtin("optimizers")
+@keras_export("optimizers.TorchOptimizer")
 class TorchOptimizer(optimizer.Optimizer):
     """Adapter from a `torch.optim.Optimizer` to the lamina optimizer interface.
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from lamina import config
 from lamina.ops.core import to_tensor
-from lamina.ops.symbolic import keras_op
+from lamina.symbolic.dispatch import keras_op
 from lamina.random.seed_generator import SeedGenerator
 
 

@@ -10,10 +10,10 @@ import numbers
 import torch
 
 from lamina import config
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("regularizers", "regularizer")
+@keras_export("regularizers.Regularizer", "Regularizer", aliases=("regularizer",))
 class Regularizer:
     """Base class. Subclasses implement `__call__(weight) -> scalar` and `get_config()`.
 
@@ -41,7 +41,7 @@ class Regularizer:
         return f"{type(self).__name__}({arguments})"
 
 
-@register_builtin("regularizers", "l1l2", "l1_l2")
+@keras_export("regularizers.L1L2", "regularizers.l1_l2", aliases=("l1l2",))
 class L1L2(Regularizer):
     """`l1 * sum(abs(x)) + l2 * sum(square(x))`.
 
@@ -64,7 +64,7 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
-@register_builtin("regularizers", "l1")
+@keras_export("regularizers.L1", "regularizers.l1")
 class L1(Regularizer):
     """`l1 * sum(abs(x))`, default factor 0.01."""
 
@@ -78,7 +78,7 @@ class L1(Regularizer):
         return {"l1": self.l1}
 
 
-@register_builtin("regularizers", "l2")
+@keras_export("regularizers.L2", "regularizers.l2")
 class L2(Regularizer):
     """`l2 * sum(square(x))`, default factor 0.01 (note: no factor 1/2, unlike weight decay)."""
 
@@ -92,7 +92,7 @@ class L2(Regularizer):
         return {"l2": self.l2}
 
 
-@register_builtin("regularizers", "orthogonal_regularizer")
+@keras_export("regularizers.OrthogonalRegularizer", "regularizers.orthogonal_regularizer")
 class OrthogonalRegularizer(Regularizer):
     """Pushes the rows (or columns) of a 2D weight towards being mutually orthogonal.
 

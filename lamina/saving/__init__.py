@@ -7,16 +7,16 @@ archives) load only when a model is saved or loaded: names resolve lazily (PEP 5
 
 import importlib
 
-from lamina.saving.object_registry import CustomObjectScope as CustomObjectScope
-from lamina.saving.object_registry import custom_object_scope as custom_object_scope
-from lamina.saving.object_registry import get_custom_objects as get_custom_objects
-from lamina.saving.object_registry import get_registered_name as get_registered_name
-from lamina.saving.object_registry import get_registered_object as get_registered_object
-from lamina.saving.object_registry import (
+from lamina.registry.object_registry import CustomObjectScope as CustomObjectScope
+from lamina.registry.object_registry import custom_object_scope as custom_object_scope
+from lamina.registry.object_registry import get_custom_objects as get_custom_objects
+from lamina.registry.object_registry import get_registered_name as get_registered_name
+from lamina.registry.object_registry import get_registered_object as get_registered_object
+from lamina.registry.object_registry import (
     register_keras_serializable as register_keras_serializable,
 )
-from lamina.saving.serialization import deserialize_public as deserialize_keras_object
-from lamina.saving.serialization import serialize_keras_object as serialize_keras_object
+from lamina.registry.serialization import deserialize_public as deserialize_keras_object
+from lamina.registry.serialization import serialize_keras_object as serialize_keras_object
 
 _FILE_FORMATS = {"load_model", "load_weights", "save_model", "save_weights"}
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from lamina import config
-from lamina.layers.keras_tensor import KerasTensor
+from lamina.symbolic.keras_tensor import KerasTensor
 from lamina.saving import atomic
 from lamina.utils import tree
 

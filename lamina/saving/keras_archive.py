@@ -14,9 +14,9 @@ import zipfile
 import h5py
 
 from lamina.saving import atomic, weights_store
-from lamina.saving.object_registry import CustomObjectScope
-from lamina.saving.safe_mode import SafeModeScope
-from lamina.saving.serialization import deserialize_layer, serialize_keras_object, serialize_layer
+from lamina.registry.object_registry import CustomObjectScope
+from lamina.registry.safe_mode import SafeModeScope
+from lamina.registry.serialization import deserialize_layer, serialize_keras_object, serialize_layer
 
 KERAS_VERSION = "3.15.1"  # the Keras file-format version these files follow
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"

@@ -274,7 +274,7 @@ def _drop_meaningless_arguments(class_name, config):
 def _own_argument(class_name, name):
     """Whether the lamina class's constructor names `name` itself (Embedding's input_dim)."""
     from lamina.layers.layer import _init_parameters
-    from lamina.saving import object_registry
+    from lamina.registry import object_registry
 
     cls = object_registry.get_registered_object(class_name, package="layers")
     return isinstance(cls, type) and name in _init_parameters(cls)
@@ -283,7 +283,7 @@ def _own_argument(class_name, name):
 def _accepted_arguments(class_name):
     """Keywords the lamina class of that name accepts, or None if the class is not known."""
     from lamina.layers.layer import _LAYER_KWARGS, _init_parameters
-    from lamina.saving import object_registry
+    from lamina.registry import object_registry
 
     cls = object_registry.get_registered_object(class_name, package="layers")
     if not isinstance(cls, type):
@@ -317,7 +317,7 @@ def translate_training_config(training_config, output_count):
 
 def translate_optimizer_config(optimizer):
     """`{"class_name": "Custom>Adam", "config": {"lr": ..., "jit_compile": ...}}` -> Keras 3."""
-    from lamina.saving import object_registry
+    from lamina.registry import object_registry
 
     optimizer = dict(optimizer)
     class_name = optimizer.get("class_name", "")

@@ -24,9 +24,9 @@ import numpy as np
 import torch
 
 from lamina.saving import atomic, legacy_config
-from lamina.saving.object_registry import CustomObjectScope
-from lamina.saving.safe_mode import SafeModeScope
-from lamina.saving.serialization import deserialize_layer, serialize_keras_object
+from lamina.registry.object_registry import CustomObjectScope
+from lamina.registry.safe_mode import SafeModeScope
+from lamina.registry.serialization import deserialize_layer, serialize_keras_object
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 BACKEND = "torch"
@@ -78,7 +78,7 @@ def legacy_model_config(model):
     `module`, `registered_name` or `build_config` next to each layer's `class_name`."""
     from lamina.models.functional import Functional
     from lamina.models.sequential import Sequential
-    from lamina.saving import object_registry
+    from lamina.registry import object_registry
 
     config = _strip_layer_entries({
         "class_name": object_registry.get_registered_name(type(model)),
@@ -116,13 +116,13 @@ _LOSS_FULL_NAMES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
 
 
 def _training_config(model):
-    from lamina.saving.serialization import serialize_keras_object
+    from lamina.registry.serialization import serialize_keras_object
 
     compile_config = serialize_keras_object(
         model.get_compile_config() if hasattr(model, "get_compile_config") else None)
     if not compile_config or not compile_config.get("optimizer"):
         return None  # not compiled, or a torch.optim optimizer (no config to write)
-    from lamina.saving import object_registry
+    from lamina.registry import object_registry
 
     config = dict(compile_config)
     optimizer = config.pop("optimizer")

@@ -81,7 +81,7 @@ class Trainer:
         """What compile() was given, serialized as Keras 3 writes it into config.json."""
         if not self.compiled:
             return None
-        from lamina.saving.serialization import serialize_keras_object
+        from lamina.registry.serialization import serialize_keras_object
 
         config = self._compile_config
         optimizer = self.optimizer
@@ -102,7 +102,7 @@ class Trainer:
         from lamina import losses
         from lamina import metrics as metrics_module
         from lamina import optimizers
-        from lamina.saving.object_registry import CustomObjectScope
+        from lamina.registry.object_registry import CustomObjectScope
 
         with CustomObjectScope(custom_objects or {}):
             optimizer = config.get("optimizer")

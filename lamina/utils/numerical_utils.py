@@ -4,8 +4,10 @@ import numpy as np
 import torch
 
 from lamina import ops
+from lamina.registry.export import keras_export
 
 
+@keras_export("utils.to_categorical")
 def to_categorical(x, num_classes=None):
     """One-hot encode integer class labels.
 
@@ -51,6 +53,7 @@ def to_categorical(x, num_classes=None):
     return categorical
 
 
+@keras_export("utils.normalize")
 def normalize(x, axis=-1, order=2):
     """Scale `x` to unit `order`-norm along `axis` (vectors of norm 0 are left at 0).
 

@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 import torch
+from lamina.registry.export import keras_export
 
 _BOLD, _GREEN, _WHITE, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 
@@ -30,6 +31,7 @@ def _clock():
     return time.time()
 
 
+@keras_export("utils.Progbar")
 class Progbar:
     """Displays a progress bar.
 

@@ -26,10 +26,12 @@ model.fit(Squares(x, batch_size=32, workers=4), epochs=10)
 """
 
 import itertools
+from lamina.registry.export import keras_export
 
 _DEFAULTS = {"_workers": 1, "_use_multiprocessing": False, "_max_queue_size": 10}
 
 
+@keras_export("utils.PyDataset", "utils.Sequence")
 class PyDataset:
     """Base class for datasets that hand out batches by index.
 

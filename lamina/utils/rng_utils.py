@@ -4,8 +4,10 @@ import random
 
 import numpy as np
 import torch
+from lamina.registry.export import keras_export
 
 
+@keras_export("utils.set_random_seed")
 def set_random_seed(seed):
     """Seed Python's `random`, NumPy's global generator and torch (CPU and every CUDA device).
 

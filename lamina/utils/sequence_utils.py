@@ -1,8 +1,10 @@
 """`pad_sequences`: a list of variable-length sequences -> one padded numpy array."""
 
 import numpy as np
+from lamina.registry.export import keras_export
 
 
+@keras_export("utils.pad_sequences")
 def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre",
                   value=0.0):
     """Pad (or cut) each sequence to `maxlen` items (the longest one when None).

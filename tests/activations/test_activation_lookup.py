@@ -8,7 +8,7 @@ import torch
 
 import lamina.saving
 from lamina import activations
-from lamina.saving import object_registry
+from lamina.registry import object_registry
 
 FIXTURE = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "keras_activations.json").read_text()

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lamina import config, constraints
-from lamina.saving import object_registry
+from lamina.registry import object_registry
 
 FIXTURE = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "keras_constraints.json").read_text()

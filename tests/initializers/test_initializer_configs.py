@@ -132,6 +132,6 @@ def test_clone_is_an_equal_new_object():
 
 
 def test_registered_names_are_keras_names():
-    from lamina.saving import object_registry
+    from lamina.registry import object_registry
 
     assert object_registry.builtin_names("initializers") == sorted(FIXTURE["names"])

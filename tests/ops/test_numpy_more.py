@@ -7,7 +7,7 @@ import torch
 
 import lamina
 from lamina import ops
-from lamina.layers.keras_tensor import KerasTensor
+from lamina.symbolic.keras_tensor import KerasTensor
 
 rng = np.random.default_rng(1)
 A = rng.normal(size=(3, 4)).astype(np.float32)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lamina import regularizers
-from lamina.saving import object_registry
+from lamina.registry import object_registry
 
 FIXTURE = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "keras_regularizers.json").read_text()

@@ -2,10 +2,10 @@
 
 from lamina import activations
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Activation")
 class Activation(Layer):
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)

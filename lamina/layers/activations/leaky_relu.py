@@ -3,11 +3,11 @@
 import torch.nn.functional as F
 
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 from lamina.utils.arguments import rename_legacy_kwargs
 
 
-@register_builtin("layers")
+@keras_export("layers.LeakyReLU")
 class LeakyReLU(Layer):
     def __init__(self, negative_slope=0.3, **kwargs):
         rename_legacy_kwargs(kwargs, {"alpha": "negative_slope"}, "LeakyReLU()")

@@ -10,11 +10,11 @@ import torch
 from lamina import constraints, initializers, regularizers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import serialize_keras_object
 
 
-@register_builtin("layers")
+@keras_export("layers.PReLU")
 class PReLU(Layer):
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):

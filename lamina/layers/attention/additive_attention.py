@@ -5,10 +5,10 @@ and dropout as in `Attention`."""
 import torch
 
 from lamina.layers.attention.attention import Attention
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.AdditiveAttention")
 class AdditiveAttention(Attention):
     def __init__(self, use_scale=True, dropout=0.0, **kwargs):
         super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)

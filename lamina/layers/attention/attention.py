@@ -10,13 +10,13 @@ rows output zeros; `use_causal_mask=True` lets position i see only values <= i.
 import torch
 import torch.nn.functional as F
 
-from lamina.layers import keras_tensor as kt
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
+from lamina.symbolic import keras_tensor as kt
 from lamina.utils.arguments import warn_deprecated
 
 
-@register_builtin("layers")
+@keras_export("layers.Attention")
 class Attention(Layer):
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         causal = kwargs.pop("causal", None)

@@ -22,14 +22,14 @@ import torch
 import torch.nn.functional as F
 
 from lamina import constraints, initializers, regularizers
-from lamina.layers import keras_tensor as kt
 from lamina.layers.attention.head_projection import HeadProjection
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import serialize_keras_object
+from lamina.symbolic import keras_tensor as kt
 
 
-@register_builtin("layers")
+@keras_export("layers.MultiHeadAttention")
 class MultiHeadAttention(Layer):
     def __init__(self, num_heads=None, key_dim=None, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",

@@ -16,7 +16,7 @@ from lamina.layers import padding as padding_utils
 from lamina.layers.convolutional import keras1
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.serialization import serialize_keras_object
 
 CONV_FUNCTIONS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 

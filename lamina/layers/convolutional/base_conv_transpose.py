@@ -19,7 +19,7 @@ from lamina.layers.convolutional.base_conv import (check_positive_int, input_cha
                                                    torch_conv_kernel)
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.serialization import serialize_keras_object
 
 CONV_TRANSPOSE_FUNCTIONS = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 

@@ -13,7 +13,7 @@ from lamina.layers.convolutional.base_conv import (check_positive_int, conv_outp
                                                    convolve, input_channels)
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.serialization import serialize_keras_object
 
 
 def torch_depthwise_kernel(kernel):

@@ -15,7 +15,7 @@ from lamina.layers.convolutional.base_conv import (CONV_FUNCTIONS, check_positiv
 from lamina.layers.convolutional.base_depthwise_conv import torch_depthwise_kernel
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.serialization import serialize_keras_object
 
 
 class BaseSeparableConv(Layer):

@@ -1,7 +1,7 @@
 """Conv1D, Conv2D, Conv3D: the plain convolutions (all the work is in `BaseConv`)."""
 
 from lamina.layers.convolutional.base_conv import BaseConv
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _ARGS = """
     Args:
@@ -24,7 +24,7 @@ _ARGS = """
 """
 
 
-@register_builtin("layers", "Convolution1D")
+@keras_export("layers.Conv1D", "layers.Convolution1D")
 class Conv1D(BaseConv):
     """1D convolution over sequences `(batch, steps, channels)`.
 
@@ -39,7 +39,7 @@ class Conv1D(BaseConv):
     rank = 1
 
 
-@register_builtin("layers")
+@keras_export("layers.Conv2D")
 class Conv2D(BaseConv):
     """2D convolution over images `(batch, height, width, channels)`.
 
@@ -53,7 +53,7 @@ class Conv2D(BaseConv):
     rank = 2
 
 
-@register_builtin("layers")
+@keras_export("layers.Conv3D")
 class Conv3D(BaseConv):
     """3D convolution over volumes `(batch, depth, height, width, channels)`.
 

@@ -1,7 +1,7 @@
 """Conv1DTranspose, Conv2DTranspose, Conv3DTranspose (all the work is in `BaseConvTranspose`)."""
 
 from lamina.layers.convolutional.base_conv_transpose import BaseConvTranspose
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _ARGS = """
     Args:
@@ -20,7 +20,7 @@ _ARGS = """
 """
 
 
-@register_builtin("layers", "Convolution1DTranspose")
+@keras_export("layers.Conv1DTranspose", "layers.Convolution1DTranspose")
 class Conv1DTranspose(BaseConvTranspose):
     """Transposed 1D convolution (upsampling a sequence by `strides`).
 
@@ -33,7 +33,7 @@ class Conv1DTranspose(BaseConvTranspose):
     rank = 1
 
 
-@register_builtin("layers", "Convolution2DTranspose")
+@keras_export("layers.Conv2DTranspose", "layers.Convolution2DTranspose")
 class Conv2DTranspose(BaseConvTranspose):
     """Transposed 2D convolution, the usual learned upsampling of decoders and GANs.
 
@@ -46,7 +46,7 @@ class Conv2DTranspose(BaseConvTranspose):
     rank = 2
 
 
-@register_builtin("layers", "Convolution3DTranspose")
+@keras_export("layers.Conv3DTranspose", "layers.Convolution3DTranspose")
 class Conv3DTranspose(BaseConvTranspose):
     """Transposed 3D convolution.
 

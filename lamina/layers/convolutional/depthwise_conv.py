@@ -1,7 +1,7 @@
 """DepthwiseConv1D, DepthwiseConv2D (all the work is in `BaseDepthwiseConv`)."""
 
 from lamina.layers.convolutional.base_depthwise_conv import BaseDepthwiseConv
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _ARGS = """
     Args:
@@ -18,7 +18,7 @@ _ARGS = """
 """
 
 
-@register_builtin("layers")
+@keras_export("layers.DepthwiseConv1D")
 class DepthwiseConv1D(BaseDepthwiseConv):
     """Depthwise 1D convolution: every channel is filtered on its own.
 
@@ -31,7 +31,7 @@ class DepthwiseConv1D(BaseDepthwiseConv):
     rank = 1
 
 
-@register_builtin("layers")
+@keras_export("layers.DepthwiseConv2D")
 class DepthwiseConv2D(BaseDepthwiseConv):
     """Depthwise 2D convolution (the first half of a MobileNet block).
 

@@ -19,26 +19,26 @@ from lamina.layers.convolutional import keras1
 from lamina.layers.convolutional.conv import Conv2D, Conv3D
 from lamina.layers.convolutional.conv_transpose import Conv2DTranspose, Conv3DTranspose
 from lamina.layers.convolutional.separable_conv import SeparableConv2D
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 def _construct(modern, args, kwargs, rank, where):
     return modern(*keras1.split_positional_kernel(args, kwargs, rank, where), **kwargs)
 
 
-@register_builtin("layers")
+@keras_export("layers.Convolution2D")
 class Convolution2D(Conv2D):
     def __new__(cls, *args, **kwargs):
         return _construct(Conv2D, args, kwargs, 2, "Convolution2D()")
 
 
-@register_builtin("layers")
+@keras_export("layers.Convolution3D")
 class Convolution3D(Conv3D):
     def __new__(cls, *args, **kwargs):
         return _construct(Conv3D, args, kwargs, 3, "Convolution3D()")
 
 
-@register_builtin("layers")
+@keras_export("layers.SeparableConvolution2D")
 class SeparableConvolution2D(SeparableConv2D):
     def __new__(cls, *args, **kwargs):
         return _construct(SeparableConv2D, args, kwargs, 2, "SeparableConvolution2D()")
@@ -57,25 +57,25 @@ def _construct_transpose(modern, args, kwargs, rank, old_name):
     return _construct(modern, args, kwargs, rank, where)
 
 
-@register_builtin("layers")
+@keras_export("layers.Deconvolution2D")
 class Deconvolution2D(Conv2DTranspose):
     def __new__(cls, *args, **kwargs):
         return _construct_transpose(Conv2DTranspose, args, kwargs, 2, "Deconvolution2D")
 
 
-@register_builtin("layers")
+@keras_export("layers.Deconv2D")
 class Deconv2D(Conv2DTranspose):
     def __new__(cls, *args, **kwargs):
         return _construct_transpose(Conv2DTranspose, args, kwargs, 2, "Deconv2D")
 
 
-@register_builtin("layers")
+@keras_export("layers.Deconvolution3D")
 class Deconvolution3D(Conv3DTranspose):
     def __new__(cls, *args, **kwargs):
         return _construct_transpose(Conv3DTranspose, args, kwargs, 3, "Deconvolution3D")
 
 
-@register_builtin("layers")
+@keras_export("layers.Deconv3D")
 class Deconv3D(Conv3DTranspose):
     def __new__(cls, *args, **kwargs):
         return _construct_transpose(Conv3DTranspose, args, kwargs, 3, "Deconv3D")

@@ -1,7 +1,7 @@
 """SeparableConv1D, SeparableConv2D (all the work is in `BaseSeparableConv`)."""
 
 from lamina.layers.convolutional.base_separable_conv import BaseSeparableConv
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _ARGS = """
     Args:
@@ -18,7 +18,7 @@ _ARGS = """
 """
 
 
-@register_builtin("layers", "SeparableConvolution1D")
+@keras_export("layers.SeparableConv1D", "layers.SeparableConvolution1D")
 class SeparableConv1D(BaseSeparableConv):
     """Depthwise then pointwise 1D convolution: fewer weights than Conv1D for the same window.
 
@@ -31,7 +31,7 @@ class SeparableConv1D(BaseSeparableConv):
     rank = 1
 
 
-@register_builtin("layers")
+@keras_export("layers.SeparableConv2D")
 class SeparableConv2D(BaseSeparableConv):
     """Depthwise then pointwise 2D convolution (Xception's building block).
 

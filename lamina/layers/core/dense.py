@@ -5,12 +5,12 @@ import torch.nn.functional as F
 from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import serialize_keras_object
 from lamina.utils.arguments import rename_legacy_kwargs
 
 
-@register_builtin("layers")
+@keras_export("layers.Dense")
 class Dense(Layer):
     def __init__(self, units=None, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",

@@ -17,8 +17,8 @@ from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.attention.head_projection import _with_fan_axes
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import serialize_keras_object
 
 _FORMS = (  # (pattern on the equation with "..." written as "0", which side is elided)
     (re.compile(r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)"), None),
@@ -98,7 +98,7 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
     return kernel_shape, bias_shape, full, input_axes, output_axes
 
 
-@register_builtin("layers")
+@keras_export("layers.EinsumDense")
 class EinsumDense(Layer):
     """A dense layer written as an einsum between the input and a kernel of any rank.
 

@@ -5,12 +5,12 @@ import torch.nn.functional as F
 
 from lamina import constraints, initializers, regularizers
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import serialize_keras_object
 from lamina.utils.arguments import rename_legacy_kwargs, warn_deprecated
 
 
-@register_builtin("layers")
+@keras_export("layers.Embedding")
 class Embedding(Layer):
     _accepts_integers = True  # ids: never cast to floats
 

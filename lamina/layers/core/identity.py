@@ -1,10 +1,10 @@
 """Identity: returns its input unchanged (a placeholder layer); masks pass through."""
 
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Identity")
 class Identity(Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -1,15 +1,15 @@
 """`Input(shape=...)`: where a functional model's graph starts."""
 
 from lamina import config
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
-from lamina.layers.node import Node
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
+from lamina.symbolic.keras_tensor import KerasTensor
+from lamina.symbolic.node import Node
 from lamina.utils.arguments import check_kwargs, warn_deprecated
 from lamina.utils.strings import is_string_dtype
 
 
-@register_builtin("layers")
+@keras_export("layers.InputLayer")
 class InputLayer(Layer):
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
                  input_tensor=None, optional=False, name=None, ragged=None, **kwargs):
@@ -57,6 +57,7 @@ class InputLayer(Layer):
         return cls(**config_dict)
 
 
+@keras_export("layers.Input", "Input", package=False)
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
           tensor=None, optional=False, ragged=None, **kwargs):
     """A symbolic input: `x = Input(shape=(784,))` stands for a batch of 784-feature rows."""

@@ -11,13 +11,13 @@ import marshal
 import types
 
 from lamina.layers.layer import Layer
-from lamina.saving import object_registry
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.safe_mode import in_safe_mode
+from lamina.registry import object_registry
+from lamina.registry.export import keras_export
+from lamina.registry.safe_mode import in_safe_mode
 from lamina.utils import tree
 
 
-@register_builtin("layers")
+@keras_export("layers.Lambda")
 class Lambda(Layer):
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)

@@ -5,15 +5,15 @@ so mask-aware layers downstream (RNNs, merges, Softmax...) ignore it."""
 import torch
 
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Masking")
 class Masking(Layer):
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
         if isinstance(mask_value, dict) and mask_value.get("config") is not None:
-            from lamina.saving.serialization import deserialize_keras_object
+            from lamina.registry.serialization import deserialize_keras_object
 
             mask_value = deserialize_keras_object(mask_value)
         self.mask_value = mask_value

@@ -10,7 +10,7 @@ node's arguments.
 import inspect
 import re
 
-from lamina.layers.keras_tensor import KerasTensor
+from lamina.symbolic.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.utils import naming, tree
 

@@ -10,13 +10,13 @@ computed in (default: the layer's compute dtype).
 import torch
 
 from lamina import config
-from lamina.layers import keras_tensor as kt
 from lamina.layers.core.embedding import Embedding
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
+from lamina.symbolic import keras_tensor as kt
 
 
-@register_builtin("layers")
+@keras_export("layers.ReversibleEmbedding")
 class ReversibleEmbedding(Embedding):
     """Embedding with a reverse (hidden states -> logits) call, for tied input/output embeddings.
 

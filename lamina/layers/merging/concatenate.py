@@ -3,10 +3,10 @@
 import torch
 
 from lamina.layers.merging.base_merge import Merge, _format_all
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Concatenate")
 class Concatenate(Merge):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -67,6 +67,7 @@ class Concatenate(Merge):
         return {**super().get_config(), "axis": self.axis}
 
 
+@keras_export("layers.concatenate", package=False)
 def concatenate(inputs, axis=-1, **kwargs):
     """Functional form of `Concatenate`: `concatenate([a, b], axis=-1)`."""
     return Concatenate(axis=axis, **kwargs)(inputs)

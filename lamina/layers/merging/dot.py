@@ -8,12 +8,12 @@ With `normalize=True` both inputs are L2-normalized first, giving cosine similar
 import torch
 
 from lamina.layers.merging.base_merge import Merge, _format_all
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _NORMALIZE_EPSILON = 1e-7  # Keras caps 1 / norm at 1 / backend epsilon
 
 
-@register_builtin("layers")
+@keras_export("layers.Dot")
 class Dot(Merge):
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
@@ -96,6 +96,7 @@ def _l2_normalize(x, axis):
     return x * torch.rsqrt(squares).clamp(max=1.0 / _NORMALIZE_EPSILON)
 
 
+@keras_export("layers.dot", package=False)
 def dot(inputs, axes=-1, **kwargs):
     """Functional form of `Dot`: `dot([a, b], axes=1)`."""
     return Dot(axes=axes, **kwargs)(inputs)

@@ -8,10 +8,10 @@ Masked inputs (Multiply, Maximum, Minimum): a masked-out position takes no part 
 import torch
 
 from lamina.layers.merging.base_merge import Merge, expanded_masks
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Add")
 class Add(Merge):
     def _merge_function(self, inputs, masks):
         output = inputs[0]
@@ -20,7 +20,7 @@ class Add(Merge):
         return output
 
 
-@register_builtin("layers")
+@keras_export("layers.Subtract")
 class Subtract(Merge):
     def build(self, input_shape):
         super().build(input_shape)
@@ -38,7 +38,7 @@ class Subtract(Merge):
             )
 
 
-@register_builtin("layers")
+@keras_export("layers.Average")
 class Average(Merge):
     def _merge_function(self, inputs, masks):
         output = inputs[0]
@@ -47,7 +47,7 @@ class Average(Merge):
         return output / len(inputs)
 
 
-@register_builtin("layers")
+@keras_export("layers.Multiply")
 class Multiply(Merge):
     def _merge_function(self, inputs, masks):
         masks = expanded_masks(inputs, masks)
@@ -86,41 +86,47 @@ class _MaskedExtremum(Merge):
         return output
 
 
-@register_builtin("layers")
+@keras_export("layers.Maximum")
 class Maximum(_MaskedExtremum):
     _op = torch.maximum
 
 
-@register_builtin("layers")
+@keras_export("layers.Minimum")
 class Minimum(_MaskedExtremum):
     _op = torch.minimum
 
 
+@keras_export("layers.add", package=False)
 def add(inputs, **kwargs):
     """Functional form of `Add`: `add([a, b])` is `Add()([a, b])`."""
     return Add(**kwargs)(inputs)
 
 
+@keras_export("layers.subtract", package=False)
 def subtract(inputs, **kwargs):
     """Functional form of `Subtract`: `inputs[0] - inputs[1]`."""
     return Subtract(**kwargs)(inputs)
 
 
+@keras_export("layers.multiply", package=False)
 def multiply(inputs, **kwargs):
     """Functional form of `Multiply`."""
     return Multiply(**kwargs)(inputs)
 
 
+@keras_export("layers.average", package=False)
 def average(inputs, **kwargs):
     """Functional form of `Average`."""
     return Average(**kwargs)(inputs)
 
 
+@keras_export("layers.maximum", package=False)
 def maximum(inputs, **kwargs):
     """Functional form of `Maximum`."""
     return Maximum(**kwargs)(inputs)
 
 
+@keras_export("layers.minimum", package=False)
 def minimum(inputs, **kwargs):
     """Functional form of `Minimum`."""
     return Minimum(**kwargs)(inputs)

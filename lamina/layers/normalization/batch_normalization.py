@@ -16,14 +16,14 @@ from lamina import constraints, initializers, regularizers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.normalization import axes as axes_lib
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import serialize_keras_object
 
 # Keras adds its fuzz factor to the masked count before dividing (masked batch statistics).
 _MASK_EPSILON = 1e-7
 
 
-@register_builtin("layers")
+@keras_export("layers.BatchNormalization")
 class BatchNormalization(Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",

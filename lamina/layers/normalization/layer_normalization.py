@@ -13,11 +13,11 @@ from lamina import constraints, initializers, regularizers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.normalization import axes as axes_lib
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import serialize_keras_object
 
 
-@register_builtin("layers")
+@keras_export("layers.LayerNormalization")
 class LayerNormalization(Layer):
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,

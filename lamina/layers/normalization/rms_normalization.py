@@ -8,10 +8,10 @@ import torch.nn.functional as F
 
 from lamina.layers.layer import Layer
 from lamina.layers.normalization import axes as axes_lib
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RMSNormalization")
 class RMSNormalization(Layer):
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
         super().__init__(**kwargs)

@@ -19,8 +19,8 @@ import torch
 from lamina import config, initializers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import deserialize_layer, serialize_layer
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import deserialize_layer, serialize_layer
 
 
 def _l2_normalize(x):
@@ -30,7 +30,7 @@ def _l2_normalize(x):
     return x * inverse_norm
 
 
-@register_builtin("layers")
+@keras_export("layers.SpectralNormalization")
 class SpectralNormalization(Layer):
     """Spectral normalization of the `kernel` (or `embeddings`) of a wrapped layer.
 

@@ -4,13 +4,13 @@ import torch
 
 from lamina.layers.layer import Layer
 from lamina.layers.normalization import axes as axes_lib
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 # Keras caps 1/norm at 1e12, so an all-zero vector stays zero instead of becoming NaN.
 _MAX_INVERSE_NORM = 1e12
 
 
-@register_builtin("layers")
+@keras_export("layers.UnitNormalization")
 class UnitNormalization(Layer):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

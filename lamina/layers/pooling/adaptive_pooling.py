@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from lamina import config
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _AVERAGE = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
 _MAX = {1: F.adaptive_max_pool1d, 2: F.adaptive_max_pool2d, 3: F.adaptive_max_pool3d}
@@ -83,7 +83,7 @@ class _AdaptiveMax(BaseAdaptivePooling):
     _pool = _MAX
 
 
-@register_builtin("layers")
+@keras_export("layers.AdaptiveAveragePooling1D")
 class AdaptiveAveragePooling1D(_AdaptiveAverage):
     """Average pooling of `steps` down (or up) to `output_size` bins."""
 
@@ -91,7 +91,7 @@ class AdaptiveAveragePooling1D(_AdaptiveAverage):
     rank = 1
 
 
-@register_builtin("layers")
+@keras_export("layers.AdaptiveAveragePooling2D")
 class AdaptiveAveragePooling2D(_AdaptiveAverage):
     """Average pooling of `(height, width)` to `output_size` bins."""
 
@@ -99,7 +99,7 @@ class AdaptiveAveragePooling2D(_AdaptiveAverage):
     rank = 2
 
 
-@register_builtin("layers")
+@keras_export("layers.AdaptiveAveragePooling3D")
 class AdaptiveAveragePooling3D(_AdaptiveAverage):
     """Average pooling of `(depth, height, width)` to `output_size` bins."""
 
@@ -107,7 +107,7 @@ class AdaptiveAveragePooling3D(_AdaptiveAverage):
     rank = 3
 
 
-@register_builtin("layers")
+@keras_export("layers.AdaptiveMaxPooling1D")
 class AdaptiveMaxPooling1D(_AdaptiveMax):
     """Max pooling of `steps` down (or up) to `output_size` bins."""
 
@@ -115,7 +115,7 @@ class AdaptiveMaxPooling1D(_AdaptiveMax):
     rank = 1
 
 
-@register_builtin("layers")
+@keras_export("layers.AdaptiveMaxPooling2D")
 class AdaptiveMaxPooling2D(_AdaptiveMax):
     """Max pooling of `(height, width)` to `output_size` bins."""
 
@@ -123,7 +123,7 @@ class AdaptiveMaxPooling2D(_AdaptiveMax):
     rank = 2
 
 
-@register_builtin("layers")
+@keras_export("layers.AdaptiveMaxPooling3D")
 class AdaptiveMaxPooling3D(_AdaptiveMax):
     """Max pooling of `(depth, height, width)` to `output_size` bins."""
 

@@ -2,7 +2,7 @@
 the border average only their real elements (as Keras's TensorFlow and JAX backends do)."""
 
 from lamina.layers.pooling.base_pooling import BasePooling
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _ARGS = """
     Args:
@@ -22,7 +22,7 @@ class _AveragePooling(BasePooling):
         super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
 
 
-@register_builtin("layers", "AvgPool1D")
+@keras_export("layers.AveragePooling1D", "layers.AvgPool1D")
 class AveragePooling1D(_AveragePooling):
     """Average pooling over steps of `(batch, steps, features)`.
 
@@ -35,7 +35,7 @@ class AveragePooling1D(_AveragePooling):
     rank = 1
 
 
-@register_builtin("layers", "AvgPool2D")
+@keras_export("layers.AveragePooling2D", "layers.AvgPool2D")
 class AveragePooling2D(_AveragePooling):
     """Average pooling over height and width.
 
@@ -48,7 +48,7 @@ class AveragePooling2D(_AveragePooling):
     rank = 2
 
 
-@register_builtin("layers", "AvgPool3D")
+@keras_export("layers.AveragePooling3D", "layers.AvgPool3D")
 class AveragePooling3D(_AveragePooling):
     """Average pooling over three spatial axes.
 

@@ -1,7 +1,7 @@
 """GlobalAveragePooling1D/2D/3D: the mean of each channel over all spatial positions."""
 
 from lamina.layers.pooling.base_global_pooling import BaseGlobalPooling
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _ARGS = """
     Args:
@@ -16,7 +16,7 @@ class _GlobalAveragePooling(BaseGlobalPooling):
         return inputs.mean(dim=self._axes, keepdim=self.keepdims)
 
 
-@register_builtin("layers", "GlobalAvgPool1D")
+@keras_export("layers.GlobalAveragePooling1D", "layers.GlobalAvgPool1D")
 class GlobalAveragePooling1D(_GlobalAveragePooling):
     """Mean over steps: `(batch, steps, features)` -> `(batch, features)`.
 
@@ -45,7 +45,7 @@ class GlobalAveragePooling1D(_GlobalAveragePooling):
         return None
 
 
-@register_builtin("layers", "GlobalAvgPool2D")
+@keras_export("layers.GlobalAveragePooling2D", "layers.GlobalAvgPool2D")
 class GlobalAveragePooling2D(_GlobalAveragePooling):
     """Mean over height and width: `(batch, h, w, channels)` -> `(batch, channels)`."""
 
@@ -53,7 +53,7 @@ class GlobalAveragePooling2D(_GlobalAveragePooling):
     rank = 2
 
 
-@register_builtin("layers", "GlobalAvgPool3D")
+@keras_export("layers.GlobalAveragePooling3D", "layers.GlobalAvgPool3D")
 class GlobalAveragePooling3D(_GlobalAveragePooling):
     """Mean over three spatial axes: `(batch, d1, d2, d3, channels)` -> `(batch, channels)`."""
 

@@ -1,7 +1,7 @@
 """GlobalMaxPooling1D/2D/3D: the largest value of each channel over all spatial positions."""
 
 from lamina.layers.pooling.base_global_pooling import BaseGlobalPooling
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _ARGS = """
     Args:
@@ -16,7 +16,7 @@ class _GlobalMaxPooling(BaseGlobalPooling):
         return inputs.amax(dim=self._axes, keepdim=self.keepdims)
 
 
-@register_builtin("layers", "GlobalMaxPool1D")
+@keras_export("layers.GlobalMaxPooling1D", "layers.GlobalMaxPool1D")
 class GlobalMaxPooling1D(_GlobalMaxPooling):
     """Max over steps: `(batch, steps, features)` -> `(batch, features)`."""
 
@@ -24,7 +24,7 @@ class GlobalMaxPooling1D(_GlobalMaxPooling):
     rank = 1
 
 
-@register_builtin("layers", "GlobalMaxPool2D")
+@keras_export("layers.GlobalMaxPooling2D", "layers.GlobalMaxPool2D")
 class GlobalMaxPooling2D(_GlobalMaxPooling):
     """Max over height and width: `(batch, h, w, channels)` -> `(batch, channels)`."""
 
@@ -32,7 +32,7 @@ class GlobalMaxPooling2D(_GlobalMaxPooling):
     rank = 2
 
 
-@register_builtin("layers", "GlobalMaxPool3D")
+@keras_export("layers.GlobalMaxPooling3D", "layers.GlobalMaxPool3D")
 class GlobalMaxPooling3D(_GlobalMaxPooling):
     """Max over three spatial axes: `(batch, d1, d2, d3, channels)` -> `(batch, channels)`."""
 

@@ -1,7 +1,7 @@
 """MaxPooling1D/2D/3D: the largest value in each window (padding never wins)."""
 
 from lamina.layers.pooling.base_pooling import BasePooling
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _ARGS = """
     Args:
@@ -13,7 +13,7 @@ _ARGS = """
 """
 
 
-@register_builtin("layers", "MaxPool1D")
+@keras_export("layers.MaxPooling1D", "layers.MaxPool1D")
 class MaxPooling1D(BasePooling):
     """Max pooling over steps of `(batch, steps, features)`.
 
@@ -26,7 +26,7 @@ class MaxPooling1D(BasePooling):
     rank, mode = 1, "max"
 
 
-@register_builtin("layers", "MaxPool2D")
+@keras_export("layers.MaxPooling2D", "layers.MaxPool2D")
 class MaxPooling2D(BasePooling):
     """Max pooling over height and width of `(batch, height, width, channels)`.
 
@@ -43,7 +43,7 @@ class MaxPooling2D(BasePooling):
         super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
 
 
-@register_builtin("layers", "MaxPool3D")
+@keras_export("layers.MaxPooling3D", "layers.MaxPool3D")
 class MaxPooling3D(BasePooling):
     """Max pooling over the three spatial axes of `(batch, d1, d2, d3, channels)`.
 

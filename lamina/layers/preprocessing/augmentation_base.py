@@ -12,7 +12,7 @@ projective resampling). Images reach `augment` as (batch, height, width, channel
 import torch
 import torch.nn.functional as F
 
-from lamina.layers.preprocessing import image_ops
+from lamina.ops import image_kernels
 from lamina.layers.preprocessing.random_image_layer import RandomImageLayer
 
 GRAYSCALE_WEIGHTS = (0.2989, 0.5870, 0.1140)  # the weights of Keras's rgb_to_grayscale
@@ -38,10 +38,10 @@ class AugmentationLayer(RandomImageLayer):
         if labels is None or not training:
             outputs["images"] = super().call(images, training=training)
             return outputs
-        image_ops.spatial_axes(images.ndim, self.data_format)
+        image_kernels.spatial_axes(images.ndim, self.data_format)
         labels = torch.as_tensor(labels, device=images.device)
-        floats = image_ops.as_float(images, self._torch_dtype)
-        batched, restore = image_ops.to_batched_channels_last(floats, self.data_format)
+        floats = image_kernels.as_float(images, self._torch_dtype)
+        batched, restore = image_kernels.to_batched_channels_last(floats, self.data_format)
         batched_labels = labels.unsqueeze(0) if images.ndim == 3 else labels
         new_images, new_labels = self.augment_with_labels(batched, batched_labels)
         outputs["images"] = restore(new_images)
@@ -178,7 +178,7 @@ def gaussian_kernel_1d(size, sigma, dtype, device):
     return kernel / kernel.sum()
 
 
-sample = image_ops.sample  # (shared with affine_transform)
+sample = image_kernels.sample  # (shared with affine_transform)
 
 
 def box_masks(height, width, x0, x1, y0, y1, like):

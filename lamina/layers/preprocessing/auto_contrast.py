@@ -2,13 +2,13 @@
 
 import torch
 
-from lamina.layers.preprocessing import image_ops
+from lamina.ops import image_kernels
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer,
                                                            check_value_range, to_range)
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.AutoContrast")
 class AutoContrast(AugmentationLayer):
     """Maps each image's per-channel [min, max] linearly onto `value_range`.
 
@@ -26,12 +26,12 @@ class AutoContrast(AugmentationLayer):
     def call(self, inputs, training=True):
         if isinstance(inputs, dict):
             return super().call(inputs, training=True)
-        image_ops.spatial_axes(inputs.ndim, self.data_format)
-        images = image_ops.as_float(inputs, self._torch_dtype)
-        batched, restore = image_ops.to_batched_channels_last(images, self.data_format)
+        image_kernels.spatial_axes(inputs.ndim, self.data_format)
+        images = image_kernels.as_float(inputs, self._torch_dtype)
+        batched, restore = image_kernels.to_batched_channels_last(images, self.data_format)
         result = restore(self.augment(batched))
         if not inputs.dtype.is_floating_point and inputs.dtype != torch.bool:
-            return image_ops.saturate_cast(result, inputs.dtype)
+            return image_kernels.saturate_cast(result, inputs.dtype)
         return result
 
     def augment(self, images):

@@ -5,10 +5,10 @@ import torch
 
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing.categorical import encode_categorical, encoded_shape
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.CategoryEncoding")
 class CategoryEncoding(Layer):
     """Encodes integer features in `[0, num_tokens)`.
 

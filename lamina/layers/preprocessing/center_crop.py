@@ -2,11 +2,11 @@
 
 from lamina import config
 from lamina.layers.layer import Layer
-from lamina.layers.preprocessing import image_ops
-from lamina.saving.object_registry import register_builtin
+from lamina.ops import image_kernels
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.CenterCrop")
 class CenterCrop(Layer):
     """Crops the centre `(height, width)` of images (batched or not).
 
@@ -22,23 +22,23 @@ class CenterCrop(Layer):
         self.built = True
 
     def call(self, inputs):
-        height_axis, width_axis = image_ops.spatial_axes(inputs.ndim, self.data_format)
-        inputs = image_ops.as_float(inputs, self._torch_dtype)
+        height_axis, width_axis = image_kernels.spatial_axes(inputs.ndim, self.data_format)
+        inputs = image_kernels.as_float(inputs, self._torch_dtype)
         in_height, in_width = inputs.shape[height_axis], inputs.shape[width_axis]
         if in_height >= self.height and in_width >= self.width:
             top = (in_height - self.height) // 2
             left = (in_width - self.width) // 2
             return inputs.narrow(height_axis, top, self.height).narrow(width_axis, left,
                                                                        self.width)
-        images, restore = image_ops.to_batched_channels_last(inputs, self.data_format)
-        top, left, crop_h, crop_w = image_ops.aspect_crop_box(in_height, in_width, self.height,
+        images, restore = image_kernels.to_batched_channels_last(inputs, self.data_format)
+        top, left, crop_h, crop_w = image_kernels.aspect_crop_box(in_height, in_width, self.height,
                                                               self.width)
         images = images[:, top:top + crop_h, left:left + crop_w]
-        return restore(image_ops.resize(images, self.height, self.width, "bilinear"))
+        return restore(image_kernels.resize(images, self.height, self.width, "bilinear"))
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
-        height_axis, width_axis = image_ops.spatial_axes(len(shape), self.data_format)
+        height_axis, width_axis = image_kernels.spatial_axes(len(shape), self.data_format)
         shape[height_axis], shape[width_axis] = self.height, self.width
         return tuple(shape)
 

@@ -4,10 +4,10 @@ import torch
 
 from lamina.layers.preprocessing.augmentation_base import box_masks, keras_factor
 from lamina.layers.preprocessing.mix_up import MixUp
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.CutMix")
 class CutMix(MixUp):
     """Replaces a random rectangle of each image by the same region of another image.
 

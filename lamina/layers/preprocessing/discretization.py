@@ -5,10 +5,10 @@ import torch
 
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing.categorical import encode_categorical
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Discretization")
 class Discretization(Layer):
     """Maps each value to the index of its bin: bin i holds `boundaries[i-1] <= x < boundaries[i]`.
 

@@ -4,10 +4,10 @@ import torch
 
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer,
                                                            check_value_range, to_range)
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Equalization")
 class Equalization(AugmentationLayer):
     """Equalizes the histogram of each channel (applied when `training`, as in Keras).
 

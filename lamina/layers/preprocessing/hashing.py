@@ -8,10 +8,10 @@ from lamina.layers.preprocessing.categorical import encode_categorical, encoded_
 from lamina.layers.preprocessing.string_hashing import hash_bucket
 from lamina.layers.preprocessing.string_inputs import HostInputLayer, is_string_data, \
     to_host_array, to_string_array
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Hashing")
 class Hashing(HostInputLayer):
     """Hashes each value into one of `num_bins` bins.
 

@@ -190,7 +190,7 @@ class IndexLookup(HostInputLayer):
         self._idf_weights = torch.as_tensor(weights, dtype=config.to_torch_dtype(config.floatx()))
 
     def _read_vocabulary_file(self, path):
-        from lamina.saving import safe_mode
+        from lamina.registry import safe_mode
 
         if len(safe_mode._safe_mode) > 1 and safe_mode.in_safe_mode():  # inside a safe load
             raise ValueError(

@@ -4,10 +4,10 @@ import numpy as np
 import torch
 
 from lamina.layers.preprocessing.index_lookup import IndexLookup
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.IntegerLookup")
 class IntegerLookup(IndexLookup):
     """Maps integer values to indices of a vocabulary (given, or learned with `adapt()`).
 

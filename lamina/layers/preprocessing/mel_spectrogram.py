@@ -6,7 +6,7 @@ import torch
 
 from lamina.layers.layer import Layer
 from lamina.ops.math import stft
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 # HTK mel scale: mel(f) = 1127 * ln(1 + f / 700)
 _MEL_BREAK_HZ = 700.0
@@ -35,7 +35,7 @@ def mel_weight_matrix(num_mel_bins, num_spectrogram_bins, sampling_rate, lower_e
     return weights.to(dtype)
 
 
-@register_builtin("layers")
+@keras_export("layers.MelSpectrogram")
 class MelSpectrogram(Layer):
     """Mel-scaled (and by default decibel-scaled) power spectrogram of raw audio.
 

@@ -4,10 +4,10 @@ import numpy as np
 import torch
 
 from lamina.layers.preprocessing.augmentation_base import AugmentationLayer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.MixUp")
 class MixUp(AugmentationLayer):
     """Mixes images in training: `w x + (1 - w) x[perm]`, w ~ Beta(alpha, alpha) per image.
 

@@ -13,10 +13,10 @@ import torch
 
 from lamina import config
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Normalization")
 class Normalization(Layer):
     """Normalizes inputs as `(x - mean) / sqrt(variance)` (or the inverse with `invert=True`).
 

@@ -3,10 +3,10 @@
 import torch
 
 from lamina.layers.preprocessing.random_image_layer import RandomImageLayer, symmetric_range
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomBrightness")
 class RandomBrightness(RandomImageLayer):
     """Shifts brightness during training: `x + delta`, clipped to `value_range`.
 

@@ -5,10 +5,10 @@ import torch
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer,
                                                            check_value_range, grayscale,
                                                            keras_factor)
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomColorDegeneration")
 class RandomColorDegeneration(AugmentationLayer):
     """Reduces colour saturation during training: `x + f * (gray(x) - x)`, clipped.
 

@@ -5,10 +5,10 @@ from lamina.layers.preprocessing.random_brightness import RandomBrightness
 from lamina.layers.preprocessing.random_contrast import RandomContrast
 from lamina.layers.preprocessing.random_hue import RandomHue
 from lamina.layers.preprocessing.random_saturation import RandomSaturation
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomColorJitter")
 class RandomColorJitter(AugmentationLayer):
     """Applies, in this order, RandomBrightness, RandomContrast, RandomSaturation and
     RandomHue during training, each only when its factor is given (not None).

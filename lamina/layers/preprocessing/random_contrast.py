@@ -3,10 +3,10 @@
 import torch
 
 from lamina.layers.preprocessing.random_image_layer import RandomImageLayer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomContrast")
 class RandomContrast(RandomImageLayer):
     """Adjusts contrast during training: `(x - mean) * c + mean`, clipped to `value_range`.
 

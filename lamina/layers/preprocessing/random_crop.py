@@ -2,13 +2,13 @@
 
 import torch
 
-from lamina.layers.preprocessing import image_ops
 from lamina.layers.preprocessing.augmentation_base import AugmentationLayer
+from lamina.ops import image_kernels
 from lamina.random.seed_generator import make_default_seed
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomCrop")
 class RandomCrop(AugmentationLayer):
     """Crops images to `(height, width)`.
 
@@ -35,9 +35,9 @@ class RandomCrop(AugmentationLayer):
     def call(self, inputs, training=True):
         if isinstance(inputs, dict):
             return super().call(inputs, training=training)
-        image_ops.spatial_axes(inputs.ndim, self.data_format)
-        images = image_ops.as_float(inputs, self._torch_dtype)
-        batched, restore = image_ops.to_batched_channels_last(images, self.data_format)
+        image_kernels.spatial_axes(inputs.ndim, self.data_format)
+        images = image_kernels.as_float(inputs, self._torch_dtype)
+        batched, restore = image_kernels.to_batched_channels_last(images, self.data_format)
         return restore(self._crop(batched, training))
 
     def augment(self, images):
@@ -51,16 +51,16 @@ class RandomCrop(AugmentationLayer):
         elif not training and in_height >= self.height and in_width >= self.width:
             top, left = (in_height - self.height) // 2, (in_width - self.width) // 2
         else:
-            top, left, _, _ = image_ops.aspect_crop_box(in_height, in_width, self.height,
+            top, left, _, _ = image_kernels.aspect_crop_box(in_height, in_width, self.height,
                                                         self.width)
         images = images[:, top:top + self.height, left:left + self.width]
         if images.shape[1] != self.height or images.shape[2] != self.width:
-            images = image_ops.resize(images, self.height, self.width, "bilinear")
+            images = image_kernels.resize(images, self.height, self.width, "bilinear")
         return images
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
-        height_axis, width_axis = image_ops.spatial_axes(len(shape), self.data_format)
+        height_axis, width_axis = image_kernels.spatial_axes(len(shape), self.data_format)
         shape[height_axis], shape[width_axis] = self.height, self.width
         return tuple(shape)
 

@@ -4,10 +4,10 @@ import torch
 
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer, box_masks,
                                                            keras_factor)
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomErasing")
 class RandomErasing(AugmentationLayer):
     """Erases one random rectangle per image during training.
 

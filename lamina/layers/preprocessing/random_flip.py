@@ -3,12 +3,12 @@
 import torch
 
 from lamina.layers.preprocessing.random_image_layer import RandomImageLayer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomFlip")
 class RandomFlip(RandomImageLayer):
     """Flips each image with probability 1/2 during training.
 

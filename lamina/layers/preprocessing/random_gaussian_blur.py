@@ -4,10 +4,10 @@ import torch
 
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer, filter_same,
                                                            gaussian_kernel_1d, keras_factor)
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomGaussianBlur")
 class RandomGaussianBlur(AugmentationLayer):
     """Blurs images during training.
 

@@ -3,10 +3,10 @@
 import torch
 
 from lamina.layers.preprocessing.augmentation_base import AugmentationLayer, grayscale
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomGrayscale")
 class RandomGrayscale(AugmentationLayer):
     """Converts each image to grayscale with probability `factor` during training.
 

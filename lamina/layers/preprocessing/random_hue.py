@@ -4,10 +4,10 @@ import torch
 
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer, hsv_to_rgb,
                                                            keras_factor, rgb_to_hsv, to_range)
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomHue")
 class RandomHue(AugmentationLayer):
     """Shifts hue during training.
 

@@ -13,7 +13,7 @@ import torch
 
 from lamina import config
 from lamina.layers.layer import Layer
-from lamina.layers.preprocessing import image_ops
+from lamina.ops import image_kernels
 from lamina.random.seed_generator import SeedGenerator
 
 
@@ -31,13 +31,13 @@ class RandomImageLayer(Layer):
         self.built = True
 
     def call(self, inputs, training=True):
-        image_ops.spatial_axes(inputs.ndim, self.data_format)
+        image_kernels.spatial_axes(inputs.ndim, self.data_format)
         if not training and not self._cast_when_inactive:
             return inputs
-        images = image_ops.as_float(inputs, self._torch_dtype)
+        images = image_kernels.as_float(inputs, self._torch_dtype)
         if not training:
             return images
-        batched, restore = image_ops.to_batched_channels_last(images, self.data_format)
+        batched, restore = image_kernels.to_batched_channels_last(images, self.data_format)
         return restore(self.augment(batched))
 
     def augment(self, images):
@@ -84,8 +84,8 @@ class GeometricRandomLayer(RandomImageLayer):
                  data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         name = type(self).__name__
-        image_ops.check_choice(fill_mode, image_ops.FILL_MODES, "fill_mode", name)
-        image_ops.check_choice(interpolation, image_ops.AFFINE_INTERPOLATIONS, "interpolation",
+        image_kernels.check_choice(fill_mode, image_kernels.FILL_MODES, "fill_mode", name)
+        image_kernels.check_choice(interpolation, image_kernels.AFFINE_INTERPOLATIONS, "interpolation",
                                name)
         self.fill_mode = fill_mode
         self.interpolation = interpolation
@@ -93,7 +93,7 @@ class GeometricRandomLayer(RandomImageLayer):
 
     def augment(self, images):
         transforms = self.random_transforms(images)
-        return image_ops.affine_transform(images, transforms, self.interpolation, self.fill_mode,
+        return image_kernels.affine_transform(images, transforms, self.interpolation, self.fill_mode,
                                           self.fill_value)
 
     def random_transforms(self, images):

@@ -3,10 +3,10 @@
 import torch
 
 from lamina.layers.preprocessing.augmentation_base import AugmentationLayer, keras_factor
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomInvert")
 class RandomInvert(AugmentationLayer):
     """Inverts each image's colours with a random probability during training.
 

@@ -2,13 +2,13 @@
 
 import torch
 
-from lamina.layers.preprocessing import image_ops
+from lamina.ops import image_kernels
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer, keras_factor,
                                                            sample)
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomPerspective")
 class RandomPerspective(AugmentationLayer):
     """Applies a random perspective warp to a random subset of images during training.
 
@@ -36,10 +36,10 @@ class RandomPerspective(AugmentationLayer):
                 "The `scale` argument should be a number in the range [0,1]. "
                 f"Received: scale={scale}"
             )
-        if interpolation not in image_ops.AFFINE_INTERPOLATIONS:
+        if interpolation not in image_kernels.AFFINE_INTERPOLATIONS:
             raise NotImplementedError(
                 f"Unknown `interpolation` {interpolation}. Expected of one "
-                f"{image_ops.AFFINE_INTERPOLATIONS}."
+                f"{image_kernels.AFFINE_INTERPOLATIONS}."
             )
         self.scale = scale
         self.interpolation = interpolation

@@ -5,10 +5,10 @@ import torch
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer,
                                                            check_value_range, keras_factor,
                                                            to_range)
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomPosterization")
 class RandomPosterization(AugmentationLayer):
     """Posterizes images during training.
 

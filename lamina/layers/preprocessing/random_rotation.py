@@ -5,10 +5,10 @@ import math
 import torch
 
 from lamina.layers.preprocessing.random_image_layer import GeometricRandomLayer, symmetric_range
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomRotation")
 class RandomRotation(GeometricRandomLayer):
     """Rotates each image by an angle drawn from `factor * 2 pi` during training.
 

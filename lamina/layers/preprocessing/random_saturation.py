@@ -6,10 +6,10 @@ from lamina import config
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer,
                                                            check_value_range, hsv_to_rgb,
                                                            keras_factor, rgb_to_hsv)
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomSaturation")
 class RandomSaturation(AugmentationLayer):
     """Adjusts saturation during training.
 

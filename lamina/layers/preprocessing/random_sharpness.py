@@ -5,13 +5,13 @@ import torch
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer,
                                                            check_value_range, filter_same,
                                                            keras_factor)
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _A, _B = 1.0 / 13.0, 5.0 / 13.0
 SMOOTH_KERNEL = ((_A, _A, _A), (_A, _B, _A), (_A, _A, _A))
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomSharpness")
 class RandomSharpness(AugmentationLayer):
     """Changes sharpness during training: `x + (1 - 2f) * (smooth(x) - x)`, clipped.
 

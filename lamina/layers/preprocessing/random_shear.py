@@ -4,10 +4,10 @@ import torch
 
 from lamina.layers.preprocessing.augmentation_base import AugmentationLayer, unit_factor
 from lamina.layers.preprocessing.random_image_layer import GeometricRandomLayer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomShear")
 class RandomShear(AugmentationLayer, GeometricRandomLayer):
     """Shears each image during training.
 

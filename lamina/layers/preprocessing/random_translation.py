@@ -3,10 +3,10 @@
 import torch
 
 from lamina.layers.preprocessing.random_image_layer import GeometricRandomLayer, symmetric_range
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.RandomTranslation")
 class RandomTranslation(GeometricRandomLayer):
     """Shifts each image during training.
 

@@ -4,10 +4,10 @@ import torch
 
 from lamina import config
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Rescaling")
 class Rescaling(Layer):
     """Multiplies inputs by `scale` and adds `offset` (numbers, or per-channel lists).
 

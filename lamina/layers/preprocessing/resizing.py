@@ -4,11 +4,11 @@ import torch
 
 from lamina import config
 from lamina.layers.layer import Layer
-from lamina.layers.preprocessing import image_ops
-from lamina.saving.object_registry import register_builtin
+from lamina.ops import image_kernels
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Resizing")
 class Resizing(Layer):
     """Resizes images (batched or not) to `(height, width)` with Keras's interpolation numerics.
 
@@ -30,7 +30,7 @@ class Resizing(Layer):
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0,
                  antialias=False, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        image_ops.check_choice(interpolation, image_ops.RESIZE_INTERPOLATIONS, "interpolation",
+        image_kernels.check_choice(interpolation, image_kernels.RESIZE_INTERPOLATIONS, "interpolation",
                                "Resizing")
         if fill_mode != "constant":
             raise ValueError(
@@ -55,26 +55,26 @@ class Resizing(Layer):
         self.built = True
 
     def call(self, inputs):
-        image_ops.spatial_axes(inputs.ndim, self.data_format)
-        images, restore = image_ops.to_batched_channels_last(inputs, self.data_format)
+        image_kernels.spatial_axes(inputs.ndim, self.data_format)
+        images, restore = image_kernels.to_batched_channels_last(inputs, self.data_format)
         if self.crop_to_aspect_ratio:
-            top, left, crop_h, crop_w = image_ops.aspect_crop_box(
+            top, left, crop_h, crop_w = image_kernels.aspect_crop_box(
                 images.shape[1], images.shape[2], self.height, self.width)
             images = images[:, top:top + crop_h, left:left + crop_w]
         elif self.pad_to_aspect_ratio:
-            images = image_ops.pad_to_aspect(images, self.height, self.width, self.fill_value)
+            images = image_kernels.pad_to_aspect(images, self.height, self.width, self.fill_value)
         if self.interpolation == "nearest":
-            return restore(image_ops.resize(images, self.height, self.width, "nearest"))
+            return restore(image_kernels.resize(images, self.height, self.width, "nearest"))
         work = images if images.is_floating_point() else images.to(torch.float32)
-        resized = image_ops.resize(work, self.height, self.width, self.interpolation,
+        resized = image_kernels.resize(work, self.height, self.width, self.interpolation,
                                    self.antialias)
         if not images.is_floating_point():
-            resized = image_ops.saturate_cast(resized, images.dtype)
+            resized = image_kernels.saturate_cast(resized, images.dtype)
         return restore(resized)
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
-        height_axis, width_axis = image_ops.spatial_axes(len(shape), self.data_format)
+        height_axis, width_axis = image_kernels.spatial_axes(len(shape), self.data_format)
         shape[height_axis], shape[width_axis] = self.height, self.width
         return tuple(shape)
 

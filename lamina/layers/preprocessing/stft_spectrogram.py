@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from lamina import config
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _MODES = ("log", "magnitude", "psd", "real", "imag", "angle", "stft")
 _FLOAT_DTYPES = (torch.float16, torch.float32, torch.float64)
@@ -78,7 +78,7 @@ def _same_padding(length, kernel, stride):
     return total // 2, total - total // 2
 
 
-@register_builtin("layers")
+@keras_export("layers.STFTSpectrogram")
 class STFTSpectrogram(Layer):
     """Spectrogram of each channel of a `(batch, time, channels)` signal (or
     `(batch, channels, time)` with `data_format="channels_first"`).

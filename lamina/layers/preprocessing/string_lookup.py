@@ -6,10 +6,10 @@ import torch
 from lamina.layers.preprocessing.index_lookup import IndexLookup
 from lamina.layers.preprocessing.string_inputs import is_string_data, to_host_array, \
     to_string_array
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.StringLookup")
 class StringLookup(IndexLookup):
     """Maps strings to indices of a vocabulary (given, or learned with `adapt()`).
 

@@ -16,8 +16,8 @@ from lamina import config
 from lamina.layers.preprocessing.string_inputs import HostInputLayer, is_string_data, \
     to_string_array
 from lamina.layers.preprocessing.string_lookup import StringLookup
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import deserialize_keras_object, serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import deserialize_keras_object, serialize_keras_object
 
 STANDARDIZE_MODES = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
 SPLIT_MODES = ("whitespace", "character")
@@ -26,7 +26,7 @@ _NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
 _ASCII_WHITESPACE = re.compile(r"[ \t\n\r\v\f]+")
 
 
-@register_builtin("layers")
+@keras_export("layers.TextVectorization")
 class TextVectorization(HostInputLayer):
     """Turns strings into sequences of token indices or into per-string token vectors.
 

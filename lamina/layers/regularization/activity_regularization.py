@@ -3,10 +3,10 @@ output (divided by the batch size, as every activity regularizer) to the model's
 
 from lamina import regularizers
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.ActivityRegularization")
 class ActivityRegularization(Layer):
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         kwargs.pop("activity_regularizer", None)  # always built from l1 and l2

@@ -9,13 +9,13 @@ import torch
 
 from lamina.layers.layer import Layer
 from lamina.layers.regularization.noise import check_fraction, uniform_like
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@register_builtin("layers")
+@keras_export("layers.AlphaDropout")
 class AlphaDropout(Layer):
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

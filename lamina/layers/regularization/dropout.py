@@ -4,11 +4,11 @@ import torch
 import torch.nn.functional as F
 
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 from lamina.utils.arguments import rename_legacy_kwargs
 
 
-@register_builtin("layers")
+@keras_export("layers.Dropout")
 class Dropout(Layer):
     def __init__(self, rate=None, noise_shape=None, seed=None, **kwargs):
         rename_legacy_kwargs(kwargs, {"p": "rate"}, "Dropout()")

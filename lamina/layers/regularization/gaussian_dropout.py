@@ -7,10 +7,10 @@ import torch
 
 from lamina.layers.layer import Layer
 from lamina.layers.regularization.noise import check_fraction, normal_like
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.GaussianDropout")
 class GaussianDropout(Layer):
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)

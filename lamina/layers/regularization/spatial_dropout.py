@@ -8,7 +8,7 @@ it over the spatial axes. Training only, like Dropout.
 from lamina import config
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.regularization.dropout import Dropout
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 class _SpatialDropout(Dropout):
@@ -31,7 +31,7 @@ class _SpatialDropout(Dropout):
         return {**config_dict, "data_format": self.data_format}
 
 
-@register_builtin("layers")
+@keras_export("layers.SpatialDropout1D")
 class SpatialDropout1D(_SpatialDropout):
     """Drops whole channels of `(batch, steps, channels)`."""
 
@@ -46,11 +46,11 @@ class SpatialDropout1D(_SpatialDropout):
         return config_dict
 
 
-@register_builtin("layers")
+@keras_export("layers.SpatialDropout2D")
 class SpatialDropout2D(_SpatialDropout):
     _rank = 2
 
 
-@register_builtin("layers")
+@keras_export("layers.SpatialDropout3D")
 class SpatialDropout3D(_SpatialDropout):
     _rank = 3

@@ -7,7 +7,7 @@ The result is a view of the input (slicing copies nothing).
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.reshaping import spatial_arguments as args
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 class _Cropping(Layer):
@@ -52,7 +52,7 @@ class _Cropping(Layer):
                 "data_format": self.data_format}
 
 
-@register_builtin("layers")
+@keras_export("layers.Cropping1D")
 class Cropping1D(_Cropping):
     """Crop `(before, after)` steps from axis 1 of `(batch, steps, features)`."""
 
@@ -71,7 +71,7 @@ class Cropping1D(_Cropping):
         return config
 
 
-@register_builtin("layers")
+@keras_export("layers.Cropping2D")
 class Cropping2D(_Cropping):
     _rank = 2
 
@@ -79,7 +79,7 @@ class Cropping2D(_Cropping):
         super().__init__(cropping, data_format, **kwargs)
 
 
-@register_builtin("layers")
+@keras_export("layers.Cropping3D")
 class Cropping3D(_Cropping):
     _rank = 3
 

@@ -3,10 +3,10 @@
 
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.Permute")
 class Permute(Layer):
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)

@@ -3,11 +3,11 @@
 import math
 
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 from lamina.utils.arguments import rename_legacy_kwargs
 
 
-@register_builtin("layers")
+@keras_export("layers.Reshape")
 class Reshape(Layer):
     def __init__(self, target_shape=None, **kwargs):
         rename_legacy_kwargs(kwargs, {"dims": "target_shape"}, "Reshape()")

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.reshaping import spatial_arguments as args
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 _INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 
@@ -57,7 +57,7 @@ class _UpSampling(Layer):
         return {**super().get_config(), "size": self.size, "data_format": self.data_format}
 
 
-@register_builtin("layers")
+@keras_export("layers.UpSampling1D")
 class UpSampling1D(_UpSampling):
     """`(batch, steps, features)` -> `(batch, steps * size, features)`."""
 
@@ -74,7 +74,7 @@ class UpSampling1D(_UpSampling):
         return {**config, "size": self.size[0]}
 
 
-@register_builtin("layers")
+@keras_export("layers.UpSampling2D")
 class UpSampling2D(_UpSampling):
     _rank = 2
 
@@ -103,7 +103,7 @@ class UpSampling2D(_UpSampling):
         return {**super().get_config(), "interpolation": self.interpolation}
 
 
-@register_builtin("layers")
+@keras_export("layers.UpSampling3D")
 class UpSampling3D(_UpSampling):
     _rank = 3
 

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.reshaping import spatial_arguments as args
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
 class _ZeroPadding(Layer):
@@ -47,7 +47,7 @@ class _ZeroPadding(Layer):
                 "data_format": self.data_format}
 
 
-@register_builtin("layers")
+@keras_export("layers.ZeroPadding1D")
 class ZeroPadding1D(_ZeroPadding):
     _rank = 1
 
@@ -58,7 +58,7 @@ class ZeroPadding1D(_ZeroPadding):
         return self.padding[0]
 
 
-@register_builtin("layers")
+@keras_export("layers.ZeroPadding2D")
 class ZeroPadding2D(_ZeroPadding):
     _rank = 2
 
@@ -66,7 +66,7 @@ class ZeroPadding2D(_ZeroPadding):
         super().__init__(padding, data_format, **kwargs)
 
 
-@register_builtin("layers")
+@keras_export("layers.ZeroPadding3D")
 class ZeroPadding3D(_ZeroPadding):
     _rank = 3
 

@@ -9,13 +9,13 @@ import copy
 import torch
 
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import deserialize_layer, serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import deserialize_layer, serialize_keras_object
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
-@register_builtin("layers")
+@keras_export("layers.Bidirectional")
 class Bidirectional(Layer):
     def __init__(self, layer=None, merge_mode="concat", weights=None, backward_layer=None,
                  **kwargs):

@@ -19,7 +19,7 @@ import torch
 
 from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.layer import Layer
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.serialization import serialize_keras_object
 from lamina.utils.arguments import warn_deprecated
 
 # Keras 1/2 spellings of the recurrent arguments -> Keras 3 names.

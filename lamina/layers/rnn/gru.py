@@ -12,10 +12,10 @@ import torch.nn.functional as F
 
 from lamina.layers.rnn.cell_base import RecurrentCell, is_activation
 from lamina.layers.rnn.recurrent_layer import RecurrentLayer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.GRUCell")
 class GRUCell(RecurrentCell):
     gates = 3
     has_recurrent_activation = True
@@ -92,7 +92,7 @@ def _torch_gate_order(weight):
     return torch.cat([r, z, h], dim=-1)
 
 
-@register_builtin("layers")
+@keras_export("layers.GRU")
 class GRU(RecurrentLayer):
     cell_class = GRUCell
     cell_name = "gru_cell"

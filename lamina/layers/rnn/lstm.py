@@ -8,10 +8,10 @@ import torch.nn.functional as F
 from lamina import initializers
 from lamina.layers.rnn.cell_base import RecurrentCell, is_activation
 from lamina.layers.rnn.recurrent_layer import RecurrentLayer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.LSTMCell")
 class LSTMCell(RecurrentCell):
     gates = 4
     has_recurrent_activation = True
@@ -77,7 +77,7 @@ class LSTMCell(RecurrentCell):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
 
-@register_builtin("layers")
+@keras_export("layers.LSTM")
 class LSTM(RecurrentLayer):
     cell_class = LSTMCell
     cell_name = "lstm_cell"

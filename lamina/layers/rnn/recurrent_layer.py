@@ -7,7 +7,7 @@ cell's arguments read as layer attributes (`lstm.units`, `lstm.dropout`), as in 
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.rnn.cell_base import take_legacy_arguments
 from lamina.layers.rnn.rnn import RNN
-from lamina.saving.serialization import serialize_keras_object
+from lamina.registry.serialization import serialize_keras_object
 
 _CELL_ATTRIBUTES = (
     "units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",

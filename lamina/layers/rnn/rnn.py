@@ -15,18 +15,18 @@ Masks follow Keras: a masked timestep leaves the states unchanged and repeats th
 
 import torch
 
-from lamina.layers import keras_tensor as kt
 from lamina.layers.layer import Layer
 from lamina.layers.rnn import fused, time_loop
 from lamina.layers.rnn.cell_base import RecurrentCell
 from lamina.layers.rnn.stacked_rnn_cells import StackedRNNCells
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import deserialize_keras_object, serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import deserialize_keras_object, serialize_keras_object
+from lamina.symbolic import keras_tensor as kt
 from lamina.utils import tree
 from lamina.utils.arguments import warn_deprecated
 
 
-@register_builtin("layers")
+@keras_export("layers.RNN")
 class RNN(Layer):
     def __init__(self, cell=None, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):

@@ -5,10 +5,10 @@ import torch.nn.functional as F
 
 from lamina.layers.rnn.cell_base import RecurrentCell, is_activation
 from lamina.layers.rnn.recurrent_layer import RecurrentLayer
-from lamina.saving.object_registry import register_builtin
+from lamina.registry.export import keras_export
 
 
-@register_builtin("layers")
+@keras_export("layers.SimpleRNNCell")
 class SimpleRNNCell(RecurrentCell):
     gates = 1
 
@@ -49,7 +49,7 @@ class SimpleRNNCell(RecurrentCell):
         return function, params, self.use_bias
 
 
-@register_builtin("layers")
+@keras_export("layers.SimpleRNN")
 class SimpleRNN(RecurrentLayer):
     cell_class = SimpleRNNCell
     cell_name = "simple_rnn_cell"

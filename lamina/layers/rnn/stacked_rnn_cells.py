@@ -6,12 +6,12 @@
 import torch
 
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import deserialize_keras_object, serialize_keras_object
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.utils import tree
 
 
-@register_builtin("layers")
+@keras_export("layers.StackedRNNCells")
 class StackedRNNCells(Layer):
     def __init__(self, cells=None, **kwargs):
         super().__init__(**kwargs)

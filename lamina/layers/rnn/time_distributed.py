@@ -7,11 +7,11 @@ training) see batch statistics over all timesteps together.
 """
 
 from lamina.layers.layer import Layer
-from lamina.saving.object_registry import register_builtin
-from lamina.saving.serialization import deserialize_layer, serialize_layer
+from lamina.registry.export import keras_export
+from lamina.registry.serialization import deserialize_layer, serialize_layer
 
 
-@register_builtin("layers")
+@keras_export("layers.TimeDistributed")
 class TimeDistributed(Layer):
     def __init__(self, layer=None, **kwargs):
         if not isinstance(layer, Layer):

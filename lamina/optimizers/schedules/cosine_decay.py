@@ -6,7 +6,7 @@ import math
 import torch
 
 from lamina.optimizers.schedules import learning_rate_schedule as base
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 
 def _cosine_factor(completed_fraction, alpha):
@@ -15,7 +15,7 @@ def _cosine_factor(completed_fraction, alpha):
     return (1.0 - alpha) * cosine + alpha
 
 
-@object_registry.register_builtin("schedules")
+@keras_export("optimizers.schedules.CosineDecay")
 class CosineDecay(base.LearningRateSchedule):
     """Optional linear warmup, then a cosine decay to `alpha` times the peak rate.
 
@@ -73,7 +73,7 @@ class CosineDecay(base.LearningRateSchedule):
         }
 
 
-@object_registry.register_builtin("schedules")
+@keras_export("optimizers.schedules.CosineDecayRestarts")
 class CosineDecayRestarts(base.LearningRateSchedule):
     """Cosine decay that restarts: period `i` lasts `first_decay_steps * t_mul**i` steps and
     starts from `initial_learning_rate * m_mul**i`; each period ends at `alpha` times its start.

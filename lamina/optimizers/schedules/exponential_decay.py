@@ -3,10 +3,10 @@
 import torch
 
 from lamina.optimizers.schedules import learning_rate_schedule as base
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 
-@object_registry.register_builtin("schedules")
+@keras_export("optimizers.schedules.ExponentialDecay")
 class ExponentialDecay(base.LearningRateSchedule):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`.
 
@@ -51,7 +51,7 @@ class ExponentialDecay(base.LearningRateSchedule):
         }
 
 
-@object_registry.register_builtin("schedules")
+@keras_export("optimizers.schedules.InverseTimeDecay")
 class InverseTimeDecay(base.LearningRateSchedule):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`.
 

@@ -8,11 +8,11 @@ ops only (`torch.where` instead of Python `if` on values), never `.item()`.
 import torch
 
 from lamina import config as lamina_config
-from lamina.saving import object_registry
-from lamina.saving import serialization
+from lamina.registry import serialization
+from lamina.registry.export import keras_export
 
 
-@object_registry.register_builtin("schedules")
+@keras_export("optimizers.schedules.LearningRateSchedule")
 class LearningRateSchedule:
     """Base class: subclass it and implement `__call__(step)` (and `get_config()` to save it).
 

@@ -4,10 +4,10 @@ import torch
 
 from lamina import config as lamina_config
 from lamina.optimizers.schedules import learning_rate_schedule as base
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 
-@object_registry.register_builtin("schedules")
+@keras_export("optimizers.schedules.PiecewiseConstantDecay")
 class PiecewiseConstantDecay(base.LearningRateSchedule):
     """`values[0]` while `step <= boundaries[0]`, `values[1]` while `step <= boundaries[1]`, ...,
     and `values[-1]` once `step > boundaries[-1]`.

@@ -3,10 +3,10 @@
 import torch
 
 from lamina.optimizers.schedules import learning_rate_schedule as base
-from lamina.saving import object_registry
+from lamina.registry.export import keras_export
 
 
-@object_registry.register_builtin("schedules")
+@keras_export("optimizers.schedules.PolynomialDecay")
 class PolynomialDecay(base.LearningRateSchedule):
     """`(initial - end) * (1 - step / decay_steps) ** power + end`, with `step` capped at
     `decay_steps`.

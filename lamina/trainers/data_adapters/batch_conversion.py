@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from lamina import config
+from lamina.registry.export import keras_export
 from lamina.utils import tree
 from lamina.utils.strings import is_string_data
 
@@ -20,6 +21,7 @@ BATCH_FORMAT_ERROR = (
 )
 
 
+@keras_export("utils.unpack_x_y_sample_weight")
 def unpack_x_y_sample_weight(data):
     """`x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)` (a list counts as a tuple) -> a 3-tuple."""
     if isinstance(data, list):
@@ -32,6 +34,7 @@ def unpack_x_y_sample_weight(data):
         kind=type(data).__name__, length=len(data), preview=_preview(data)))
 
 
+@keras_export("utils.pack_x_y_sample_weight")
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
     """The inverse: the shortest of `x`, `(x, y)`, `(x, y, sample_weight)` holding the parts.
 

@@ -5,11 +5,13 @@ import os
 
 import numpy as np
 
+from lamina.registry.export import keras_export
 from lamina.utils.plotting.matplotlib_drawing import image_format, import_matplotlib
 
 _LEGACY = {"acc": "accuracy", "lr": "learning_rate"}
 
 
+@keras_export("utils.plot_history")
 def plot_history(history, to_file="history.png", metrics=None, dpi=100):
     """Plot each metric per epoch, training and validation in the same panel.
 

@@ -6,6 +6,7 @@ matplotlib draws it (`pip install lamina[plot]`); neither is imported before it 
 
 import os
 
+from lamina.registry.export import keras_export
 from lamina.utils.arguments import check_kwargs
 from lamina.utils.plotting import dot_drawing
 from lamina.utils.plotting.model_graph import LabelOptions, build_graph
@@ -15,6 +16,7 @@ _ARGUMENTS = {"model", "to_file", "show_shapes", "show_dtype", "show_layer_names
               "splines"}
 
 
+@keras_export("utils.model_to_dot")
 def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=True,
                  rankdir="TB", expand_nested=False, dpi=200, subgraph=False,
                  show_layer_activations=False, show_trainable=False, splines="ortho", **kwargs):
@@ -29,6 +31,7 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
     return dot_drawing.graph_to_dot(graph, model.name, rankdir, dpi, splines, subgraph)
 
 
+@keras_export("utils.plot_model")
 def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
                show_layer_names=False, rankdir="TB", expand_nested=False, dpi=200,
                show_layer_activations=False, show_trainable=False, splines="ortho", **kwargs):

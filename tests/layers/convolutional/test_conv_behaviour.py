@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 import lamina
 from lamina.layers import convolutional as conv
-from lamina.saving import serialization
+from lamina.registry import serialization
 
 
 def _instances():

@@ -7,7 +7,7 @@ import torch
 
 from lamina import initializers, regularizers
 from lamina.layers import convolutional as conv
-from lamina.saving import serialization
+from lamina.registry import serialization
 
 
 def test_keras3_aliases_are_the_same_classes_and_silent():

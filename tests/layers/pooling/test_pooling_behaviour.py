@@ -9,7 +9,7 @@ import torch
 
 import lamina
 from lamina.layers import pooling
-from lamina.saving import serialization
+from lamina.registry import serialization
 
 ALIASES = {
     "MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D", "MaxPool3D": "MaxPooling3D",

@@ -106,7 +106,7 @@ def test_fixtures_cover_every_fill_mode_and_interpolation():
 
 def test_public_names_resolve():
     for name in ("Normalization", "Resizing", "RandomFlip"):
-        assert lamina.saving.serialization.deserialize_keras_object(
+        assert lamina.registry.serialization.deserialize_keras_object(
             {"class_name": name, "config": make_layer(next(
                 c for c in META["cases"] if c["layer"] == name)).get_config()},
             package="layers").__class__.__name__ == name

@@ -10,7 +10,7 @@ from lamina.layers.preprocessing.category_encoding import CategoryEncoding
 from lamina.layers.preprocessing.center_crop import CenterCrop
 from lamina.layers.preprocessing.discretization import Discretization
 from lamina.layers.preprocessing.hashing import Hashing
-from lamina.layers.preprocessing.image_ops import affine_transform, resize
+from lamina.ops.image_kernels import affine_transform, resize
 from lamina.layers.preprocessing.integer_lookup import IntegerLookup
 from lamina.layers.preprocessing.normalization import Normalization
 from lamina.layers.preprocessing.random_brightness import RandomBrightness

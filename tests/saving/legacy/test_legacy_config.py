@@ -126,7 +126,7 @@ def test_training_config_losses_and_metrics():
 
 
 def test_translated_keras1_configs_build_without_warnings():
-    from lamina.saving.serialization import deserialize_layer
+    from lamina.registry.serialization import deserialize_layer
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -26,6 +26,7 @@ import torch
 
 import lamina
 from lamina import layers
+from lamina.registry import public_api
 from lamina.saving import register_keras_serializable
 
 
@@ -326,15 +327,15 @@ RETURNS_MODERN_CLASS = {
 
 
 def _public_layer_names():
-    """Public class names in `lamina.layers`, each class once (aliases dropped)."""
-    seen, names = set(), []
-    for name in layers._NAMES:
+    """Public class names in `lamina.layers`, each class once, by its own name (aliases dropped)."""
+    by_class = {}
+    for name in public_api.LAZY["lamina.layers"]:
         obj = getattr(layers, name)
-        if not isinstance(obj, type) or id(obj) in seen:
-            continue  # functional helpers (`add`, `concatenate`) and pure aliases
-        seen.add(id(obj))
-        names.append(name)
-    return names
+        if not isinstance(obj, type):
+            continue  # functional helpers (`add`, `concatenate`)
+        if id(obj) not in by_class or name == obj.__name__:
+            by_class[id(obj)] = name
+    return list(by_class.values())
 
 
 def test_every_public_layer_has_a_case():
@@ -484,14 +485,14 @@ def _weights_into_fresh_model(filename):
 def round_trip_config(model, case, tmp_path):
     config = model.get_config()
     json.dumps(config)  # JSON-able
-    with lamina.saving.safe_mode.SafeModeScope(case.safe_mode):
+    with lamina.registry.safe_mode.SafeModeScope(case.safe_mode):
         rebuilt = type(model).from_config(config)
     rebuilt.set_weights(model.get_weights())
     return rebuilt
 
 
 def round_trip_json(model, case, tmp_path):
-    with lamina.saving.safe_mode.SafeModeScope(case.safe_mode):
+    with lamina.registry.safe_mode.SafeModeScope(case.safe_mode):
         rebuilt = lamina.models.model_from_json(model.to_json())
     rebuilt.set_weights(model.get_weights())
     return rebuilt

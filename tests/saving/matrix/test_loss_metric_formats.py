@@ -13,7 +13,7 @@ import pytest
 
 import lamina
 from lamina import layers, losses, metrics
-from lamina.saving import object_registry
+from lamina.registry import object_registry
 
 # What each kind of target looks like (the model's output layer follows from it):
 #   soft:   softmax over 3 classes, targets are smoothed one-hot rows (regression-like losses)

@@ -7,7 +7,7 @@ on real tensors go straight to the op after one cheap scan of the arguments.
 
 import functools
 
-from lamina.layers.keras_tensor import KerasTensor
+from lamina.symbolic.keras_tensor import KerasTensor
 
 
 # Ops whose answer for a symbolic tensor is known without running anything (no graph node).

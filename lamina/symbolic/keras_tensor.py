@@ -9,6 +9,7 @@ nothing: the output shape comes from running the layer on PyTorch's `meta` devic
 import torch
 
 from lamina import config
+from lamina.registry.export import keras_export
 from lamina.utils.strings import is_string_dtype
 
 # Unknown dimensions (None) are replaced by these sizes when a layer runs on the meta device.
@@ -17,6 +18,7 @@ from lamina.utils.strings import is_string_dtype
 STAND_IN_SIZES = (7, 11)
 
 
+@keras_export("KerasTensor")
 class KerasTensor:
     def __init__(self, shape, dtype=None, name=None, keras_history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
@@ -121,5 +123,6 @@ class KerasTensor:
     __hash__ = object.__hash__
 
 
+@keras_export("utils.is_keras_tensor")
 def is_keras_tensor(x):
     return isinstance(x, KerasTensor)

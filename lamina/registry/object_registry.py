@@ -29,11 +29,53 @@ def register_builtin(package, *aliases):
     return decorator
 
 
+# Namespaces whose names are also the names configs use to find objects (the registry packages).
+_REGISTRY_PACKAGES = {
+    "layers": "layers", "models": "models", "activations": "activations",
+    "initializers": "initializers", "regularizers": "regularizers", "constraints": "constraints",
+    "losses": "losses", "metrics": "metrics", "optimizers": "optimizers",
+    "optimizers.schedules": "schedules", "callbacks": "callbacks",
+    "dtype_policies": "dtype_policies", "mixed_precision": "dtype_policies",
+}
+
+EXPORTED = {}  # "lamina.layers.Dense" -> the object, filled as declaring modules are imported
+
+
+def keras_export(*paths, aliases=(), package=None):
+    """Decorator: `obj` is public at each of `paths` ("layers.Conv2D", "layers.Convolution2D").
+
+    `package` overrides the registry package derived from the first path (`False`: public but
+    not a name configs may use, e.g. the `layers.add` function); `aliases` are extra names configs
+    and `compile()` strings may use that are not attributes of the namespace (`"mse"`).
+    """
+    if not paths:
+        raise ValueError("keras_export needs at least one public path, e.g. 'layers.Dense'.")
+
+    def decorator(obj):
+        for path in paths:
+            EXPORTED[f"lamina.{path}"] = obj
+        registry_package = (_REGISTRY_PACKAGES.get(_namespace(paths[0])) if package is None
+                            else package)
+        if registry_package:
+            names = [path.rsplit(".", 1)[-1] for path in paths]
+            extra = [name for name in names if name != getattr(obj, "__name__", None)]
+            register_builtin(registry_package, *dict.fromkeys(extra), *aliases)(obj)
+        obj._keras_export_paths = (*getattr(obj, "_keras_export_paths", ()), *paths)
+        return obj
+
+    return decorator
+
+
+def _namespace(path):
+    return path.rsplit(".", 1)[0] if "." in path else ""
+
+
 def builtin_names(package):
     _import_builtins(package)
     return sorted(_BUILTINS.get(package, {}))
 
 
+@keras_export("utils.register_keras_serializable")
 def register_keras_serializable(package="Custom", name=None):
     """Decorator for user classes and functions so saved models can find them again."""
 
@@ -50,11 +92,13 @@ def register_keras_serializable(package="Custom", name=None):
     return decorator
 
 
+@keras_export("utils.get_registered_name")
 def get_registered_name(obj):
     """"package>name" for registered user objects, otherwise the plain name."""
     return _CUSTOM_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
 
 
+@keras_export("utils.get_registered_object")
 def get_registered_object(name, custom_objects=None, package=None):
     """The object registered as `name`, looking in the places Keras looks, in Keras's order."""
     for table in (custom_objects or {}, *reversed(_scope_stack())):
@@ -98,6 +142,7 @@ def _import_builtins(package):
         importlib.import_module(submodule)
 
 
+@keras_export("utils.get_custom_objects")
 def get_custom_objects():
     """The global registry of user objects (a live dict, as in Keras)."""
     return _CUSTOM_OBJECTS
@@ -109,6 +154,7 @@ def _scope_stack():
     return _scope.stack
 
 
+@keras_export("utils.CustomObjectScope", "utils.custom_object_scope")
 class CustomObjectScope:
     """`with custom_object_scope({"MyLayer": MyLayer}):` makes names resolvable inside the block."""
 

@@ -1,4 +1,5 @@
-"""Image operations shared by the image preprocessing layers, with Keras's numerics.
+"""Image kernels shared by `lamina.ops.image` and the image preprocessing layers, with Keras's
+numerics (they live with the ops, below the layers, so `ops` never imports `layers`).
 
 Images are `(batch, height, width, channels)` (or unbatched, or channels_first); the helpers
 below work on a batched channels-last view and put the layout back. All work stays on the

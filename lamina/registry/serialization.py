@@ -9,13 +9,15 @@ Registered functions (activations, loss functions) serialize to their name, as i
 import difflib
 import inspect
 
-from lamina.saving import object_registry
+from lamina.registry import object_registry
+from lamina.registry.export import keras_export
 
 
 # Where Keras 3 files say built-in objects live, when it is not simply "keras.<package>".
 _KERAS_MODULES = {"schedules": "keras.optimizers.schedules", "models": "keras"}
 
 
+@keras_export("utils.serialize_keras_object")
 def serialize_keras_object(obj):
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
@@ -51,6 +53,7 @@ def serialize_keras_object(obj):
     )
 
 
+@keras_export("utils.deserialize_keras_object")
 def deserialize_keras_object(config, package=None, custom_objects=None, what="object"):
     """Rebuild an object from a name or a config dict; `package` says where built-ins live
     (without it, a Keras config's own "module" says: `keras.regularizers` -> regularizers)."""
@@ -80,7 +83,7 @@ def deserialize_keras_object(config, package=None, custom_objects=None, what="ob
 def deserialize_public(config, custom_objects=None, safe_mode=True, **kwargs):
     """`keras.saving.deserialize_keras_object`: as above, but a name that nothing is registered
     under comes back as the name itself (Keras returns it unchanged)."""
-    from lamina.saving.safe_mode import SafeModeScope
+    from lamina.registry.safe_mode import SafeModeScope
 
     custom_objects = {**(kwargs.pop("module_objects", None) or {}), **(custom_objects or {})}
     if kwargs:
@@ -149,6 +152,7 @@ def resolve(package, identifier, what, instantiate_classes=True):
     raise TypeError(f"Could not interpret {what} identifier: {identifier!r}")
 
 
+@keras_export("layers.serialize", package=False)
 def serialize_layer(layer):
     """A layer's config in Keras 3's layout, including how to rebuild its weights."""
     from lamina.layers.core.op_layer import OpLayer, serialized_op
@@ -160,6 +164,7 @@ def serialize_layer(layer):
     return serialize_keras_object(layer)  # (with its build_config)
 
 
+@keras_export("layers.deserialize", package=False)
 def deserialize_layer(config, custom_objects=None):
     if isinstance(config, dict) and str(config.get("module") or "").startswith("keras.src.ops"):
         from lamina.layers.core.op_layer import OpLayer

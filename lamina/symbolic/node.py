@@ -1,6 +1,6 @@
 """A Node is one call of a layer on symbolic tensors: the edge list of the functional graph."""
 
-from lamina.layers.keras_tensor import KerasTensor
+from lamina.symbolic.keras_tensor import KerasTensor
 from lamina.utils import tree
 
 

@@ -6,6 +6,8 @@ immediately calls the new layer on the previous symbolic output, so weights exis
 call with real data. Running it is a loop over the layers: nothing else on the hot path.
 """
 
+import torch
+
 from lamina.layers.core.input_layer import Input, InputLayer
 from lamina.layers.layer import Layer, name_scope
 from lamina.models.functional import as_input_tensor
@@ -40,10 +42,14 @@ class Sequential(Model):
             self._build_shapes = layer.batch_shape
             self.built = True
             return
+        if isinstance(layer, torch.nn.Module) and not isinstance(layer, Layer):
+            from lamina.layers.core.torch_module_wrapper import TorchModuleWrapper
+
+            layer = TorchModuleWrapper(layer)  # a bare torch module is a layer too
         if not isinstance(layer, Layer):
             raise TypeError(
-                f"Sequential.add() takes a lamina layer; received {layer!r} of type "
-                f"{type(layer).__name__}. Wrap torch modules in a Layer subclass."
+                f"Sequential.add() takes a layer (a lamina layer or a torch.nn.Module); received "
+                f"{layer!r} of type {type(layer).__name__}."
             )
         if any(existing is layer for existing in self._stack):
             raise ValueError(f'Layer "{layer.name}" is already in this Sequential model.')

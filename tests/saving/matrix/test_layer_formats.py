@@ -314,6 +314,8 @@ NOT_STANDALONE = {
     "InputLayer": "every case's model contains one (compared through the model config)",
     "InputSpec": "not a layer",
     "Layer": "the base class; a custom subclass is covered in test_model_kinds.py",
+    "TorchModuleWrapper": "its config holds a pickle (refused in safe mode); its save/load cases "
+                          "are in tests/layers/core/test_torch_module_wrapper.py",
 }
 
 # Old names whose constructor returns an instance of the modern class (so configs and files name

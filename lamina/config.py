@@ -4,7 +4,11 @@ Kept as module-level state (as Keras does) so `lamina.config.set_floatx("float64
 layer built afterwards. Values are validated here, once, so layers can trust them.
 """
 
+import os
+
 import torch
+
+from lamina.registry.export import keras_export
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
@@ -111,3 +115,114 @@ def enable_unsafe_deserialization():
     from lamina.registry.safe_mode import enable_unsafe_deserialization as enable
 
     enable()
+
+
+# ---- switches Keras 3 keeps in keras.config ------------------------------------------------------
+
+_INTERACTIVE_LOGGING = True
+_TRACEBACK_FILTERING = True
+_FLASH_ATTENTION = None  # None: use it where it applies; False: never; True: required
+# Debugging caps on every fit/evaluate/predict, also settable from the environment so a script
+# can be smoke-run unchanged (same variables as Keras).
+_MAX_EPOCHS = int(os.environ["KERAS_MAX_EPOCHS"]) if os.environ.get("KERAS_MAX_EPOCHS") else None
+_MAX_STEPS_PER_EPOCH = (int(os.environ["KERAS_MAX_STEPS_PER_EPOCH"])
+                        if os.environ.get("KERAS_MAX_STEPS_PER_EPOCH") else None)
+
+
+@keras_export("config.enable_interactive_logging", "utils.enable_interactive_logging")
+def enable_interactive_logging():
+    """Progress bars and messages go to stdout (the default)."""
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = True
+
+
+@keras_export("config.disable_interactive_logging", "utils.disable_interactive_logging")
+def disable_interactive_logging():
+    """Progress bars and messages become records of the `logging` logger "lamina" (one line
+    per update, no carriage returns): for batch jobs whose output is a log file."""
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = False
+
+
+@keras_export("config.is_interactive_logging_enabled", "utils.is_interactive_logging_enabled")
+def is_interactive_logging_enabled():
+    return _INTERACTIVE_LOGGING
+
+
+def enable_traceback_filtering():
+    """Errors raised inside a layer call show the user's frames, not lamina's (the default)."""
+    global _TRACEBACK_FILTERING
+    _TRACEBACK_FILTERING = True
+
+
+def disable_traceback_filtering():
+    """Show lamina's internal frames in tracebacks too (for debugging lamina itself)."""
+    global _TRACEBACK_FILTERING
+    _TRACEBACK_FILTERING = False
+
+
+def is_traceback_filtering_enabled():
+    return _TRACEBACK_FILTERING
+
+
+def enable_flash_attention():
+    """Require PyTorch's flash-attention kernel in `ops.dot_product_attention` (and the attention
+    layers): it needs a CUDA device and float16/bfloat16 inputs, and an error says so otherwise."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = True
+
+
+def disable_flash_attention():
+    """Never use the flash-attention kernel (the other fused kernels stay allowed)."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = False
+
+
+def is_flash_attention_enabled():
+    """True or False once set; None (the default) lets PyTorch choose the kernel."""
+    return _FLASH_ATTENTION
+
+
+def set_max_epochs(max_epochs):
+    """Cap the epochs of every `fit()` (debugging; also `KERAS_MAX_EPOCHS=2`). None: no cap."""
+    global _MAX_EPOCHS
+    _MAX_EPOCHS = _positive_or_none(max_epochs, "max_epochs")
+
+
+def max_epochs():
+    return _MAX_EPOCHS
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Cap the steps of each epoch of `fit()`, `evaluate()` and `predict()` (debugging; also
+    `KERAS_MAX_STEPS_PER_EPOCH=5`). None: no cap."""
+    global _MAX_STEPS_PER_EPOCH
+    _MAX_STEPS_PER_EPOCH = _positive_or_none(max_steps_per_epoch, "max_steps_per_epoch")
+
+
+def max_steps_per_epoch():
+    return _MAX_STEPS_PER_EPOCH
+
+
+def _positive_or_none(value, argument):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{argument}` must be a positive integer or None. "
+                         f"Received: {argument}={value!r}.")
+    return value
+
+
+def is_nnx_enabled():
+    """Always False: Flax NNX is a JAX library, and lamina runs on PyTorch."""
+    return False
+
+
+def set_backend(backend):
+    """lamina has one backend, PyTorch: `set_backend("torch")` is accepted, anything else is an
+    error (Keras's JAX, TensorFlow and NumPy backends are not part of lamina)."""
+    if backend != "torch":
+        raise ValueError(
+            f"lamina runs Keras code on PyTorch only; set_backend({backend!r}) is not possible. "
+            "Use set_backend('torch'), or install Keras itself for its other backends."
+        )

@@ -29,6 +29,7 @@ from lamina.symbolic.node import Node
 from lamina.utils import naming, tree
 from lamina.utils.arguments import check_kwargs, warn_deprecated
 from lamina.utils.strings import is_string_data
+from lamina.utils.traceback_utils import filter_traceback
 from lamina.variables import Variable
 
 _LAYER_KWARGS = {"activity_regularizer", "trainable", "dtype", "autocast", "name", "input_shape",
@@ -171,6 +172,12 @@ class Layer(torch.nn.Module):
 
     # ------------------------------------------------------------------ the call pipeline
     def __call__(self, *args, **kwargs):
+        try:
+            return self._call_pipeline(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - re-raised, with lamina's frames hidden
+            raise filter_traceback(error)  # zero cost unless something was raised
+
+    def _call_pipeline(self, *args, **kwargs):
         if _has_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
         if args and not isinstance(args[0], torch.Tensor) and not (

@@ -95,10 +95,10 @@ class Sequential(Model):
         dtype = _input_dtype(self._stack[0]) if self._stack else None
         self._start_from(Input(batch_shape=tuple(input_shape), dtype=dtype))
 
-    def __call__(self, *args, **kwargs):
+    def _call_pipeline(self, *args, **kwargs):
         if self._input_tensor is None and args and not isinstance(args[0], KerasTensor):
             self._build_from_data(args[0])
-        return super().__call__(*args, **kwargs)
+        return super()._call_pipeline(*args, **kwargs)
 
     def _build_from_data(self, x):
         import numpy as np

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from lamina import config, tree
+from lamina.registry.export import keras_export
 from lamina.symbolic.dispatch import keras_op
 
 # NumPy dtypes torch handles poorly are widened, as Keras's torch backend does.
@@ -27,8 +28,17 @@ def is_python_scalar(x):
     return isinstance(x, (bool, int, float))
 
 
+@keras_export("utils.standardize_dtype", package=False)
 def standardize_dtype(dtype):
-    """Any dtype spelling (string, NumPy, torch, None = floatx) as Keras's string name."""
+    """Any dtype spelling (string, NumPy, torch, None = floatx) as Keras's string name.
+
+    Python's `int` / `"int"` name int32 and `str` / `"string"` the string type, as in Keras on
+    every backend (lamina's own tensors of Python ints are int64, torch's default).
+    """
+    if dtype is int or (isinstance(dtype, str) and dtype == "int"):
+        return "int32"
+    if dtype is str or (isinstance(dtype, str) and dtype == "string"):
+        return "string"
     return config.dtype_name(dtype)
 
 

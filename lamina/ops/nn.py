@@ -2,6 +2,7 @@
 moments and normalisation, with Keras's defaults (e.g. `gelu(approximate=True)`,
 `leaky_relu(negative_slope=0.2)`) and numerics (probabilities clipped to [epsilon, 1 - epsilon])."""
 
+import contextlib
 import math
 
 import torch
@@ -385,6 +386,30 @@ def sparsemax(x, axis=-1):
 
 # ---- attention -----------------------------------------------------------------------------------
 
+_NO_FLASH = ("dot_product_attention: flash attention was required (flash_attention=True or "
+             "lamina.config.enable_flash_attention()) but cannot be used with {why}. PyTorch's "
+             "flash kernel needs a CUDA device, float16/bfloat16 inputs and no mask or bias. "
+             "Pass flash_attention=None to let PyTorch choose a kernel.")
+
+
+def _sdpa_backends(flash_attention, query, bias):
+    """The kernels `scaled_dot_product_attention` may use: all (None), flash only (True), or all
+    but flash (False)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    if flash_attention is None:
+        return contextlib.nullcontext()
+    if flash_attention:
+        if query.device.type != "cuda" or query.dtype not in (torch.float16, torch.bfloat16):
+            raise ValueError(_NO_FLASH.format(
+                why=f"{query.dtype} inputs on {query.device.type}"))
+        if bias is not None:
+            raise ValueError(_NO_FLASH.format(why="a `bias`"))
+        return sdpa_kernel([SDPBackend.FLASH_ATTENTION])
+    return sdpa_kernel([SDPBackend.EFFICIENT_ATTENTION, SDPBackend.CUDNN_ATTENTION,
+                        SDPBackend.MATH])
+
+
 @keras_op
 def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
                           flash_attention=None, attn_logits_soft_cap=None):
@@ -395,8 +420,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     `(batch, heads, query_length, key_length)`.
     """
     query, key, value = _float(query), _float(key), _float(value)
-    if flash_attention:
-        raise ValueError("dot_product_attention: flash_attention=True is not supported by lamina.")
+    if flash_attention is None:
+        flash_attention = config.is_flash_attention_enabled()
     unbatched = query.ndim == 3
     if query.ndim not in (3, 4):
         raise ValueError("dot_product_attention: `query` must be 3D or 4D, received shape "
@@ -412,6 +437,19 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         k = k.repeat_interleave(heads // kv_heads, dim=1)
         v = v.repeat_interleave(heads // kv_heads, dim=1)
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    if mask is None and attn_logits_soft_cap is None and not (is_causal and bias is not None):
+        # PyTorch's fused kernels (flash / memory-efficient / cuDNN / math, its choice unless
+        # `flash_attention` says otherwise): one call, no (T, S) logits kept for backward.
+        if bias is not None:
+            bias = to_tensor(bias, dtype=q.dtype, device=q.device)
+            bias = bias[None] if unbatched and bias.ndim == 3 else bias
+        with _sdpa_backends(flash_attention, q, bias):
+            out = F.scaled_dot_product_attention(q, k.to(q.dtype), v.to(q.dtype), attn_mask=bias,
+                                                 is_causal=is_causal, scale=scale)
+        out = out.transpose(1, 2)
+        return out[0] if unbatched else out
+    if flash_attention:
+        raise ValueError(_NO_FLASH.format(why="a `mask` or `attn_logits_soft_cap`"))
     logits = torch.matmul(q, k.transpose(-1, -2).to(q.dtype)) * scale
     if attn_logits_soft_cap is not None:
         logits = torch.tanh(logits / attn_logits_soft_cap) * attn_logits_soft_cap

@@ -1,15 +1,7 @@
-"""`lamina.preprocessing`: Keras's legacy preprocessing namespace (`preprocessing.sequence`)."""
+"""`lamina.preprocessing`: Keras's preprocessing namespace — the dataset builders
+(`image_dataset_from_directory`, `text_dataset_from_directory`, `timeseries_dataset_from_array`)
+and the `image` and `sequence` submodules."""
 
-import importlib
+from lamina.registry.export import lazy_namespace
 
-_SUBMODULES = {"sequence"}
-
-
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"lamina.preprocessing.{name}")
-    raise AttributeError(f"module 'lamina.preprocessing' has no attribute '{name}'")
-
-
-def __dir__():
-    return sorted(set(globals()) | _SUBMODULES)
+__getattr__, __dir__ = lazy_namespace(__name__, submodules={"image", "sequence"})

@@ -119,3 +119,52 @@ def shuffle(x, axis=0, seed=None):
     )
     return torch.index_select(x, axis, order)
 
+
+
+def _parameter(value, shape, dtype, device):
+    """A distribution parameter (scalar or array) broadcast to the sample shape."""
+    return torch.as_tensor(value, dtype=dtype, device=device).expand(shape).contiguous()
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Samples from the gamma distribution with concentration `alpha` and scale 1.
+
+    `alpha` is a number or an array broadcastable to `shape`.
+    """
+    dtype = _float_dtype(dtype, "gamma")
+    device = torch.get_default_device()
+    concentration = _parameter(alpha, _shape(shape), dtype, device)
+    if bool((concentration <= 0).any()):
+        raise ValueError(f"gamma: `alpha` must be positive. Received: alpha={alpha!r}.")
+    # torch's gamma sampler (Marsaglia-Tsang) takes a generator only through this entry point.
+    return torch._standard_gamma(concentration, generator=torch_generator(seed, device))
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Samples from the beta distribution: `X / (X + Y)` with `X ~ Gamma(alpha)`,
+    `Y ~ Gamma(beta)` (both numbers or arrays broadcastable to `shape`)."""
+    dtype = _float_dtype(dtype, "beta")
+    device = torch.get_default_device()
+    shape = _shape(shape)
+    a, b = _parameter(alpha, shape, dtype, device), _parameter(beta, shape, dtype, device)
+    if bool((a <= 0).any()) or bool((b <= 0).any()):
+        raise ValueError(f"beta: `alpha` and `beta` must be positive. Received: alpha={alpha!r}, "
+                         f"beta={beta!r}.")
+    generator = torch_generator(seed, device)
+    x = torch._standard_gamma(a, generator=generator)
+    y = torch._standard_gamma(b, generator=generator)
+    return x / (x + y)
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Number of successes in `counts` trials of probability `probabilities` (numbers or arrays
+    broadcastable to `shape`), returned as floats of `dtype` as in Keras."""
+    dtype = _float_dtype(dtype, "binomial")
+    device = torch.get_default_device()
+    shape = _shape(shape)
+    n = _parameter(counts, shape, torch.float32 if dtype == torch.float16 else dtype, device)
+    p = _parameter(probabilities, shape, n.dtype, device)
+    if bool((n < 0).any()) or bool(((p < 0) | (p > 1)).any()):
+        raise ValueError("binomial: `counts` must be >= 0 and `probabilities` in [0, 1]. "
+                         f"Received: counts={counts!r}, probabilities={probabilities!r}.")
+    return torch.binomial(n, p, generator=torch_generator(seed, device)).to(dtype)

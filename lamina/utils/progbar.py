@@ -15,6 +15,7 @@ runs on a POSIX system, which fills log files with control characters):
 verbose=2 writes one summary line at the end (`3/3 - 0s - 5ms/step - loss: 0.7227`) in every case.
 """
 
+import logging
 import math
 import os
 import sys
@@ -22,6 +23,8 @@ import time
 
 import numpy as np
 import torch
+
+from lamina import config
 from lamina.registry.export import keras_export
 
 _BOLD, _GREEN, _WHITE, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
@@ -186,6 +189,8 @@ class Progbar:
         return self._stream if self._stream is not None else sys.stdout
 
     def _display_mode(self):
+        if not config.is_interactive_logging_enabled():
+            return "plain"  # one complete line per update, written as a log record
         stream = self._output()
         isatty = getattr(stream, "isatty", None)
         if isatty is not None and isatty():
@@ -221,6 +226,9 @@ class Progbar:
         return True
 
     def _write(self, text):
+        if not config.is_interactive_logging_enabled():
+            logging.getLogger("lamina").info(text.strip("\r\n"))
+            return
         stream = self._output()
         stream.write(text)
         stream.flush()

@@ -121,7 +121,7 @@ def test_model_is_a_torch_module():
 
 
 def test_sequential_rejects_non_layers():
-    with pytest.raises(TypeError, match="takes a lamina layer"):
+    with pytest.raises(TypeError, match="takes a layer"):
         lamina.Sequential([lambda x: x])
 
 

@@ -71,6 +71,10 @@ def test_dtype_helpers():
     assert ops.standardize_dtype(torch.int32) == "int32"
     assert ops.standardize_dtype(np.float64) == "float64"
     assert ops.standardize_dtype(None) == "float32"
+    # Keras 3.15 (jax and torch backends) gives these, recorded by hand from keras.utils:
+    assert ops.standardize_dtype(int) == ops.standardize_dtype("int") == "int32"
+    assert ops.standardize_dtype(np.dtype("int64")) == "int64"
+    assert ops.standardize_dtype("string") == "string"
     assert ops.is_float_dtype("bfloat16") and not ops.is_float_dtype("int8")
     assert ops.is_int_dtype("uint8") and not ops.is_int_dtype("bool")
     assert ops.result_type("int32", "float16") == "float16"

@@ -86,7 +86,7 @@ class MultiHeadAttention(Layer):
     attention_axes = property(lambda self: self._attention_axes)
 
     # ------------------------------------------------------------------ building
-    def __call__(self, query, value=None, key=None, **kwargs):
+    def _call_pipeline(self, query, value=None, key=None, **kwargs):
         if value is None:
             raise ValueError(
                 f'Layer "{self.name}" (MultiHeadAttention) needs `value`: call it as '
@@ -101,7 +101,7 @@ class MultiHeadAttention(Layer):
             self._build_with_shapes(shapes)
             if isinstance(query, torch.Tensor) and query.device.type not in ("cpu", "meta"):
                 self.to(query.device)
-        return super().__call__(query, value, key, **kwargs)
+        return super()._call_pipeline(query, value, key, **kwargs)
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         if isinstance(query_shape, dict):  # Keras's `shapes_dict` form

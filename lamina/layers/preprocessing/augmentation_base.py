@@ -23,10 +23,10 @@ class AugmentationLayer(RandomImageLayer):
 
     _masks_pass_through = True  # False where masks would have to be transformed too
 
-    def __call__(self, inputs, *args, **kwargs):
+    def _call_pipeline(self, inputs, *args, **kwargs):
         if isinstance(inputs, dict):
             reject_unsupported_keys(inputs, type(self).__name__, self._masks_pass_through)
-        return super().__call__(inputs, *args, **kwargs)
+        return super()._call_pipeline(inputs, *args, **kwargs)
 
     def call(self, inputs, training=True):
         if not isinstance(inputs, dict):

@@ -32,7 +32,7 @@ def to_host_array(data):
 class HostInputLayer(Layer):
     """A layer whose `call` also accepts strings, which it converts to numbers on the host."""
 
-    def __call__(self, *args, **kwargs):
+    def _call_pipeline(self, *args, **kwargs):
         if args and is_string_data(args[0]):
             # Layer.__call__ would try to make a tensor of the strings: run `call` directly
             # (through torch's Module.__call__, so hooks still fire).
@@ -40,4 +40,4 @@ class HostInputLayer(Layer):
                 self._build_from_inputs(args, kwargs)
             kwargs.pop("training", None)
             return torch.nn.Module.__call__(self, *args, **kwargs)
-        return super().__call__(*args, **kwargs)
+        return super()._call_pipeline(*args, **kwargs)

@@ -9,12 +9,10 @@ from lamina.version import __version__ as __version__
 from lamina.version import version as version
 
 _SUBMODULES = {
-    "activations", "backend", "callbacks", "config", "constraints", "datasets", "distillation",
-    "initializers",
-    "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random",
-    "regularizers",
-    "saving", "tree", "utils",
-    "dtype_policies", "preprocessing",
+    "activations", "applications", "backend", "callbacks", "config", "constraints", "datasets",
+    "distillation", "distribution", "dtype_policies", "initializers", "layers", "legacy",
+    "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "preprocessing",
+    "random", "regularizers", "saving", "tree", "utils",
 }
 
 # Public names (`lamina.Model`, `lamina.Input`, ...) are declared where they are defined, with

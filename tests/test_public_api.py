@@ -18,12 +18,12 @@ KERAS_NAMES = json.loads(
 # wrappers have no torch meaning). A name built later must be removed from here: the test
 # says so, so the list stays true.
 NOT_YET = {
-    "callbacks": {"OrbaxCheckpoint", "RemoteMonitor", "SwapEMAWeights"},
+    "callbacks": {"RemoteMonitor", "SwapEMAWeights"},
     "initializers": {"STFT", "STFTInitializer", "stft"},
     "layers": {"AugMix", "ContrastLimitedAdaptiveHistogramEqualization", "ConvLSTM1D",
-               "ConvLSTM2D", "ConvLSTM3D", "FlaxLayer", "GroupQueryAttention", "HashedCrossing",
-               "JaxLayer", "MaxNumBoundingBoxes", "Pipeline", "RandAugment",
-               "RandomElasticTransform", "TFSMLayer", "Wrapper"},
+               "ConvLSTM2D", "ConvLSTM3D", "GroupQueryAttention", "HashedCrossing",
+               "MaxNumBoundingBoxes", "Pipeline", "RandAugment", "RandomElasticTransform",
+               "Wrapper"},
     "losses": {"CTC", "Circle", "circle", "ctc"},
     "mixed_precision": {"LossScaleOptimizer"},
     "optimizers": {"Adafactor", "Ftrl", "Lamb", "LossScaleOptimizer", "MultiOptimizer", "Muon",
@@ -31,6 +31,15 @@ NOT_YET = {
     "saving": {"KerasFileEditor"},
     "utils": {"Config", "FeatureSpace", "get_source_inputs"},
 }
+
+# Keras names that only mean something on JAX, Flax, TensorFlow or Orbax: never in lamina.
+NO_TORCH_MEANING = {
+    "callbacks": {"OrbaxCheckpoint"},
+    "layers": {"FlaxLayer", "JaxLayer", "TFSMLayer"},
+}
+
+# Whole Keras namespaces lamina does not have yet (issue 13).
+NAMESPACES_NOT_YET = {"export", "optimizers.legacy", "quantizers", "visualization", "wrappers"}
 
 NAMESPACES = sorted(k for k in KERAS_NAMES if k != "keras_version")
 
@@ -44,9 +53,15 @@ def _lamina_namespace(name):
 
 @pytest.mark.parametrize("namespace", NAMESPACES)
 def test_every_keras_public_name_exists_unless_listed_as_not_yet(namespace):
-    module = _lamina_namespace(namespace)
+    try:
+        module = _lamina_namespace(namespace)
+    except AttributeError:
+        assert namespace in NAMESPACES_NOT_YET, f"lamina has no namespace lamina.{namespace}"
+        return
+    assert namespace not in NAMESPACES_NOT_YET, (
+        f"lamina.{namespace} exists now: remove it from NAMESPACES_NOT_YET in this test")
     missing = {name for name in KERAS_NAMES[namespace] if not hasattr(module, name)}
-    expected = NOT_YET.get(namespace, set())
+    expected = NOT_YET.get(namespace, set()) | NO_TORCH_MEANING.get(namespace, set())
     assert missing <= expected, f"lamina.{namespace} lost Keras names: {sorted(missing - expected)}"
     built = expected - missing
     assert not built, (f"lamina.{namespace} now has {sorted(built)}: remove them from NOT_YET "

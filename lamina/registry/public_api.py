@@ -303,6 +303,10 @@ LAZY = {
         "serialize": "lamina.registry.serialization",
         "subtract": "lamina.layers.merging.elementwise",
     },
+    "lamina.legacy.saving": {
+        "deserialize_keras_object": "lamina.legacy.saving",
+        "serialize_keras_object": "lamina.legacy.saving",
+    },
     "lamina.losses": {
         "BCE": "lamina.losses.crossentropy",
         "BinaryCrossentropy": "lamina.losses.crossentropy",
@@ -518,5 +522,9 @@ LAZY = {
         "timeseries_dataset_from_array": "lamina.utils.timeseries_dataset_utils",
         "to_categorical": "lamina.utils.numerical_utils",
         "unpack_x_y_sample_weight": "lamina.trainers.data_adapters.batch_conversion",
+    },
+    "lamina.utils.legacy": {
+        "deserialize_keras_object": "lamina.legacy.saving",
+        "serialize_keras_object": "lamina.legacy.saving",
     },
 }

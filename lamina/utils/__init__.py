@@ -7,4 +7,4 @@ everything listed here.
 from lamina.registry.export import lazy_namespace
 
 # Names are declared where they are defined (`@keras_export("utils.to_categorical")`).
-__getattr__, __dir__ = lazy_namespace(__name__, submodules={"bounding_boxes"})
+__getattr__, __dir__ = lazy_namespace(__name__, submodules={"bounding_boxes", "legacy"})

@@ -50,6 +50,8 @@ class Progbar:
         stream: where to write; None means `sys.stdout` as it is at the time of writing.
     """
 
+    plain_interval = 15.0  # seconds between progress lines when the output is not a terminal
+
     def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
                  stateless_metrics=None, unit_name="step", stream=None):
         if stateful_metrics is not None and stateless_metrics is not None:
@@ -72,6 +74,7 @@ class Progbar:
         self._last_update = 0
         self._time_after_first_step = None
         self._prev_width = 0
+        self._last_plain_line = self._start
 
     # ---- public API ------------------------------------------------------------------------------
 
@@ -202,8 +205,12 @@ class Progbar:
     def _show_progress(self, current, now, time_per_unit, finalize):
         mode = self._display_mode()
         if mode == "plain":
-            if finalize:
-                self._write(self._progress_line(current, now, time_per_unit, True, False)[0] + "\n")
+            # A file or a pipe: whole lines only, and one every `plain_interval` seconds so that a
+            # long epoch does not look hung (`tail -f train.log`).
+            if finalize or now - self._last_plain_line >= self.plain_interval:
+                self._write(
+                    self._progress_line(current, now, time_per_unit, finalize, False)[0] + "\n")
+                self._last_plain_line = now
             return
         if mode == "notebook" and self._show_in_notebook(current, now, time_per_unit, finalize):
             return

@@ -61,7 +61,28 @@ class Embedding(Layer):
             inputs = inputs.long()
         elif inputs.dtype != torch.int64 and inputs.dtype != torch.int32:
             inputs = inputs.long()
-        return F.embedding(inputs, self.embeddings)
+        if inputs.device.type != "cpu" and self._device_checks_left > 0:
+            # A bad id on a GPU is a device-side assert that kills the CUDA context; checking
+            # costs a synchronisation, so only the first calls pay it (where a wrong vocabulary
+            # size shows up).
+            self._device_checks_left -= 1
+            if inputs.numel() and bool(((inputs < 0) | (inputs >= self.input_dim)).any()):
+                self._raise_out_of_range(inputs)
+        try:
+            return F.embedding(inputs, self.embeddings)
+        except IndexError:  # CPU: checked by torch for free
+            self._raise_out_of_range(inputs)
+
+    _device_checks_left = 10
+
+    def _raise_out_of_range(self, inputs):
+        bad = inputs[(inputs < 0) | (inputs >= self.input_dim)]
+        raise ValueError(
+            f'Layer "{self.name}" (Embedding) received the id {int(bad[0])}, outside '
+            f"[0, input_dim={self.input_dim}) ({bad.numel()} such ids in this batch, largest "
+            f"{int(inputs.max())}). Set `input_dim` to the vocabulary size (largest id + 1), or "
+            "map unknown tokens to an id the vocabulary has (an out-of-vocabulary id)."
+        ) from None
 
     def _autocast(self, x):
         return x  # indices stay integers

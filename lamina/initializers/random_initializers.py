@@ -83,6 +83,9 @@ class RandomUniform(RandomInitializer):
     """
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        if not minval <= maxval:
+            raise ValueError(f"RandomUniform(): `minval` must not exceed `maxval`. Received: "
+                             f"minval={minval!r}, maxval={maxval!r}")
         self.minval = minval
         self.maxval = maxval
         super().__init__(seed=seed)

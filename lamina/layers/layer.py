@@ -693,7 +693,9 @@ def _meta_output_spec(layer, args, kwargs):
     runs = []
     for stand_in in kt.STAND_IN_SIZES:
         meta_args, meta_kwargs = tree.map_structure(
-            lambda x: _to_meta(x, stand_in) if isinstance(x, kt.KerasTensor) else x, (args, kwargs)
+            lambda x: _to_meta(x, stand_in) if isinstance(x, kt.KerasTensor) else
+            x.to("meta") if isinstance(x, torch.Tensor) else x,  # constants beside symbols
+            (args, kwargs)
         )
         try:
             with torch.device("meta"):

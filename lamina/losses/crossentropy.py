@@ -14,6 +14,7 @@ from lamina import config
 from lamina.losses.loss import float_pair, squeeze_or_expand_to_same_rank, to_tensor
 from lamina.losses.wrapper import BuiltinLoss
 from lamina.registry.export import keras_export
+from lamina.utils.arguments import check_rate
 
 
 def _check_axis(axis):
@@ -186,6 +187,7 @@ class BinaryCrossentropy(BuiltinLoss):
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
+        check_rate(label_smoothing, "label_smoothing", "BinaryCrossentropy()")
         super().__init__(binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits
@@ -223,6 +225,7 @@ class CategoricalCrossentropy(BuiltinLoss):
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
+        check_rate(label_smoothing, "label_smoothing", "CategoricalCrossentropy()")
         super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits

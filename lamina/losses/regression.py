@@ -13,6 +13,7 @@ from lamina import config
 from lamina.losses.loss import float_pair, squeeze_or_expand_to_same_rank
 from lamina.losses.wrapper import BuiltinLoss
 from lamina.registry.export import keras_export
+from lamina.utils.arguments import check_positive_number
 
 
 def _prepared(y_true, y_pred):
@@ -130,6 +131,7 @@ class Huber(BuiltinLoss):
     """Huber loss: squared error near zero, absolute error beyond `delta` (default 1.0)."""
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
+        check_positive_number(delta, "delta", "Huber()")
         super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
 
 

@@ -145,6 +145,7 @@ class TopKCategoricalAccuracy(BuiltinMeanMetric):
     """How often the one-hot label is among the `k` (default 5) highest predictions."""
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        _check_k(k, "TopKCategoricalAccuracy()")
         super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
         self.k = k
 
@@ -158,6 +159,7 @@ class SparseTopKCategoricalAccuracy(BuiltinMeanMetric):
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
                  from_sorted_ids=False):
+        _check_k(k, "SparseTopKCategoricalAccuracy()")
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
                          from_sorted_ids=from_sorted_ids)
         self.k = k
@@ -168,3 +170,9 @@ class SparseTopKCategoricalAccuracy(BuiltinMeanMetric):
         if not self.from_sorted_ids:
             del config["from_sorted_ids"]  # as Keras: only written when set
         return config
+
+
+def _check_k(k, owner):
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"{owner}: `k` (how many top predictions count) must be a positive "
+                         f"integer. Received: k={k!r}")

@@ -43,3 +43,28 @@ def rename_legacy_kwargs(kwargs, renames, where):
             warn_deprecated(old, new, where, stacklevel=4)
             kwargs[new] = kwargs.pop(old)
     return kwargs
+
+
+def check_rate(value, argument, owner):
+    """`value` as a float in [0, 1], or a ValueError naming `owner`'s `argument`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"{owner}: `{argument}` must be a number between 0 and 1. "
+                         f"Received: {argument}={value!r}")
+    return float(value)
+
+
+def check_positive_number(value, argument, owner):
+    """`value` as a float > 0, or a ValueError naming `owner`'s `argument`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{owner}: `{argument}` must be a positive number. "
+                         f"Received: {argument}={value!r}")
+    return float(value)
+
+
+def check_axis(value, argument, owner):
+    """An int axis, or a list/tuple of them, or a TypeError naming `owner`'s `argument`."""
+    axes = value if isinstance(value, (list, tuple)) else [value]
+    if not axes or any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
+        raise TypeError(f"{owner}: `{argument}` must be an int (or a list of ints). "
+                        f"Received: {argument}={value!r}")
+    return value

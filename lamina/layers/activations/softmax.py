@@ -6,12 +6,14 @@ import torch
 from lamina import activations
 from lamina.layers.layer import Layer
 from lamina.registry.export import keras_export
+from lamina.utils.arguments import check_axis
 
 
 @keras_export("layers.Softmax")
 class Softmax(Layer):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        check_axis(axis, "axis", "Softmax()")
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
         self.supports_masking = True
         self.built = True

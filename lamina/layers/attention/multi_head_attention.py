@@ -27,6 +27,7 @@ from lamina.layers.layer import Layer
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import serialize_keras_object
 from lamina.symbolic import keras_tensor as kt
+from lamina.utils.arguments import check_rate
 
 
 @keras_export("layers.MultiHeadAttention")
@@ -56,7 +57,7 @@ class MultiHeadAttention(Layer):
         self._num_heads = num_heads
         self._key_dim = key_dim
         self._value_dim = value_dim or key_dim
-        self._dropout = float(dropout)
+        self._dropout = check_rate(dropout, "dropout", "MultiHeadAttention()")
         self._use_bias = bool(use_bias)
         if isinstance(output_shape, int):
             output_shape = (output_shape,)

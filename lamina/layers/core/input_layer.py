@@ -30,8 +30,15 @@ class InputLayer(Layer):
                     "Input() needs a shape: pass `shape=(features,)` (without the batch size), "
                     "or `batch_shape=(batch, features)`."
                 )
+            if isinstance(shape, str) or not isinstance(shape, (int, tuple, list)):
+                raise ValueError(f"Input(): `shape` must be a tuple of integers (the batch axis "
+                                 f"left out), such as (28, 28, 1). Received: shape={shape!r}")
             shape = (shape,) if isinstance(shape, int) else tuple(shape)
             batch_shape = (batch_size,) + shape
+        if any(d is not None and (isinstance(d, bool) or not isinstance(d, int)) for d in
+               batch_shape):
+            raise ValueError(f"Input(): every dimension of `shape` must be an integer or None. "
+                             f"Received: shape={tuple(batch_shape[1:])!r}")
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         for d in self.batch_shape:
             if d is not None and d <= 0:

@@ -10,6 +10,8 @@ from lamina.registry.export import keras_export
 class Concatenate(Merge):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise TypeError(f"Concatenate(): `axis` must be an int. Received: axis={axis!r}")
         self.axis = axis
 
     def build(self, input_shape):

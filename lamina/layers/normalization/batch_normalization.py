@@ -18,6 +18,7 @@ from lamina.layers.layer import Layer
 from lamina.layers.normalization import axes as axes_lib
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import serialize_keras_object
+from lamina.utils.arguments import check_positive_number, check_rate
 
 # Keras adds its fuzz factor to the masked count before dividing (masked batch statistics).
 _MASK_EPSILON = 1e-7
@@ -52,8 +53,8 @@ class BatchNormalization(Layer):
                 "BatchNormalization(renorm=True) is not supported by lamina yet."
             )
         self.axis = axis
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
+        self.momentum = check_rate(momentum, "momentum", "BatchNormalization()")
+        self.epsilon = check_positive_number(epsilon, "epsilon", "BatchNormalization()")
         self.center = bool(center)
         self.scale = bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)

@@ -15,6 +15,7 @@ from lamina.layers.layer import Layer
 from lamina.layers.normalization import axes as axes_lib
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import serialize_keras_object
+from lamina.utils.arguments import check_positive_number
 
 
 @keras_export("layers.LayerNormalization")
@@ -37,7 +38,7 @@ class LayerNormalization(Layer):
                 f"Received: axis={axis!r}"
             )
         self.axis = axis
-        self.epsilon = float(epsilon)
+        self.epsilon = check_positive_number(epsilon, "epsilon", "LayerNormalization()")
         self.center = bool(center)
         self.scale = bool(scale)
         self.rms_scaling = bool(rms_scaling)

@@ -15,6 +15,13 @@ class Reshape(Layer):
         super().__init__(**kwargs)
         if target_shape is None:
             raise ValueError("Reshape() needs `target_shape`, e.g. Reshape((28, 28, 1)).")
+        if isinstance(target_shape, int):
+            target_shape = (target_shape,)
+        if isinstance(target_shape, str) or not isinstance(target_shape, (tuple, list)) or any(
+                isinstance(d, bool) or not isinstance(d, int) for d in target_shape):
+            raise ValueError("Reshape(): `target_shape` must be a tuple of integers (the batch "
+                             f"axis left out; -1 once at most). Received: target_shape="
+                             f"{target_shape!r}")
         self.target_shape = tuple(int(d) for d in target_shape)
         if sum(d == -1 for d in self.target_shape) > 1:
             raise ValueError(

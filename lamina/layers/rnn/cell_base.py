@@ -20,7 +20,7 @@ import torch
 from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.layer import Layer
 from lamina.registry.serialization import serialize_keras_object
-from lamina.utils.arguments import warn_deprecated
+from lamina.utils.arguments import check_rate, warn_deprecated
 
 # Keras 1/2 spellings of the recurrent arguments -> Keras 3 names.
 LEGACY_NAMES = {
@@ -74,12 +74,10 @@ class RecurrentCell(Layer):
                 f"{type(self).__name__}() needs `units`, a positive integer. Received: "
                 f"units={units!r}"
             )
-        for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if not isinstance(rate, (int, float)) or isinstance(rate, bool):
-                raise ValueError(
-                    f"{type(self).__name__}() needs `{name}` as a float between 0 and 1. "
-                    f"Received: {name}={rate!r}"
-                )
+        # Keras silently clips rates outside [0, 1]; a typo such as dropout=1.5 is an error here.
+        dropout = check_rate(dropout, "dropout", f"{type(self).__name__}()")
+        recurrent_dropout = check_rate(recurrent_dropout, "recurrent_dropout",
+                                       f"{type(self).__name__}()")
         self.units = units
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
@@ -93,9 +91,8 @@ class RecurrentCell(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.recurrent_constraint = constraints.get(recurrent_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        # Keras clips the rates into [0, 1] rather than rejecting them.
-        self.dropout = min(1.0, max(0.0, float(dropout)))
-        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
         self.seed = seed
         self._generator = None if seed is None else torch.Generator().manual_seed(int(seed))
         self.output_size = units

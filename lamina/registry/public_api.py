@@ -432,6 +432,7 @@ LAZY = {
     },
     "lamina.mixed_precision": {
         "DTypePolicy": "lamina.mixed_precision.policy",
+        "LossScaleOptimizer": "lamina.optimizers.loss_scale_optimizer",
         "Policy": "lamina.mixed_precision.policy",
     },
     "lamina.models": {
@@ -441,15 +442,23 @@ LAZY = {
     },
     "lamina.optimizers": {
         "Adadelta": "lamina.optimizers.adadelta",
+        "Adafactor": "lamina.optimizers.adafactor",
         "Adagrad": "lamina.optimizers.adagrad",
         "Adam": "lamina.optimizers.adam",
         "AdamW": "lamina.optimizers.adamw",
         "Adamax": "lamina.optimizers.adamax",
+        "Ftrl": "lamina.optimizers.ftrl",
+        "Lamb": "lamina.optimizers.lamb",
         "Lion": "lamina.optimizers.lion",
+        "LossScaleOptimizer": "lamina.optimizers.loss_scale_optimizer",
+        "MultiOptimizer": "lamina.optimizers.multi_optimizer",
+        "Muon": "lamina.optimizers.muon",
         "Nadam": "lamina.optimizers.nadam",
         "Optimizer": "lamina.optimizers.optimizer",
+        "OptimizerMap": "lamina.optimizers.multi_optimizer",
         "RMSprop": "lamina.optimizers.rmsprop",
         "SGD": "lamina.optimizers.sgd",
+        "ScheduleFreeAdamW": "lamina.optimizers.schedule_free_adamw",
         "TorchOptimizer": "lamina.optimizers.torch_optimizer",
     },
     "lamina.optimizers.schedules": {

@@ -103,7 +103,8 @@ def test_get_unknown_name_lists_the_valid_names():
     message = r"Unknown optimizer: 'adamm'\. Did you mean 'adam'\? Valid names: "
     with pytest.raises(ValueError, match=message) as info:
         optimizers.get("adamm")
-    valid = "adadelta, adagrad, adam, adamax, adamw, lion, nadam, rmsprop, sgd"
+    valid = ("adadelta, adafactor, adagrad, adam, adamax, adamw, ftrl, lamb, lion, muon, nadam, "
+             "rmsprop, schedulefreeadamw, sgd")
     assert str(info.value).endswith(valid + ".")
 
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from lamina.optimizers import optimizer
+from lamina.optimizers import optimizer, optimizer_arguments
 from lamina.registry.export import keras_export
 
 
@@ -25,6 +25,7 @@ class Adamax(optimizer.Optimizer):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
+        optimizer_arguments.check_decay_rates("Adamax()", beta_1=beta_1, beta_2=beta_2)
         self.epsilon = epsilon
 
     def build(self, variables):

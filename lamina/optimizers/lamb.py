@@ -2,7 +2,7 @@
 
 import torch
 
-from lamina.optimizers import optimizer
+from lamina.optimizers import optimizer, optimizer_arguments
 from lamina.registry.export import keras_export
 
 
@@ -29,6 +29,7 @@ class Lamb(optimizer.Optimizer):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
+        optimizer_arguments.check_decay_rates("Lamb()", beta_1=beta_1, beta_2=beta_2)
         self.epsilon = epsilon
 
     def build(self, variables):

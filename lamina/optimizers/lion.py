@@ -2,7 +2,7 @@
 
 import torch
 
-from lamina.optimizers import optimizer
+from lamina.optimizers import optimizer, optimizer_arguments
 from lamina.registry.export import keras_export
 
 
@@ -30,6 +30,7 @@ class Lion(optimizer.Optimizer):
             )
         self.beta_1 = beta_1
         self.beta_2 = beta_2
+        optimizer_arguments.check_decay_rates("Lion()", beta_2=beta_2)
 
     def build(self, variables):
         if self.built:

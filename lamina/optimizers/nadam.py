@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from lamina.optimizers import optimizer
+from lamina.optimizers import optimizer, optimizer_arguments
 from lamina.registry.export import keras_export
 
 _MOMENTUM_DECAY = 0.96
@@ -36,6 +36,7 @@ class Nadam(optimizer.Optimizer):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
+        optimizer_arguments.check_decay_rates("Nadam()", beta_1=beta_1, beta_2=beta_2)
         self.epsilon = epsilon
 
     def build(self, variables):

@@ -80,8 +80,19 @@ def as_learning_rate(value):
             "that takes no argument and returns the learning rate. "
             f"Received: learning_rate={value!r}"
         )
+    if float(value) < 0:
+        raise ValueError(f"Argument `learning_rate` must not be negative (a negative rate climbs "
+                         f"the loss). Received: learning_rate={float(value)!r}")
     dtype = lamina_config.to_torch_dtype(lamina_config.floatx())
     return torch.tensor(float(value), dtype=dtype)
+
+
+def check_decay_rates(owner, **rates):
+    """Moment decay rates (`beta_1=0.9`, ...): numbers in [0, 1), or a ValueError naming them."""
+    for name, value in rates.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+            raise ValueError(f"{owner}: `{name}` must be a number in [0, 1) (the weight of the "
+                             f"old average). Received: {name}={value!r}")
 
 
 def check_clipping(clipnorm, clipvalue, global_clipnorm):

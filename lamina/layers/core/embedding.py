@@ -61,7 +61,7 @@ class Embedding(Layer):
             inputs = inputs.long()
         elif inputs.dtype != torch.int64 and inputs.dtype != torch.int32:
             inputs = inputs.long()
-        if inputs.device.type != "cpu" and self._device_checks_left > 0:
+        if inputs.device.type not in ("cpu", "meta") and self._device_checks_left > 0:
             # A bad id on a GPU is a device-side assert that kills the CUDA context; checking
             # costs a synchronisation, so only the first calls pay it (where a wrong vocabulary
             # size shows up).

@@ -27,3 +27,19 @@ def test_fit_reports_it_too_and_valid_ids_still_work():
     with pytest.raises(ValueError, match="vocabulary size"):
         model.fit(np.array([[1, 2, 30]] * 4), np.zeros(4), verbose=0)
     model.fit(np.array([[1, 2, 9]] * 4), np.zeros(4), verbose=0)
+
+
+def test_symbolic_calls_still_work():
+    # The check must not run on the meta device (shape inference of models and custom layers).
+    model = lamina.Sequential([lamina.Input((None,), dtype="int64"), layers.Embedding(100, 8)])
+    assert model(lamina.Input((10,), dtype="int64")).shape == (None, 10, 8)
+
+    class TokenAndPosition(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.token = layers.Embedding(100, 8)
+
+        def call(self, x):
+            return self.token(x)
+
+    assert TokenAndPosition()(lamina.Input((5,), dtype="int32")).shape == (None, 5, 8)

@@ -10,9 +10,10 @@ from lamina.version import version as version
 
 _SUBMODULES = {
     "activations", "applications", "backend", "callbacks", "config", "constraints", "datasets",
-    "distillation", "distribution", "dtype_policies", "initializers", "layers", "legacy",
-    "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "preprocessing",
-    "random", "regularizers", "saving", "tree", "utils",
+    "distillation", "distribution", "dtype_policies", "export", "initializers", "layers",
+    "legacy", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
+    "preprocessing", "quantizers", "random", "regularizers", "saving", "tree", "utils",
+    "visualization", "wrappers",
 }
 
 # Public names (`lamina.Model`, `lamina.Input`, ...) are declared where they are defined, with

@@ -11,5 +11,7 @@ from lamina.callbacks.lambda_callback import LambdaCallback as LambdaCallback
 from lamina.callbacks.learning_rate_scheduler import LearningRateScheduler as LearningRateScheduler
 from lamina.callbacks.model_checkpoint import ModelCheckpoint as ModelCheckpoint
 from lamina.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau as ReduceLROnPlateau
+from lamina.callbacks.remote_monitor import RemoteMonitor as RemoteMonitor
+from lamina.callbacks.swap_ema_weights import SwapEMAWeights as SwapEMAWeights
 from lamina.callbacks.tensorboard import TensorBoard as TensorBoard
 from lamina.callbacks.terminate_on_nan import TerminateOnNaN as TerminateOnNaN

@@ -19,6 +19,7 @@ from lamina.initializers.orthogonal_initializer import Orthogonal as Orthogonal
 from lamina.initializers.random_initializers import RandomNormal as RandomNormal
 from lamina.initializers.random_initializers import RandomUniform as RandomUniform
 from lamina.initializers.random_initializers import TruncatedNormal as TruncatedNormal
+from lamina.initializers.stft_initializer import STFT as STFT
 from lamina.initializers.variance_scaling_initializers import GlorotNormal as GlorotNormal
 from lamina.initializers.variance_scaling_initializers import GlorotUniform as GlorotUniform
 from lamina.initializers.variance_scaling_initializers import HeNormal as HeNormal
@@ -35,6 +36,7 @@ identity = IdentityInitializer = Identity
 ones = Ones
 zeros = Zeros
 orthogonal = OrthogonalInitializer = Orthogonal
+stft = STFTInitializer = STFT
 random_normal = RandomNormal
 random_uniform = RandomUniform
 truncated_normal = TruncatedNormal

@@ -416,7 +416,10 @@ class Layer(torch.nn.Module):
         shape = tuple(int(d) for d in (shape or ()))
         value = initializer(shape, dtype=dtype) if callable(initializer) else initializer
         value = torch.as_tensor(value, dtype=dtype).reshape(shape)
-        name = name or f"variable_{len(self._tracked_variables)}"
+        # Keras names an unnamed weight variable, variable_1, ... (one counter per session); its
+        # state_dict key stays per layer (variable_0, ...), so keys do not depend on history.
+        key = name or f"variable_{len(self._tracked_variables)}"
+        name = name or naming.unique_name("variable")
         requires_grad = bool(trainable) and dtype.is_floating_point
         variable = Variable._from_tensor(value, requires_grad, name, _scoped_path(self, name))
         variable._keras_trainable = bool(trainable)
@@ -425,7 +428,7 @@ class Layer(torch.nn.Module):
         if not self.trainable:
             variable.requires_grad_(False)
         self._tracked_variables.append(variable)
-        self.register_parameter(_unique_attribute(self, name), variable)
+        self.register_parameter(_unique_attribute(self, key), variable)
         return variable
 
     add_variable = add_weight

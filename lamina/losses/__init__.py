@@ -5,6 +5,8 @@ from lamina.losses.compile_resolution import (
     is_binary_or_sparse_categorical as is_binary_or_sparse_categorical,
 )
 from lamina.losses.compile_resolution import resolve_compile_loss as resolve_compile_loss
+from lamina.losses.circle import Circle as Circle
+from lamina.losses.circle import circle as circle
 from lamina.losses.crossentropy import BinaryCrossentropy as BinaryCrossentropy
 from lamina.losses.crossentropy import BinaryFocalCrossentropy as BinaryFocalCrossentropy
 from lamina.losses.crossentropy import CategoricalCrossentropy as CategoricalCrossentropy
@@ -23,6 +25,8 @@ from lamina.losses.crossentropy import (
 from lamina.losses.crossentropy import (
     sparse_categorical_crossentropy as sparse_categorical_crossentropy,
 )
+from lamina.losses.ctc import CTC as CTC
+from lamina.losses.ctc import ctc as ctc
 from lamina.losses.margin import CategoricalHinge as CategoricalHinge
 from lamina.losses.margin import Hinge as Hinge
 from lamina.losses.margin import SquaredHinge as SquaredHinge

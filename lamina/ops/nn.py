@@ -695,11 +695,23 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
 @keras_op
 def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
                merge_repeated=True, mask_index=0):
-    """Greedy CTC decoding: `(decoded (1, batch, time) with -1 padding, -sum of max scores)`."""
-    if strategy != "greedy":
-        raise NotImplementedError(
-            f"ctc_decode: lamina implements strategy='greedy' only; received {strategy!r}.")
-    inputs = _float(inputs)
+    """Decode CTC logits `(batch, time, classes)`; `mask_index` is the blank (None: the last class).
+
+    `strategy="greedy"`: `(decoded (1, batch, time), -sum of the max logits (batch, 1))`.
+    `strategy="beam_search"`: `(decoded (top_paths, batch, time), log probabilities
+    (batch, top_paths))`, best path first. Decoded labels are padded with -1.
+    """
+    if strategy == "greedy":
+        return _ctc_greedy_decode(inputs, sequence_lengths, merge_repeated, mask_index)
+    if strategy == "beam_search":
+        return _ctc_beam_search_decode(inputs, sequence_lengths, beam_width, top_paths,
+                                       mask_index)
+    raise ValueError(
+        f"Invalid strategy {strategy!r} for ctc_decode: use 'greedy' or 'beam_search'.")
+
+
+def _ctc_greedy_decode(inputs, sequence_lengths, merge_repeated, mask_index):
+    inputs, _ = _compute_float(inputs)
     batch, length, classes = inputs.shape
     blank = classes - 1 if mask_index is None else mask_index
     lengths = to_tensor(sequence_lengths, device=inputs.device).long()
@@ -716,6 +728,91 @@ def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_
     order = torch.argsort(order, dim=-1, stable=True)
     indices = torch.take_along_dim(indices, order, dim=-1).to(torch.int32)
     return indices[None], -torch.sum(scores, dim=1, keepdim=True)
+
+
+def _ctc_beam_search_decode(inputs, sequence_lengths, beam_width, top_paths, mask_index):
+    """Prefix beam search, one sequence at a time on the host.
+
+    A beam maps a decoded prefix to two log probabilities: of the alignments that end in a
+    label ("emit") and of those that end in a blank. Each frame extends every prefix by every
+    class, merges equal prefixes and keeps the `beam_width` most probable. Ties are broken as
+    Keras breaks them (see `_beam_rank`), so equal scores pick the same paths.
+    """
+    inputs, _ = _compute_float(inputs)
+    batch, length, classes = inputs.shape
+    if not (isinstance(beam_width, int) and beam_width > 0 and isinstance(top_paths, int)
+            and 0 < top_paths):
+        raise ValueError(
+            "ctc_decode(strategy='beam_search') needs positive integers beam_width and "
+            f"top_paths. Received: beam_width={beam_width!r}, top_paths={top_paths!r}")
+    if inputs.is_meta:  # symbolic shapes only (the functional API): nothing to search
+        return (torch.empty((top_paths, batch, length), dtype=torch.int32, device="meta"),
+                torch.empty((batch, top_paths), dtype=inputs.dtype, device="meta"))
+    blank = classes - 1 if mask_index is None else int(mask_index)
+    log_probs = torch.log_softmax(inputs, dim=-1).detach().double().cpu().numpy()
+    lengths = to_tensor(sequence_lengths).reshape(-1).tolist()
+    paths = torch.full((top_paths, batch, length), -1, dtype=torch.int32)
+    scores = torch.full((batch, top_paths), -math.inf, dtype=torch.float64)
+    for b in range(batch):
+        beams = _first_frame_beams(log_probs[b, 0], beam_width, blank)
+        for t in range(1, min(int(lengths[b]), length)):
+            beams = _extend_beams(beams, log_probs[b, t], blank)
+            beams = dict(sorted(beams.items(), key=_beam_rank(classes), reverse=True)[:beam_width])
+        best = sorted(beams.items(), key=_beam_rank(classes), reverse=True)[:top_paths]
+        for k, (prefix, (emit, ends_blank)) in enumerate(best):
+            paths[k, b, :len(prefix)] = torch.tensor(prefix, dtype=torch.int32)
+            scores[b, k] = _log_add(emit, ends_blank)
+    return paths.to(inputs.device), scores.to(device=inputs.device, dtype=inputs.dtype)
+
+
+def _first_frame_beams(frame, beam_width, blank):
+    """The most probable classes of the first frame: the blank gives the empty prefix."""
+    ranked = sorted(range(len(frame)), key=lambda c: (frame[c], -c), reverse=True)
+    beams = {}
+    for c in ranked[:beam_width]:
+        if c == blank:
+            beams[()] = (-math.inf, frame[c])
+        else:
+            beams[(c,)] = (frame[c], -math.inf)
+    return beams
+
+
+def _extend_beams(beams, frame, blank):
+    extended = {}
+
+    def add(prefix, emit=-math.inf, ends_blank=-math.inf):
+        if emit == ends_blank == -math.inf:
+            return  # an impossible prefix: Keras would rank it below every padding row
+        old_emit, old_blank = extended.get(prefix, (-math.inf, -math.inf))
+        extended[prefix] = (_log_add(old_emit, emit), _log_add(old_blank, ends_blank))
+
+    for prefix, (emit, ends_blank) in beams.items():
+        total = _log_add(emit, ends_blank)
+        add(prefix, ends_blank=total + frame[blank])
+        last = prefix[-1] if prefix else None
+        for c, score in enumerate(frame):
+            if c == blank:
+                continue
+            if c == last:  # a repeat extends the prefix only after a blank
+                add(prefix, emit=emit + score)
+                add(prefix + (c,), emit=ends_blank + score)
+            else:
+                add(prefix + (c,), emit=total + score)
+    return extended
+
+
+def _beam_rank(classes):
+    """Sort key: the total probability, then Keras's tie-break (on equal scores, the prefix
+    that comes last in lexicographic order of the class ids counted from the end wins)."""
+    return lambda item: (_log_add(*item[1]), tuple(classes - 1 - c for c in item[0]))
+
+
+def _log_add(a, b):
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
 
 __all__ = [name for name, value in list(globals().items())
            if callable(value) and getattr(value, "__module__", None) == __name__

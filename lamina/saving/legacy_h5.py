@@ -179,7 +179,14 @@ def _save_optimizer_weights(f, optimizer):
     if not values:
         return
     group = f.create_group("optimizer_weights")
-    names = list(optimizer.variable_names)
+    names, used = [], set()
+    for name in optimizer.variable_names:  # Adafactor's slots repeat names ("adafactor/kernel")
+        base, count = name, 1
+        while name in used:
+            name = f"{base}_{count}"
+            count += 1
+        used.add(name)
+        names.append(name)
     _write_name_list(group, "weight_names", names)
     for name, value in zip(names, values):
         if value.dtype == np.int64:

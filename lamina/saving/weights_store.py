@@ -61,7 +61,8 @@ def walk(obj, path="", visited=None):
         if isinstance(child, list):
             used = {}
             for item in child:
-                base = naming.to_snake_case(type(item).__name__)
+                base = naming.to_snake_case(
+                    type(item).__dict__.get("_keras_source_class_name", type(item).__name__))
                 count = used.get(base)
                 used[base] = 0 if count is None else count + 1
                 item_name = base if count is None else f"{base}_{count + 1}"

@@ -49,7 +49,7 @@ def test_names_resolve_like_keras():
 def test_exported_names_match_keras():
     exported = {name for name in dir(initializers) if not name.startswith("_")}
     submodules = {"constant_initializers", "initializer", "orthogonal_initializer",
-                  "random_initializers", "variance_scaling_initializers"}
+                  "random_initializers", "stft_initializer", "variance_scaling_initializers"}
     assert exported - submodules == set(FIXTURE["exported"]) | {"compute_fans"}
     for name in FIXTURE["exported"]:
         if name[0].islower() and name not in ("get", "serialize", "deserialize"):

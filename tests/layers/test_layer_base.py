@@ -43,7 +43,25 @@ def test_custom_layer_is_a_torch_module_with_named_parameters():
     assert isinstance(layer, torch.nn.Module)
     assert [name for name, _ in layer.named_parameters()] == ["w", "b"]
     assert set(layer.state_dict()) == {"w", "b"}
-    assert layer.w.path == "simple_dense/variable_0" or layer.w.name == "variable_0"
+    assert layer.w.path == f"{layer.name}/{layer.w.name}"
+
+
+def test_unnamed_weights_are_named_like_keras_and_keyed_per_layer():
+    # Keras 3.15: variable, variable_1 in the first layer, variable_2, variable_3 in the next.
+    lamina.backend.clear_session()
+
+    class Two(lamina.layers.Layer):
+        def build(self, input_shape):
+            self.add_weight(shape=(2,))
+            self.add_weight(shape=(2,))
+
+    first, second = Two(), Two()
+    first.build((2,))
+    second.build((2,))
+    assert [w.name for w in first.weights + second.weights] == [
+        "variable", "variable_1", "variable_2", "variable_3"]
+    assert [w.path for w in second.weights] == ["two_1/variable_2", "two_1/variable_3"]
+    assert list(first.state_dict()) == list(second.state_dict()) == ["variable_0", "variable_1"]
 
 
 def test_custom_layer_on_symbolic_input_builds_and_infers_shape():

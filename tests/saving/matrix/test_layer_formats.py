@@ -153,7 +153,11 @@ LAYER_CASES = {
     "Bidirectional": Case(lambda: layers.Bidirectional(layers.GRU(2, return_sequences=True),
                                                        merge_mode="sum"), [(4, 3)]),
     "TimeDistributed": Case(lambda: layers.TimeDistributed(layers.Dense(2)), [(3, 4)]),
+    "Wrapper": Case(lambda: layers.Wrapper(layers.Dense(2, activation="tanh")), [(3,)]),
     # attention
+    "GroupQueryAttention": Case(lambda: layers.GroupQueryAttention(
+        head_dim=2, num_query_heads=4, num_key_value_heads=2, use_gate=True, sliding_window=2),
+        [(4, 5), (3, 6)], call="args"),
     "MultiHeadAttention": Case(lambda: layers.MultiHeadAttention(2, key_dim=3, value_dim=2),
                                [(4, 5), (3, 6)], call="args"),
     "Attention": Case(lambda: layers.Attention(use_scale=True, score_mode="concat"),
@@ -248,6 +252,12 @@ LAYER_CASES = {
         mode="magnitude", frame_length=8, frame_step=4, padding="same"), [(20, 2)]),
     "MelSpectrogram": Case(lambda: layers.MelSpectrogram(
         fft_length=16, sequence_stride=5, num_mel_bins=6, sampling_rate=800), [(50,)]),
+    "HashedCrossing": Case(lambda: layers.HashedCrossing(num_bins=7, output_mode="one_hot"),
+                           [(1,), (1,)], call="list", dtype="int64",
+                           data=lambda rng: [rng.randint(0, 50, (2, 1)).astype("int64"),
+                                             rng.randint(0, 50, (2, 1)).astype("int64")]),
+    "Pipeline": Case(lambda: layers.Pipeline([layers.Rescaling(0.5, offset=1.0),
+                                              layers.Dense(3)]), [(4,)]),
 }
 
 # Extra configurations of layers already in the table (variants that stress other code paths).

@@ -39,6 +39,7 @@ TASK_OF_LOSS = {
     "Dice": "soft", "dice": "soft", "Tversky": "soft", "tversky": "soft",
     "CategoricalGeneralizedCrossEntropy": "sparse",
     "categorical_generalized_cross_entropy": "sparse",
+    "CTC": "sequence", "ctc": "sequence", "Circle": "sparse", "circle": "sparse",
 }
 
 # Loss objects with non-default arguments (each class at least once).
@@ -67,6 +68,8 @@ LOSS_OBJECTS = {
     "Tversky": lambda: losses.Tversky(alpha=0.3, beta=0.7),
     "CategoricalGeneralizedCrossEntropy": lambda: losses.CategoricalGeneralizedCrossEntropy(
         q=0.3),
+    "CTC": lambda: losses.CTC(name="my_ctc"),
+    "Circle": lambda: losses.Circle(gamma=16.0, margin=0.3, remove_diagonal=False),
     "LossFunctionWrapper": lambda: losses.LossFunctionWrapper(losses.mean_squared_error,
                                                               name="wrapped"),
 }
@@ -220,12 +223,18 @@ def test_every_metric_has_a_case():
 # ---------------------------------------------------------------------------- the round trip
 def _model(task):
     lamina.utils.set_random_seed(11)
+    if task == "sequence":  # CTC: logits over 4 classes (0 is the blank) at each of 5 steps
+        return lamina.Sequential([lamina.Input(shape=(5, 4)), layers.Dense(4)])
     units, activation = (1, "sigmoid") if task == "binary" else (3, "softmax")
     return lamina.Sequential([lamina.Input(shape=(4,)), layers.Dense(units, activation=activation)])
 
 
 def _data(task):
     rng = np.random.RandomState(5)
+    if task == "sequence":  # labels of length 2, padded with 0 to 3
+        labels = rng.randint(1, 4, (16, 3))
+        labels[:, 2] = 0
+        return rng.uniform(-2, 2, (16, 5, 4)).astype("float32"), labels
     x = rng.uniform(-2, 2, (16, 4)).astype("float32")
     labels = rng.randint(0, 3, 16)
     if task == "binary":

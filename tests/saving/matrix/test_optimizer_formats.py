@@ -32,6 +32,12 @@ OPTIMIZER_CASES = {
                                                        global_clipnorm=1.0),
     "Adam[accumulation]": lambda: optimizers.Adam(0.01, gradient_accumulation_steps=2),
     "rmsprop[by name]": lambda: "rmsprop",
+    "Adafactor": lambda: optimizers.Adafactor(0.01),
+    "Ftrl": lambda: optimizers.Ftrl(0.05, l1_regularization_strength=0.01),
+    "Lamb": lambda: optimizers.Lamb(0.01),
+    "Muon": lambda: optimizers.Muon(0.01),
+    "ScheduleFreeAdamW": lambda: optimizers.ScheduleFreeAdamW(0.01),
+    "LossScaleOptimizer[Adam]": lambda: optimizers.LossScaleOptimizer(optimizers.Adam(0.01)),
 }
 
 
@@ -73,7 +79,8 @@ def test_optimizer_round_trip(case, extension, tmp_path):
     assert type(loaded.optimizer) is type(model.optimizer)
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     names = model.optimizer.variable_names
-    assert all("sequential_dense" in name for name in names if "kernel" in name)  # scoped paths
+    if "Adafactor" not in case:  # Adafactor's factored slots are named after the variable only
+        assert all("sequential_dense" in name for name in names if "kernel" in name)
     if extension == ".keras":
         # Keras 3.15 rebuilds a loaded Sequential's layers outside the model's name scope, so
         # their paths (and the slot names made from them) lose the "sequential/" prefix.

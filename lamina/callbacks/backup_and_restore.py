@@ -14,6 +14,11 @@ that `fit` creates before `on_train_begin`: it reads the epoch, the step and the
 from it, captures and restores the random states through it, and asks fit to continue from the
 backup with `training_state.resume_from(epoch, step, data_state)`.
 
+In a multi-process job process 0 writes the file and reads it back at the restart, sending it to
+the other processes; the backup also holds each process's own random states and running metric
+states, so a resumed distributed run continues exactly too. A backup made with a different
+number of processes restarts the epoch it was saved in (the batches were split differently).
+
 The file holds plain values only (dicts, lists, numbers, strings and CPU tensors), so it is read
 with `torch.load(..., weights_only=True)`: loading a backup never runs pickled code. A backup
 written by an older lamina version (a pickled file) is refused with a message asking to delete
@@ -22,11 +27,13 @@ the backup directory, which starts training afresh.
 
 import os
 import pickle
+import warnings
 
 import numpy as np
 import torch
 
 from lamina.callbacks.callback import Callback
+from lamina.distribution import process_group
 from lamina.registry.export import keras_export
 from lamina.saving import atomic
 
@@ -58,7 +65,14 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs=None):
         self._batches_seen = 0
-        if os.path.exists(self._path):
+        if process_group.is_distributed():  # process 0 reads the file and sends it round
+            from lamina.distribution import collectives
+
+            found = process_group.is_main_process() and os.path.exists(self._path)
+            state = collectives.broadcast_object(self._load() if found else None)
+            if state is not None:
+                self._restore(state)
+        elif os.path.exists(self._path):
             self._restore(self._load())
 
     def on_train_batch_end(self, batch, logs=None):
@@ -72,6 +86,8 @@ class BackupAndRestore(Callback):
             self._save(epoch + 1, 0, mid_epoch=False)
 
     def on_train_end(self, logs=None):
+        if not process_group.is_main_process():
+            return
         if self.delete_checkpoint and os.path.exists(self._path):
             os.remove(self._path)
 
@@ -82,6 +98,16 @@ class BackupAndRestore(Callback):
         data_state = training_state.data_state() if mid_epoch else None
         if mid_epoch and data_state is None:
             step = 0  # this data source cannot be resumed mid-epoch: redo the epoch from its start
+        own = _plain({"rng": training_state.get_rng_state(),
+                      "metrics": [v.detach().cpu().clone() for m in model.metrics
+                                  for v in m.variables]}, "the backup")
+        processes = None
+        if process_group.is_distributed():  # each process's own states, gathered on process 0
+            from lamina.distribution import collectives
+
+            processes = collectives.gather_objects(own)
+            if not process_group.is_main_process():
+                return
         state = {
             "format": _FORMAT,
             "version": _VERSION,
@@ -90,9 +116,11 @@ class BackupAndRestore(Callback):
             "data": data_state,
             "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
             "optimizer": [v.detach().cpu().clone() for v in _optimizer_variables(model)],
-            "metrics": [v.detach().cpu().clone() for m in model.metrics for v in m.variables],
-            "rng": training_state.get_rng_state(),
+            "metrics": own["metrics"],
+            "rng": own["rng"],
             "loss_scale": training_state.get_loss_scale_state(),
+            "num_processes": process_group.num_processes(),
+            "processes": processes,
         }
         state = _plain(state, "the backup")
         with atomic.atomic_write(self._path) as f:
@@ -120,6 +148,7 @@ class BackupAndRestore(Callback):
 
     def _restore(self, state):
         model = self.model
+        state, same_split = _this_process_part(state, self.backup_dir)
         model.load_state_dict(state["model"])
         variables = _optimizer_variables(model)
         if len(variables) != len(state["optimizer"]):
@@ -132,13 +161,33 @@ class BackupAndRestore(Callback):
             for variable, value in zip(variables, state["optimizer"]):
                 variable.copy_(value.to(variable.device))
             metric_variables = [v for m in model.metrics for v in m.variables]
-            if len(metric_variables) == len(state["metrics"]):
+            if same_split and len(metric_variables) == len(state["metrics"]):
                 for variable, value in zip(metric_variables, state["metrics"]):
                     variable.copy_(value.to(variable.device))
         training_state = model.training_state
         training_state.set_rng_state(state["rng"])
         training_state.set_loss_scale_state(state["loss_scale"])
-        training_state.resume_from(state["epoch"], state["step"], state["data"])
+        if same_split:
+            training_state.resume_from(state["epoch"], state["step"], state["data"])
+        else:
+            training_state.resume_from(state["epoch"], 0, None)
+
+
+def _this_process_part(state, backup_dir):
+    """The backup as this process should restore it (its own random and metric states), and
+    whether the data was split as it is now (the same number of processes)."""
+    saved = state.get("num_processes", 1)
+    now = process_group.num_processes()
+    if saved != now:
+        warnings.warn(
+            f"The backup in '{backup_dir}' was made by {saved} process(es) and this run has "
+            f"{now}: the batches are split differently, so training restarts the epoch the "
+            "backup was made in (weights and optimizer state are restored).", stacklevel=3)
+        return state, False
+    parts = state.get("processes")
+    if parts:
+        state = dict(state, **parts[process_group.process_id()])
+    return state, True
 
 
 def _optimizer_variables(model):

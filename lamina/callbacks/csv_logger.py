@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from lamina.callbacks.callback import Callback
+from lamina.distribution.process_group import is_main_process
 from lamina.registry.export import keras_export
 
 
@@ -40,6 +41,8 @@ class CSVLogger(Callback):
         self.append_header = True
 
     def on_train_begin(self, logs=None):
+        if not is_main_process():
+            return  # in a multi-process job, process 0 writes the (global) logs
         if self.append and os.path.exists(self.filename):
             with open(self.filename) as existing:
                 self.append_header = not existing.readline()
@@ -51,6 +54,8 @@ class CSVLogger(Callback):
         self.writer = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.csv_file is None or self.csv_file.closed:
+            return  # (not process 0 of a multi-process job)
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from lamina.callbacks.monitor_callback import _LEGACY_NAMES, MonitorCallback
+from lamina.distribution.process_group import is_main_process
 from lamina.registry.export import keras_export
 from lamina.utils.arguments import check_kwargs
 
@@ -86,6 +87,8 @@ class ModelCheckpoint(MonitorCallback):
         filepath = self._format_filepath(epoch, batch, logs)
         if not self._should_save(epoch, logs, filepath):
             return
+        if not is_main_process():
+            return  # in a multi-process job process 0 saves (every process decides alike)
         directory = os.path.dirname(filepath)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -139,7 +142,7 @@ class ModelCheckpoint(MonitorCallback):
             ) from None
 
     def _say(self, message):
-        if self.verbose > 0:
+        if self.verbose > 0 and is_main_process():
             print(message)
 
 

@@ -2,11 +2,15 @@
 
 Batch logs are read (which waits for the device) only when the bar is about to be redrawn:
 at most every `Progbar.interval` seconds, so the bar costs nothing per step.
+
+In a multi-process job only process 0 shows the bar. Its values during an epoch are process 0's
+running means; the epoch's final line shows the global values (see lamina.distribution).
 """
 
 import time
 
 from lamina.callbacks.callback import Callback
+from lamina.distribution.process_group import is_main_process
 from lamina.registry.export import keras_export
 
 
@@ -23,6 +27,8 @@ class ProgbarLogger(Callback):
         super().set_params(params)
         verbose = params.get("verbose", 1)
         self.verbose = 1 if verbose == "auto" else verbose
+        if not is_main_process():
+            self.verbose = 0  # one bar per job, on process 0
         self.epochs = params.get("epochs", 1)
         self.target = params.get("steps")
 

@@ -18,6 +18,7 @@ from lamina import config
 from lamina.callbacks import tensorboard_events as events
 from lamina.callbacks.callback import Callback
 from lamina.callbacks.learning_rate_scheduler import current_learning_rate
+from lamina.distribution.process_group import is_main_process
 from lamina.registry.export import keras_export
 from lamina.utils.arguments import check_kwargs
 
@@ -95,7 +96,8 @@ class TensorBoard(Callback):
         """Writers are made on first use, so a run with nothing to log makes no file."""
         if run not in self._writers:
             directory = self._train_dir if run == "train" else self._val_dir
-            self._writers[run] = make_writer(directory)
+            # In a multi-process job only process 0 writes event files.
+            self._writers[run] = make_writer(directory) if is_main_process() else _NoWriter()
         return self._writers[run]
 
     def _close_writers(self):
@@ -213,6 +215,8 @@ class TensorBoard(Callback):
 
     # ------------------------------------------------------------------ profiling
     def _start_profiler(self):
+        if not is_main_process():
+            return
         activities = [torch.profiler.ProfilerActivity.CPU]
         if torch.cuda.is_available():
             activities.append(torch.profiler.ProfilerActivity.CUDA)
@@ -227,6 +231,20 @@ class TensorBoard(Callback):
 
 
 # ---------------------------------------------------------------------------- writer choice
+class _NoWriter:
+    """What the processes other than process 0 of a job write with: nothing."""
+
+    def add_scalar(self, *args):
+        pass
+
+    add_histogram = add_summary_bytes = add_scalar
+
+    def flush(self):
+        pass
+
+    close = flush
+
+
 class _TorchSummaryWriter:
     """`torch.utils.tensorboard.SummaryWriter`, plus raw summaries (images, model config)."""
 

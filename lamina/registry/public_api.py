@@ -93,6 +93,19 @@ LAZY = {
     "lamina.distillation": {
         "Distiller": "lamina.distillation.distiller",
     },
+    "lamina.distribution": {
+        "DataParallel": "lamina.distribution.distribution_lib",
+        "DeviceMesh": "lamina.distribution.device_mesh",
+        "LayoutMap": "lamina.distribution.layout_map",
+        "ModelParallel": "lamina.distribution.distribution_lib",
+        "TensorLayout": "lamina.distribution.device_mesh",
+        "distribute_tensor": "lamina.distribution.distribution_lib",
+        "distribution": "lamina.distribution.distribution_lib",
+        "get_device_count": "lamina.distribution.devices",
+        "initialize": "lamina.distribution.process_group",
+        "list_devices": "lamina.distribution.devices",
+        "set_distribution": "lamina.distribution.distribution_lib",
+    },
     "lamina.dtype_policies": {
         "AWQDTypePolicy": "lamina.dtype_policies.quantized",
         "DTypePolicy": "lamina.mixed_precision.policy",

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import torch
 
+from lamina.distribution import seam as distribution_seam
 from lamina.trainers import compile_utils, data_adapters
 from lamina.trainers.array_data_adapter import check_finite, to_tensor_structure
 from lamina.trainers.training_state import TrainingState
@@ -25,6 +26,9 @@ _FIT_KWARGS = {"x", "y", "batch_size", "epochs", "verbose", "callbacks", "valida
 
 
 def default_device():
+    device = distribution_seam.device()  # in a multi-process job: this process's own device
+    if device is not None:
+        return device
     return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
 
 
@@ -223,11 +227,16 @@ class Trainer:
         """`{name: result}` of `self.metrics` (which a custom model may override, as in Keras)."""
         return {metric.name: metric.result() for metric in self.metrics}
 
-    def _epoch_logs(self, step_logs):
+    def _epoch_logs(self, step_logs, seam=None):
         """What an epoch reports: the metrics' results, unless train_step/test_step returned
-        other values (a custom step may log anything), as Keras decides."""
+        other values (a custom step may log anything), as Keras decides. In a data-parallel
+        job (`seam`) the metrics are first summed over the processes (custom values averaged)."""
+        if seam is not None:
+            seam.reduce_metrics(self)
         results = self.get_metrics_result()
         if step_logs is not None and not set(step_logs).issubset(results):
+            if seam is not None:
+                return _pythonify(seam.average_logs(_pythonify(step_logs)))
             return _pythonify(step_logs)
         return _pythonify(results)
 
@@ -361,6 +370,7 @@ class Trainer:
             warn_deprecated(f"fit({key}=...)", f"PyDataset(..., {key}=...)", "Model.fit()")
         check_kwargs(kwargs, _FIT_KWARGS, "Model.fit()")
         self._ensure_compiled("fit()")
+        seam = distribution_seam.seam_for(self)  # None unless this is a multi-process job
         self._move_to_default_device()
         data_adapters.check_validation_split(x, validation_split)
         if validation_data is None and validation_split:
@@ -378,11 +388,17 @@ class Trainer:
                 val_x, val_y, val_sample_weight, batch_size=validation_batch_size or batch_size,
                 steps=validation_steps, device=self._device,
             )
+        if seam is not None:  # each process reads its own part of every batch
+            seam.shard(train)
+            if val is not None:
+                seam.shard(val)
         peek_x, peek_y, _ = train.peek()
         self._ensure_built(peek_x, peek_y)
         # Labels are checked once against the loss: all of them when they are in memory (a sorted
         # dataset's first batch may hold only one class), else the first batch.
         self._check_targets(train.y if train.is_array_data else peek_y)
+        if seam is not None:
+            seam.prepare_training(self)  # DistributedDataParallel
 
         from lamina.callbacks.callback_list import CallbackList
 
@@ -405,16 +421,21 @@ class Trainer:
                 steps_run = 0
                 for step, batch in enumerate(train.batches(), start=offset):
                     callbacks.on_train_batch_begin(step)
-                    batch_logs = self.train_step(data_adapters.pack_x_y_sample_weight(*batch))
+                    if seam is None:
+                        batch_logs = self.train_step(data_adapters.pack_x_y_sample_weight(*batch))
+                    else:
+                        batch_logs = seam.train_step(self, batch, train.step_info)
                     state.step = step + 1
                     callbacks.on_train_batch_end(step, batch_logs)
                     steps_run += 1
-                    if self.stop_training:
+                    if self.stop_training if seam is None else seam.agree_to_stop(self):
                         break
                 train.on_epoch_end()
                 if steps_run == 0 and not offset:  # a used-up generator: the adapter warned
                     break
-                logs = self._epoch_logs(batch_logs if steps_run else None)
+                if seam is not None:
+                    seam.sync_states(self)  # process 0's moving statistics everywhere
+                logs = self._epoch_logs(batch_logs if steps_run else None, seam)
                 if val is not None and _should_validate(epoch, validation_freq):
                     # Validation goes through the same callbacks (their on_test_* hooks), as Keras.
                     val_logs = self.evaluate(val, verbose=0, return_dict=True, _internal=True,
@@ -422,6 +443,8 @@ class Trainer:
                     if not val.ran_out_of_data:
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 callbacks.on_epoch_end(epoch, logs)
+                if seam is not None:
+                    seam.agree_to_stop(self)
                 if self.stop_training or train.ran_out_of_data:
                     break
         finally:
@@ -446,10 +469,13 @@ class Trainer:
         internal = kwargs.pop("_internal", False)
         check_kwargs(kwargs, set(), "Model.evaluate()")
         self._ensure_compiled("evaluate()")
+        seam = distribution_seam.seam_for(self)
         if not internal:
             self._move_to_default_device()
         data = data_adapters.get_data_adapter(x, y, sample_weight, batch_size=batch_size,
                                               steps=steps, device=self._device)
+        if seam is not None:
+            seam.shard(data)  # (fit's validation adapter is sharded already)
         data.reset()  # fit's validation adapter, reused each epoch, starts from its beginning
         peek_x, peek_y, _ = data.peek()
         self._ensure_built(peek_x, peek_y)
@@ -466,14 +492,17 @@ class Trainer:
             with torch.no_grad():
                 for step, batch in enumerate(data.batches()):
                     callbacks.on_test_batch_begin(step)
-                    batch_logs = self.test_step(data_adapters.pack_x_y_sample_weight(*batch))
+                    if data.step_info is not None and data.step_info.padding:
+                        batch_logs = seam.padding_step(self.test_step, self, batch)
+                    else:
+                        batch_logs = self.test_step(data_adapters.pack_x_y_sample_weight(*batch))
                     callbacks.on_test_batch_end(step, batch_logs)
             data.on_epoch_end()
         finally:
             _restore_modes(modes)
             if data is not x:  # an adapter handed in (fit's validation) is closed by its owner
                 data.close()
-        logs = self._epoch_logs(batch_logs)
+        logs = self._epoch_logs(batch_logs, seam)
         callbacks.on_test_end(logs)
         return logs if return_dict else self._flatten_logs(logs)
 
@@ -489,10 +518,14 @@ class Trainer:
     # ------------------------------------------------------------------ predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
         check_kwargs(kwargs, set(), "Model.predict()")
+        seam = distribution_seam.seam_for(self)
         if self._device is None:
             self._move_to_default_device()
         data = data_adapters.get_data_adapter(x, batch_size=batch_size, steps=steps,
                                               device=self._device)
+        if seam is not None:
+            seam.shard(data)
+        counts = []  # in a data-parallel job: this process's rows of each step
         from lamina.callbacks.callback_list import CallbackList
 
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
@@ -505,6 +538,8 @@ class Trainer:
                 for step, batch in enumerate(data.batches()):
                     callbacks.on_predict_batch_begin(step)
                     outputs.append(self.predict_step(data_adapters.pack_x_y_sample_weight(*batch)))
+                    if data.step_info is not None:
+                        outputs[-1] = seam.keep_rows(outputs[-1], data.step_info, counts)
                     callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
             data.on_epoch_end()
         finally:
@@ -513,6 +548,9 @@ class Trainer:
         callbacks.on_predict_end()
         if not outputs:
             raise ValueError("predict() received no data: the input has 0 samples.")
+        if data.shard is not None:  # every process gets every row, in the original order
+            gathered = seam.gather_predictions(outputs, counts)
+            return tree.map_structure(lambda t: t.cpu().numpy(), gathered)
         first = outputs[0]
         columns = [torch.cat(parts).cpu().numpy() for parts in zip(*map(tree.flatten, outputs))]
         return tree.pack_sequence_as(first, columns)
@@ -540,6 +578,7 @@ class Trainer:
     # ------------------------------------------------------------------ single batches
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._ensure_compiled("train_on_batch()")
+        seam = distribution_seam.seam_for(self)
         self._move_to_default_device()
         x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, class_weight)
         self._ensure_built(x, y)
@@ -547,14 +586,20 @@ class Trainer:
         self.reset_metrics()
         modes = _set_mode(self, True)
         try:
-            logs = self.train_step(tree.map_structure(move, (x, y, sample_weight)))
+            if seam is None:
+                logs = self.train_step(tree.map_structure(move, (x, y, sample_weight)))
+            else:  # every process trains on its own batch; the gradient is of them all
+                seam.prepare_training(self)
+                batch = tree.map_structure(move, (x, y, sample_weight))
+                logs = seam.train_step(self, batch, None)
         finally:
             _restore_modes(modes)
-        logs = _pythonify(logs)
+        logs = _pythonify(logs) if seam is None else self._epoch_logs(logs, seam)
         return logs if return_dict else self._flatten_logs(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._ensure_compiled("test_on_batch()")
+        seam = distribution_seam.seam_for(self)
         x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, None)
         self._ensure_built(x, y)
         move = lambda t: None if t is None else t.to(self._device)  # noqa: E731
@@ -565,7 +610,7 @@ class Trainer:
                 logs = self.test_step(tree.map_structure(move, (x, y, sample_weight)))
         finally:
             _restore_modes(modes)
-        logs = _pythonify(logs)
+        logs = _pythonify(logs) if seam is None else self._epoch_logs(logs, seam)
         return logs if return_dict else self._flatten_logs(logs)
 
     def predict_on_batch(self, x):
@@ -602,6 +647,13 @@ class Trainer:
         return [metric.name for metric in self.metrics]
 
     def __call__(self, *args, **kwargs):
+        forward = self.__dict__.get("_ddp_forward")
+        if forward is not None:  # a data-parallel training step: run through DDP
+            self.__dict__["_ddp_forward"] = None  # (DDP calls the model back: run it then)
+            try:
+                return forward(*args, **kwargs)
+            finally:
+                self.__dict__["_ddp_forward"] = forward
         device = self._device
         if device is not None and device.type != "cpu" and args:
             # The model lives on the GPU: bring numpy or CPU inputs to it (Keras-on-torch does too).

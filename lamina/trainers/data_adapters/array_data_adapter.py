@@ -3,6 +3,10 @@
 The arrays are converted and moved to the training device once per adapter, then each batch is
 an `index_select` on the device. When the data would take more than a quarter of free GPU memory,
 it stays in pinned host memory and each batch is copied with `non_blocking=True` instead.
+
+In a data-parallel job (`distribute`) each step reads this process's contiguous part of a global
+batch of `batch_size * processes` samples (see `sharding.py`); `state()` / `restore()` keep the
+global order, the same in every process.
 """
 
 import math
@@ -10,6 +14,7 @@ import math
 import numpy as np
 import torch
 
+from lamina.trainers.data_adapters import sharding
 from lamina.trainers.data_adapters.batch_conversion import to_tensor
 from lamina.trainers.data_adapters.class_weights import ClassWeights
 from lamina.trainers.data_adapters.data_adapter import DataAdapter
@@ -56,7 +61,14 @@ class ArrayDataAdapter(DataAdapter):
     def _convert(self, batch):
         return batch  # already tensors on the device, class weights folded in
 
+    def _distribute(self):
+        global_size = self.batch_size * self.shard.num_processes
+        self._batches_per_pass = math.ceil(self.num_samples / global_size)
+
     def _one_pass(self, resume=None):
+        if self.shard is not None:
+            yield from self._sharded_pass(resume)
+            return
         n, size = self.num_samples, self.batch_size
         index_device = torch.device("cpu") if self._stream_from_host else self.device
         if resume is not None:
@@ -80,6 +92,30 @@ class ArrayDataAdapter(DataAdapter):
             yield (tree.map_structure(take, self.x), tree.map_structure(take, self.y),
                    tree.map_structure(take, self.sample_weight))
 
+
+    def _sharded_pass(self, resume=None):
+        """This process's part of each global batch, with its StepInfo."""
+        n, size = self.num_samples, self.batch_size * self.shard.num_processes
+        index_device = torch.device("cpu") if self._stream_from_host else self.device
+        if resume is not None:
+            starts, order, skip = resume["starts"], resume["order"], resume["position"]
+            order = None if order is None else order.to(index_device)
+        else:
+            starts, order, skip = list(range(0, n, size)), None, 0
+            self._pass_offset = 0
+            if self.shuffle == "batch":
+                starts = [int(s) * size for s in sharding.shuffled_order(len(starts))]
+            elif self.shuffle:
+                order = sharding.shuffled_order(n).to(index_device)
+        self._pass_plan = (starts, order)
+        for start, stop, info in sharding.plan(n, self.batch_size, self.shard, starts[skip:]):
+            if order is None and not self._stream_from_host:
+                take = _slicer(start, stop)
+            else:
+                index = order[start:stop] if order is not None else torch.arange(start, stop)
+                take = _indexer(index, self.device if self._stream_from_host else None)
+            yield (tree.map_structure(take, self.x), tree.map_structure(take, self.y),
+                   tree.map_structure(take, self.sample_weight)), info
 
     def state(self):
         """Where the pass in progress stands: enough to continue it exactly (BackupAndRestore)."""

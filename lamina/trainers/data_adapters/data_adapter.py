@@ -9,13 +9,17 @@ and whether the data can be read again (`reiterable`). This class turns passes i
   batch is used in turn. (Keras 3 ends such an epoch early with a warning instead.)
 - a generator or iterator is read once. When it has nothing left, `batches()` warns that the
   input ran out of data, sets `ran_out_of_data` and stops: the trainer should stop training.
+
+In a data-parallel job the trainer calls `distribute(rank, num_processes)`: from then on each
+pass yields only this process's part of every step (see `sharding.py`), and `step_info` tells
+the trainer about the batch just yielded (a padding batch, the step's global size).
 """
 
 import warnings
 
 import torch
 
-from lamina.trainers.data_adapters import batch_conversion
+from lamina.trainers.data_adapters import batch_conversion, sharding
 from lamina.trainers.data_adapters.class_weights import ClassWeights
 
 RAN_OUT_OF_DATA = (
@@ -43,6 +47,9 @@ class DataAdapter:
         self._passes_started = 0
         self._peeked = None
         self.ran_out_of_data = False
+        self.shard = None  # this process's place in a data-parallel job (see `distribute`)
+        self.step_info = None  # in a job: the StepInfo of the batch `batches()` last yielded
+        self._raw_info = self._peeked_info = None
 
     # ---------------------------------------------------------------- what subclasses provide
     def _one_pass(self):
@@ -56,6 +63,10 @@ class DataAdapter:
             sample_weight = self._class_weights.sample_weights(y, sample_weight)
         return x, y, sample_weight
 
+    def _distribute(self):
+        """Subclasses: prepare to read only `self.shard`'s part (e.g. the number of batches);
+        their passes then yield `(raw_batch, StepInfo)` pairs."""
+
     def on_epoch_begin(self):
         """Called by `batches()` before the first batch of every epoch."""
 
@@ -63,6 +74,12 @@ class DataAdapter:
         """The trainer calls this after every epoch (also after evaluate / predict)."""
 
     # ---------------------------------------------------------------- what the trainer uses
+    def distribute(self, rank, num_processes):
+        """Read only process `rank`'s part of each step from now on (data parallelism)."""
+        self.reset()
+        self.shard = sharding.Shard(int(rank), int(num_processes))
+        self._distribute()
+
     @property
     def num_batches(self):
         """Batches per epoch: `steps` if given, else batches per pass; None while unknown."""
@@ -80,6 +97,7 @@ class DataAdapter:
                     "generator, that it was not already used up)."
                 )
             self._peeked = self._convert(raw)
+            self._peeked_info = self._raw_info
         return self._peeked
 
     def batches(self):
@@ -91,6 +109,7 @@ class DataAdapter:
         while self.steps is None or produced < self.steps:
             if self._peeked is not None:
                 batch, self._peeked = self._peeked, None
+                self.step_info = self._peeked_info
             else:
                 raw = self._next_raw()
                 if raw is _NOTHING_LEFT:
@@ -102,6 +121,7 @@ class DataAdapter:
                         return
                     continue  # start the next pass
                 batch = self._convert(raw)
+                self.step_info = self._raw_info
             self._yielded_from_pass += 1
             produced += 1
             yield batch
@@ -135,6 +155,8 @@ class DataAdapter:
             self._finish_pass()
             return _END_OF_PASS
         self._pulled_from_pass += 1
+        if self.shard is not None:
+            raw, self._raw_info = raw
         return raw
 
     def _finish_pass(self):

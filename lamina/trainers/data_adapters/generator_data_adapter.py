@@ -3,8 +3,14 @@
 An iterator can be read only once, so this adapter is not re-readable: a finite generator
 serves one pass (the first epoch, or `steps` batches per epoch until it runs out); a generator
 that loops forever needs `steps_per_epoch`, as in Keras.
+
+In a data-parallel job every process reads the whole stream and keeps every `processes`-th batch
+(process `r` the r-th of each group), so the generator must yield the same batches in every
+process (same code, same seed). Shard the data yourself and pass
+`DataParallel(auto_shard_dataset=False)` to have each process read only its own.
 """
 
+from lamina.trainers.data_adapters import sharding
 from lamina.trainers.data_adapters.data_adapter import DataAdapter
 
 
@@ -16,6 +22,9 @@ class GeneratorDataAdapter(DataAdapter):
         self.iterator = iterator
 
     def _one_pass(self):
+        if self.shard is not None:
+            yield from sharding.round_robin(self.iterator, self.shard)
+            return
         # A plain loop, not `yield from`: closing this pass must not close the user's iterator.
         for batch in self.iterator:
             yield batch

@@ -3,13 +3,17 @@
 With `workers > 1` (or `use_multiprocessing=True`), batches are prepared ahead of the training
 loop by a pool of threads (which also convert them to tensors, pinned for a GPU) or of
 processes. An endless PyDataset (`num_batches` is None) needs `steps_per_epoch` / `steps`.
+
+In a data-parallel job each step's global batch is `processes` consecutive items of the epoch's
+order (shuffled with a seed shared by all processes); process `r` reads the r-th of them, or a
+padding copy of the first when the last step has fewer items than processes.
 """
 
 import itertools
 
 import torch
 
-from lamina.trainers.data_adapters import batch_conversion
+from lamina.trainers.data_adapters import batch_conversion, sharding
 from lamina.trainers.data_adapters.data_adapter import DataAdapter
 from lamina.trainers.data_adapters.prefetch import prefetch_in_order
 
@@ -36,6 +40,9 @@ class PyDatasetAdapter(DataAdapter):
     def _parallel(self):
         return self.workers > 1 or (self.workers > 0 and self.use_multiprocessing)
 
+    def _distribute(self):
+        self._batches_per_pass = sharding.round_robin_steps(self._batches_per_pass, self.shard)
+
     def on_epoch_begin(self):
         self.py_dataset.on_epoch_begin()
 
@@ -44,12 +51,29 @@ class PyDatasetAdapter(DataAdapter):
 
     def _one_pass(self):
         count = self._batches_per_pass = _num_batches(self.py_dataset)  # may change each epoch
+        if self.shard is not None:
+            return self._sharded_pass(count)
         if count is None:
             indices = itertools.count()  # endless: the order is the dataset's own
         elif self.shuffle:  # True or "batch": the batches' order
             indices = torch.randperm(count).tolist()
         else:
             indices = range(count)
+        return self._fetch(indices)
+
+    def _sharded_pass(self, count):
+        shard = self.shard
+        if count is None:  # endless: process r reads items r, r + processes, ...
+            indices = itertools.count(shard.rank, shard.num_processes)
+            infos = itertools.repeat(sharding.StepInfo(False, None))
+        else:
+            self._batches_per_pass = sharding.round_robin_steps(count, shard)
+            order = sharding.shuffled_order(count).tolist() if self.shuffle else range(count)
+            mine = list(sharding.round_robin(order, shard))
+            indices, infos = [i for i, _ in mine], [info for _, info in mine]
+        return sharding.paired(self._fetch(indices), infos)
+
+    def _fetch(self, indices):
         if not self._parallel:
             return (self.py_dataset[i] for i in indices)
         if self.use_multiprocessing:

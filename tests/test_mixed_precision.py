@@ -52,3 +52,15 @@ def test_dynamic_loss_scale_skips_overflow_and_grows():
 def test_unknown_policy():
     with pytest.raises(ValueError, match="mixed_float16"):
         lamina.mixed_precision.set_global_policy("mixed_float8")
+
+
+def test_predict_returns_float32_for_bfloat16_outputs():
+    # NumPy has no bfloat16: predict gives float32 (Keras on JAX gives ml_dtypes' bfloat16).
+    lamina.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
+        x = np.ones((2, 3), "float32")
+        assert model.predict(x, verbose=0).dtype == np.float32
+        assert model.predict_on_batch(x).dtype == np.float32
+    finally:
+        lamina.mixed_precision.set_global_policy("float32")

@@ -31,6 +31,9 @@ class EarlyStopping(MonitorCallback):
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__(monitor, mode, baseline=baseline, min_delta=min_delta)
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError("EarlyStopping: `patience` (epochs without improvement before "
+                             f"stopping) must be an integer >= 0. Received: patience={patience!r}")
         self.patience = patience
         self.verbose = verbose
         self.restore_best_weights = restore_best_weights

@@ -42,12 +42,9 @@ class MonitorCallback(Callback):
     def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
         super().__init__()
         if mode not in ("auto", "min", "max"):
-            warnings.warn(
-                f"{type(self).__name__} mode '{mode}' is unknown (expected 'auto', 'min' or "
-                "'max'); falling back to 'auto'.",
-                stacklevel=3,
-            )
-            mode = "auto"
+            # Keras warns and falls back to "auto", which may watch the metric the wrong way.
+            raise ValueError(f"{type(self).__name__}: `mode` must be 'auto', 'min' or 'max'. "
+                             f"Received: mode={mode!r}")
         self.monitor = monitor
         self.mode = mode
         self.baseline = baseline

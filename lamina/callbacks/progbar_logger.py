@@ -101,5 +101,12 @@ class ProgbarLogger(Callback):
     def _print(self, message):
         import sys
 
+        from lamina import config
+
+        if not config.is_interactive_logging_enabled():
+            import logging
+
+            logging.getLogger("lamina").info(message)
+            return
         sys.stdout.write(message + "\n")
         sys.stdout.flush()

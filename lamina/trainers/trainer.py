@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import torch
 
+from lamina import config as lamina_config
 from lamina.distribution import seam as distribution_seam
 from lamina.trainers import compile_utils, data_adapters
 from lamina.trainers.array_data_adapter import check_finite, to_tensor_structure
@@ -165,7 +166,7 @@ class Trainer:
                 if m.activity_regularizer is not None or _may_add_loss(m)]
             if self._trainable_params:
                 self.optimizer.build(self._trainable_params)
-            if self._auto_scale_loss and any(
+            if self._auto_scale_loss and not _is_loss_scale_optimizer(self.optimizer) and any(
                 getattr(getattr(layer, "dtype_policy", None), "name", None) == "mixed_float16"
                 for layer in self._flatten_layers()
             ):
@@ -254,6 +255,11 @@ class Trainer:
         params = self._trainable_params
         if params:
             scale = self._loss_scale
+            # As Keras's trainer: the optimizer scales the loss (LossScaleOptimizer, or
+            # `loss_scale_factor`) and divides the gradients back in apply().
+            scale_loss = getattr(self.optimizer, "scale_loss", None)
+            if scale_loss is not None:
+                loss = scale_loss(loss)
             (loss if scale is None else scale.scale_loss(loss)).backward()
             grads = [p.grad for p in params]
             if scale is None or scale.unscale(grads):  # float16: skip a step that overflowed
@@ -362,7 +368,7 @@ class Trainer:
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1, **kwargs):
         rename_legacy_kwargs(kwargs, {"nb_epoch": "epochs"}, "Model.fit()")
-        epochs = kwargs.pop("epochs", epochs)
+        epochs = _capped_epochs(kwargs.pop("epochs", epochs))
         # Keras 2 gave fit() the data-loading options that Keras 3 moved onto PyDataset.
         loading = {k: kwargs.pop(k) for k in ("workers", "use_multiprocessing", "max_queue_size")
                    if k in kwargs}
@@ -378,7 +384,8 @@ class Trainer:
                 x, y, sample_weight, validation_split
             )
         train = data_adapters.get_data_adapter(
-            x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch, shuffle=shuffle,
+            x, y, sample_weight, batch_size=batch_size, steps=_capped_steps(steps_per_epoch),
+            shuffle=shuffle,
             class_weight=class_weight, device=self._device, **loading,
         )
         val = None
@@ -386,7 +393,7 @@ class Trainer:
             val_x, val_y, val_sample_weight = _unpack_validation(validation_data)
             val = data_adapters.get_data_adapter(
                 val_x, val_y, val_sample_weight, batch_size=validation_batch_size or batch_size,
-                steps=validation_steps, device=self._device,
+                steps=_capped_steps(validation_steps), device=self._device,
             )
         if seam is not None:  # each process reads its own part of every batch
             seam.shard(train)
@@ -473,7 +480,7 @@ class Trainer:
         if not internal:
             self._move_to_default_device()
         data = data_adapters.get_data_adapter(x, y, sample_weight, batch_size=batch_size,
-                                              steps=steps, device=self._device)
+                                              steps=_capped_steps(steps), device=self._device)
         if seam is not None:
             seam.shard(data)  # (fit's validation adapter is sharded already)
         data.reset()  # fit's validation adapter, reused each epoch, starts from its beginning
@@ -521,8 +528,8 @@ class Trainer:
         seam = distribution_seam.seam_for(self)
         if self._device is None:
             self._move_to_default_device()
-        data = data_adapters.get_data_adapter(x, batch_size=batch_size, steps=steps,
-                                              device=self._device)
+        data = data_adapters.get_data_adapter(x, batch_size=batch_size,
+                                              steps=_capped_steps(steps), device=self._device)
         if seam is not None:
             seam.shard(data)
         counts = []  # in a data-parallel job: this process's rows of each step
@@ -550,9 +557,9 @@ class Trainer:
             raise ValueError("predict() received no data: the input has 0 samples.")
         if data.shard is not None:  # every process gets every row, in the original order
             gathered = seam.gather_predictions(outputs, counts)
-            return tree.map_structure(lambda t: t.cpu().numpy(), gathered)
+            return tree.map_structure(_to_numpy, gathered)
         first = outputs[0]
-        columns = [torch.cat(parts).cpu().numpy() for parts in zip(*map(tree.flatten, outputs))]
+        columns = [_to_numpy(torch.cat(parts)) for parts in zip(*map(tree.flatten, outputs))]
         return tree.pack_sequence_as(first, columns)
 
     def predict_generator(self, generator, *args, **kwargs):
@@ -626,7 +633,7 @@ class Trainer:
                 outputs = self(x, training=False)
         finally:
             _restore_modes(modes)
-        return tree.map_structure(lambda t: t.cpu().numpy(), outputs)
+        return tree.map_structure(_to_numpy, outputs)
 
     # ------------------------------------------------------------------ metrics
     def reset_metrics(self):
@@ -646,7 +653,7 @@ class Trainer:
         """Names in the order `evaluate()` returns its values (unlike Keras 3, see #20244)."""
         return [metric.name for metric in self.metrics]
 
-    def __call__(self, *args, **kwargs):
+    def _call_pipeline(self, *args, **kwargs):  # inside Layer.__call__'s error filter
         forward = self.__dict__.get("_ddp_forward")
         if forward is not None:  # a data-parallel training step: run through DDP
             self.__dict__["_ddp_forward"] = None  # (DDP calls the model back: run it then)
@@ -658,7 +665,7 @@ class Trainer:
         if device is not None and device.type != "cpu" and args:
             # The model lives on the GPU: bring numpy or CPU inputs to it (Keras-on-torch does too).
             args = (tree.map_structure(lambda t: _to_device(t, device), args[0]),) + args[1:]
-        return super().__call__(*args, **kwargs)
+        return super()._call_pipeline(*args, **kwargs)
 
 
 def _deserialize_spec(spec, module):
@@ -820,3 +827,37 @@ def _class_weight_to_sample_weight(class_weight, y):
     labels = np.round(labels.reshape(labels.shape[0], -1)[:, 0]).astype("int64")
     weights = np.array([float(class_weight.get(int(c), 1.0)) for c in labels], dtype="float32")
     return torch.from_numpy(weights)
+
+
+def _is_loss_scale_optimizer(optimizer):
+    """A LossScaleOptimizer scales the loss itself: fit adds no second dynamic scale."""
+    from lamina.optimizers.loss_scale_optimizer import LossScaleOptimizer
+
+    return isinstance(optimizer, LossScaleOptimizer)
+
+
+def _to_numpy(tensor):
+    """A predicted tensor as NumPy; bfloat16 (which NumPy lacks) comes back as float32."""
+    if tensor.dtype == torch.bfloat16:
+        tensor = tensor.float()
+    return tensor.detach().cpu().numpy()
+
+
+def _capped_epochs(epochs):
+    """`epochs`, lowered to `config.max_epochs()` when that debugging cap is set (as Keras)."""
+    cap = lamina_config.max_epochs()
+    if cap and isinstance(epochs, int) and cap < epochs:
+        warnings.warn(f"Limiting epochs to {cap} (lamina.config.set_max_epochs / "
+                      "KERAS_MAX_EPOCHS).", stacklevel=3)
+        return cap
+    return epochs
+
+
+def _capped_steps(steps):
+    """`steps`, lowered to `config.max_steps_per_epoch()` when that debugging cap is set."""
+    cap = lamina_config.max_steps_per_epoch()
+    if cap and (not steps or cap < steps):
+        warnings.warn(f"Limiting steps_per_epoch to {cap} (lamina.config.set_max_steps_per_epoch "
+                      "/ KERAS_MAX_STEPS_PER_EPOCH).", stacklevel=3)
+        return cap
+    return steps

@@ -22,9 +22,8 @@ number, so a seeded dataset gives the same sequence of passes in every run. (tf.
 within a buffer; here the whole dataset is permuted, as a buffer at least as large as the
 dataset would do.)
 
-Note that `fit(ds)` keeps its own `shuffle=True` default for any PyDataset: it then also
-shuffles the order of the batches within each epoch. Pass `fit(ds, shuffle=False)` to keep the
-dataset's order (Keras ignores `shuffle` for a tf.data dataset).
+`fit(ds)` keeps the dataset's own order, whatever its `shuffle=` argument says (as Keras ignores
+`shuffle` for a tf.data dataset): the dataset decides how it is shuffled.
 """
 
 import bisect
@@ -48,6 +47,8 @@ class BatchedDataset(PyDataset):
     Attributes:
         class_names: the label names, for datasets built with labels (kept by every method).
     """
+
+    orders_its_batches = True  # fit(shuffle=True) leaves the order to the dataset
 
     def __init__(self, parent=None):
         super().__init__()

@@ -182,7 +182,7 @@ def test_mode_auto_refuses_to_guess_for_an_unknown_metric():
     assert stopper.monitor_op(2.0, 1.0)
 
 
-def test_unknown_mode_warns_and_falls_back_to_auto():
-    with pytest.warns(UserWarning, match="mode 'maximum' is unknown"):
-        stopper = EarlyStopping(mode="maximum")
-    assert stopper.mode == "auto"
+def test_unknown_mode_is_an_error():
+    # Keras warns and falls back to "auto"; a typo there can watch the metric the wrong way.
+    with pytest.raises(ValueError, match="`mode` must be 'auto', 'min' or 'max'"):
+        EarlyStopping(mode="maximum")

@@ -129,9 +129,6 @@ def _model():
     return models.Sequential([layers.Input((3,)), layers.Dense(1)])
 
 
-# Remove this mark when the trainer multiplies the loss by `optimizer.scale_loss(loss)` before
-# `backward()` (strict: the test then passes and the mark must go).
-@pytest.mark.xfail(strict=True, reason="lamina's train_step does not call optimizer.scale_loss yet")
 def test_fit_with_a_loss_scale_optimizer_trains_like_its_inner_optimizer():
     """With float32 nothing overflows, so the scaled run must give the plain run's weights:
     this needs `fit` to multiply the loss by `optimizer.scale_loss` (as Keras's trainer does)."""

@@ -184,3 +184,26 @@ def test_fit_evaluate_predict():
 def test_base_class_is_abstract():
     with pytest.raises(NotImplementedError):
         len(BatchedDataset())
+
+
+def test_fit_keeps_the_datasets_own_order():
+    # Keras ignores fit's shuffle for a tf.data dataset; lamina does the same for its datasets.
+    import lamina
+
+    seen = []
+
+    class Recorder(lamina.Model):
+        def call(self, x):
+            return x
+
+        def train_step(self, data):
+            x = data[0] if isinstance(data, (tuple, list)) else data
+            seen.append(float(x[0, 0, 0]))
+            return {}
+
+    data = np.arange(8, dtype="float32")[:, None]
+    ds = lamina.utils.timeseries_dataset_from_array(data, None, sequence_length=1, batch_size=2)
+    model = Recorder()
+    model.compile(optimizer="sgd")
+    model.fit(ds, epochs=2, verbose=0)  # shuffle=True by default
+    assert seen == [0.0, 2.0, 4.0, 6.0] * 2

@@ -23,7 +23,8 @@ class PyDatasetAdapter(DataAdapter):
                  workers=None, use_multiprocessing=None, max_queue_size=None):
         super().__init__(steps=steps, device=device, class_weight=class_weight)
         self.py_dataset = py_dataset
-        self.shuffle = shuffle
+        # A dataset that orders its own batches (BatchedDataset) is not reshuffled by fit.
+        self.shuffle = shuffle and not getattr(py_dataset, "orders_its_batches", False)
         self.workers = py_dataset.workers if workers is None else workers
         self.use_multiprocessing = (py_dataset.use_multiprocessing if use_multiprocessing is None
                                     else use_multiprocessing)

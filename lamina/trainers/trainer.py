@@ -14,7 +14,7 @@ import torch
 
 from lamina import config as lamina_config
 from lamina.distribution import seam as distribution_seam
-from lamina.trainers import compile_utils, data_adapters
+from lamina.trainers import argument_checks, compile_utils, data_adapters
 from lamina.trainers.array_data_adapter import check_finite, to_tensor_structure
 from lamina.trainers.training_state import TrainingState
 from lamina.utils import tree
@@ -24,6 +24,9 @@ from lamina.utils.arguments import check_kwargs, rename_legacy_kwargs, warn_depr
 _FIT_KWARGS = {"x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split",
                "validation_data", "shuffle", "class_weight", "sample_weight", "initial_epoch",
                "steps_per_epoch", "validation_steps", "validation_batch_size", "validation_freq"}
+_EVALUATE_KWARGS = {"x", "y", "batch_size", "verbose", "sample_weight", "steps", "callbacks",
+                    "return_dict"}
+_PREDICT_KWARGS = {"x", "batch_size", "verbose", "steps", "callbacks"}
 
 
 def default_device():
@@ -129,7 +132,7 @@ class Trainer:
 
     def _ensure_compiled(self, what):
         if not self.compiled:
-            raise RuntimeError(
+            raise NotCompiledError(
                 f"You must call compile() before {what}. For example: "
                 "model.compile(optimizer='adam', loss='binary_crossentropy', metrics=['accuracy'])."
             )
@@ -375,6 +378,9 @@ class Trainer:
         for key in loading:
             warn_deprecated(f"fit({key}=...)", f"PyDataset(..., {key}=...)", "Model.fit()")
         check_kwargs(kwargs, _FIT_KWARGS, "Model.fit()")
+        argument_checks.check_fit_arguments(batch_size, epochs, verbose, shuffle, initial_epoch,
+                                            steps_per_epoch, validation_steps,
+                                            validation_batch_size, validation_freq)
         self._ensure_compiled("fit()")
         seam = distribution_seam.seam_for(self)  # None unless this is a multi-process job
         self._move_to_default_device()
@@ -474,7 +480,9 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         internal = kwargs.pop("_internal", False)
-        check_kwargs(kwargs, set(), "Model.evaluate()")
+        check_kwargs(kwargs, _EVALUATE_KWARGS, "Model.evaluate()")
+        if not internal:
+            argument_checks.check_evaluate_arguments(batch_size, verbose, steps, return_dict)
         self._ensure_compiled("evaluate()")
         seam = distribution_seam.seam_for(self)
         if not internal:
@@ -524,7 +532,8 @@ class Trainer:
 
     # ------------------------------------------------------------------ predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
-        check_kwargs(kwargs, set(), "Model.predict()")
+        check_kwargs(kwargs, _PREDICT_KWARGS, "Model.predict()")
+        argument_checks.check_predict_arguments(batch_size, verbose, steps)
         seam = distribution_seam.seam_for(self)
         if self._device is None:
             self._move_to_default_device()
@@ -861,3 +870,8 @@ def _capped_steps(steps):
                       "/ KERAS_MAX_STEPS_PER_EPOCH).", stacklevel=3)
         return cap
     return steps
+
+
+class NotCompiledError(ValueError, RuntimeError):
+    """fit/evaluate before compile(): a ValueError as in Keras (and a RuntimeError, which
+    earlier lamina versions raised, so handlers written for either still catch it)."""

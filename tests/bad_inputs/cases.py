@@ -10,6 +10,18 @@ same table; tests/bad_inputs/test_bad_inputs.py holds lamina to all of it.
 VE, TE = ("ValueError",), ("TypeError",)
 VT = ("ValueError", "TypeError")
 
+# Run before each case, with `keras` and `np` bound: small data and models the cases use.
+PRELUDE = """
+x = np.random.default_rng(0).random((8, 4)).astype("float32")
+y = (x.sum(axis=1, keepdims=True) > 2).astype("float32")
+
+def model(compiled=True):
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    if compiled:
+        m.compile(optimizer="sgd", loss="binary_crossentropy")
+    return m
+"""
+
 CASES = [
     # ---- constructor hyperparameters: sizes ------------------------------------------------
     ("constructors", "keras.layers.Dense(0)", VT, ["units"]),
@@ -96,4 +108,38 @@ CASES = [
     ("constructors", "keras.initializers.VarianceScaling(mode='fan_sum')", VT, ["mode"]),
     ("constructors", "keras.Input(shape=(None, -3))", VT, ["shape"]),
     ("constructors", "keras.Input(shape='a')", VT, ["shape"]),
+    # ---- arguments of fit / evaluate / predict -------------------------------------------------
+    ("fit", "model().fit(x, y, batch_size=0, verbose=0)", VT, ["batch_size"]),
+    ("fit", "model().fit(x, y, batch_size=-1, verbose=0)", VT, ["batch_size"]),
+    ("fit", "model().fit(x, y, batch_size=2.0, verbose=0)", VT, ["batch_size"]),
+    ("fit", "model().fit(x, y, epochs='5', verbose=0)", VT, ["epochs"]),
+    ("fit", "model().fit(x, y, epochs=2.5, verbose=0)", VT, ["epochs"]),
+    ("fit", "model().fit(x, y, epochs=-1, verbose=0)", VT, ["epochs"]),
+    ("fit", "model().fit(x, y, verbose=5)", VT, ["verbose"]),
+    ("fit", "model().fit(x, y, verbose=0, shuffle='yes')", VT, ["shuffle"]),
+    ("fit", "model().fit(x, y, verbose=0, initial_epoch=-1)", VT, ["initial_epoch"]),
+    ("fit", "model().fit(x, y, verbose=0, epochs=2, initial_epoch=5)", VT, ["initial_epoch"]),
+    ("fit", "model().fit(x, y, verbose=0, steps_per_epoch=0)", VT, ["steps_per_epoch"]),
+    ("fit", "model().fit(x, y, verbose=0, validation_split=1.5)", VT, ["validation_split"]),
+    ("fit", "model().fit(x, y, verbose=0, validation_split=0.5, validation_freq=0)", VT,
+     ["validation_freq"]),
+    ("fit", "model().fit(x, y, verbose=0, validation_split=0.5, validation_steps=0)", VT,
+     ["validation_steps"]),
+    ("fit", "model().fit(x, y, verbose=0, validation_split=0.5, validation_batch_size=0)", VT,
+     ["validation_batch_size"]),
+    ("fit", "model().fit(x, y, verbose=0, class_weight=[1, 2])", VT, ["class_weight"]),
+    ("fit", "model().fit(x, y, verbose=0, bach_size=4)", VT, ["bach_size", "batch_size"]),
+    ("fit", "model(compiled=False).fit(x, y, verbose=0)", VE, ["compile"]),
+    ("fit", "model().fit(x, y[:5], verbose=0)", VT, ["8", "5"]),
+    ("fit", "model().fit(x[:, :3], y, verbose=0)", VT, ["4", "3"]),
+    ("fit", "model().evaluate(x, y, batch_size=0, verbose=0)", VT, ["batch_size"]),
+    ("fit", "model().evaluate(x, y, verbose='x')", VT, ["verbose"]),
+    ("fit", "model().evaluate(x, y, verbose=0, steps=0)", VT, ["steps"]),
+    ("fit", "model().evaluate(x, y, verbose=0, return_dict='yes')", VT, ["return_dict"]),
+    ("fit", "model().evaluate(x, y, bach_size=4, verbose=0)", VT, ["bach_size", "batch_size"]),
+    ("fit", "model(compiled=False).evaluate(x, y, verbose=0)", VE, ["compile"]),
+    ("fit", "model().predict(x, batch_size=0, verbose=0)", VT, ["batch_size"]),
+    ("fit", "model().predict(x, verbose=0, steps=0)", VT, ["steps"]),
+    ("fit", "model().predict(x, verbose=7)", VT, ["verbose"]),
+    ("fit", "model().predict(x, bach_size=4, verbose=0)", VT, ["bach_size", "batch_size"]),
 ]

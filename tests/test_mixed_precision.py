@@ -54,13 +54,10 @@ def test_unknown_policy():
         lamina.mixed_precision.set_global_policy("mixed_float8")
 
 
-def test_predict_returns_float32_for_bfloat16_outputs():
+def test_predict_returns_float32_for_bfloat16_outputs(mixed_policy):
     # NumPy has no bfloat16: predict gives float32 (Keras on JAX gives ml_dtypes' bfloat16).
-    lamina.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
-        x = np.ones((2, 3), "float32")
-        assert model.predict(x, verbose=0).dtype == np.float32
-        assert model.predict_on_batch(x).dtype == np.float32
-    finally:
-        lamina.mixed_precision.set_global_policy("float32")
+    mixed_policy("mixed_bfloat16")
+    model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
+    x = np.ones((2, 3), "float32")
+    assert model.predict(x, verbose=0).dtype == np.float32
+    assert model.predict_on_batch(x).dtype == np.float32

@@ -155,6 +155,15 @@ class Layer(torch.nn.Module):
         self._torch_dtype = config.to_torch_dtype(self.dtype)
         mixed = self.dtype_policy is not None and self.dtype_policy.is_mixed
         self._autocast_dtype = config.to_torch_dtype(self.compute_dtype) if mixed else None
+        # A plain float policy inside a mixed-precision model (Keras's `Dense(10,
+        # dtype="float32")` output layer) computes in its own dtype: see _call_outside_autocast.
+        self._leaves_autocast = self.dtype_policy is not None and not mixed
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's weights: its policy's variable dtype (float32 under a
+        mixed policy, where `compute_dtype` is the half-precision one)."""
+        return self.dtype
 
     def _apply(self, fn, *args, **kwargs):
         """`.to(torch.float64)`, `.double()`, `.half()`: after torch converts the weights, the
@@ -183,6 +192,8 @@ class Layer(torch.nn.Module):
         if args and not isinstance(args[0], torch.Tensor) and not (
                 self._passes_strings and is_string_data(args[0])):
             args = (_to_tensor(args[0], self._torch_dtype),) + args[1:]
+        if self._leaves_autocast and getattr(_THREAD_STATE, "autocast_device", None):
+            return self._call_outside_autocast(args, kwargs)
         if not self.built:
             self._build_from_inputs(args, kwargs)
         if args and getattr(args[0], "is_meta", False) and _has_real_weights(self):
@@ -224,8 +235,7 @@ class Layer(torch.nn.Module):
             _scope_stack().append(self)
         try:
             if self._autocast_dtype is not None and _autocast_applies(args):
-                with torch.autocast(args[0].device.type, dtype=self._autocast_dtype):
-                    outputs = super().__call__(*args, **kwargs)
+                outputs = self._call_in_autocast(args, kwargs)
             else:
                 outputs = super().__call__(*args, **kwargs)
         finally:
@@ -239,6 +249,32 @@ class Layer(torch.nn.Module):
         if (mask is not None and self.supports_masking) or self._computes_mask:
             _attach_mask(outputs, self.compute_mask(args[0] if args else None, mask))
         return outputs
+
+    def _call_in_autocast(self, args, kwargs):
+        """A mixed-precision layer's call, under torch.autocast in its compute dtype. The region
+        is marked as lamina's own (unlike one the user opened around the model), so that a
+        full-precision layer inside can leave it (_call_outside_autocast)."""
+        device = args[0].device.type
+        outer = getattr(_THREAD_STATE, "autocast_device", None)
+        _THREAD_STATE.autocast_device = device
+        try:
+            with torch.autocast(device, dtype=self._autocast_dtype):
+                return super().__call__(*args, **kwargs)
+        finally:
+            _THREAD_STATE.autocast_device = outer
+
+    def _call_outside_autocast(self, args, kwargs):
+        """Run this full-precision layer with the enclosing mixed-precision layer's autocast
+        switched off, as Keras computes a `dtype="float32"` layer in float32 inside a mixed
+        model. With autocast off, `_autocast` casts the float inputs to this layer's dtype.
+        (An autocast region the user opened is left alone: only lamina's own is switched off.)"""
+        device = _THREAD_STATE.autocast_device
+        _THREAD_STATE.autocast_device = None
+        try:
+            with torch.autocast(device, enabled=False):
+                return self._call_pipeline(*args, **kwargs)
+        finally:
+            _THREAD_STATE.autocast_device = device
 
     def forward(self, *args, **kwargs):
         return self.call(*args, **kwargs)

@@ -33,15 +33,26 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
             return inner(layer)
 
     if isinstance(model, Sequential):
-        return _clone_sequential(model, input_tensors, clone_function, call_function)
-    if isinstance(model, Functional):
-        return _clone_functional(model, input_tensors, clone_function, call_function, InputLayer)
-    if not default or input_tensors is not None or call_function is not None:
+        clone = _clone_sequential(model, input_tensors, clone_function, call_function)
+    elif isinstance(model, Functional):
+        clone = _clone_functional(model, input_tensors, clone_function, call_function, InputLayer)
+    elif not default or input_tensors is not None or call_function is not None:
         raise ValueError(
             "clone_model() can only rebuild a subclassed model from its config; clone_function, "
             "call_function and input_tensors need a Sequential or functional model."
         )
-    return deserialize_layer(serialize_layer(model))
+    else:
+        # (its own class is known here, registered or not, as Keras passes it along)
+        clone = deserialize_layer(serialize_layer(model), {type(model).__name__: type(model)})
+    return _compile_like(clone, model)
+
+
+def _compile_like(clone, model):
+    """Keras compiles the clone of a compiled model from the original's compile config: a
+    new optimizer, losses and metrics of the same configuration (no state is shared)."""
+    if getattr(model, "compiled", False) and hasattr(clone, "compile_from_config"):
+        clone.compile_from_config(model.get_compile_config())
+    return clone
 
 
 def _fresh_copy(layer):

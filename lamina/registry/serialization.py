@@ -16,6 +16,17 @@ from lamina.registry.export import keras_export
 # Where Keras 3 files say built-in objects live, when it is not simply "keras.<package>".
 _KERAS_MODULES = {"schedules": "keras.optimizers.schedules", "models": "keras"}
 
+# Keras's application modules. A layer class defined in one (InceptionResNetV2's
+# CustomScaleLayer, ConvNeXt's LayerScale) is saved with module "keras.src.applications.<name>"
+# and found again in lamina.applications.<name>. Only names on this fixed list are ever mapped to
+# a module: nothing named in a file is imported as such.
+_APPLICATION_MODULES = frozenset({
+    "convnext", "densenet", "efficientnet", "efficientnet_v2", "inception_resnet_v2",
+    "inception_v3", "mobilenet", "mobilenet_v2", "mobilenet_v3", "nasnet", "resnet", "resnet50",
+    "resnet_v2", "vgg16", "vgg19", "xception",
+})
+_APPLICATION_PREFIXES = ("keras.src.applications.", "keras.applications.")
+
 
 @keras_export("utils.serialize_keras_object")
 def serialize_keras_object(obj):
@@ -35,8 +46,10 @@ def serialize_keras_object(obj):
         ) is cls
         module = cls.__dict__.get("_keras_module") or _KERAS_MODULES.get(package, f"keras.{package}")
         registered = cls.__dict__.get("_keras_registered_name")
+        if not builtin:
+            module = _application_module_of(cls)
         serialized = {
-            "module": module if builtin else None,
+            "module": module,
             "class_name": cls.__name__,
             "config": obj.get_config(),
             "registered_name": registered if builtin else object_registry.get_registered_name(cls),
@@ -67,7 +80,12 @@ def deserialize_keras_object(config, package=None, custom_objects=None, what="ob
     if config["class_name"] == "function":  # Keras 3 writes a function as its name in "config"
         return _lookup_in(packages, config["config"], custom_objects, what)
     name = config.get("registered_name") or config["class_name"]
-    cls = _lookup_in(packages, name, custom_objects, what, fallback=config["class_name"])
+    try:
+        cls = _lookup_in(packages, name, custom_objects, what, fallback=config["class_name"])
+    except ValueError:
+        cls = _application_layer(config.get("module"), config["class_name"])
+        if cls is None:
+            raise
     inner = config.get("config", {})
     with object_registry.CustomObjectScope(custom_objects or {}):
         if hasattr(cls, "from_config"):
@@ -107,6 +125,37 @@ def _packages_of_module(module):
     if parts[:2] == ["optimizers", "schedules"]:
         return ["schedules"]
     return [parts[0] if parts[0] in object_registry.PACKAGES else None]
+
+
+def _application_module_of(cls):
+    """Keras's module for a layer class of a lamina application module, else None."""
+    module = getattr(cls, "__module__", "") or ""
+    short = module[len("lamina.applications."):] if module.startswith("lamina.applications.") \
+        else None
+    return f"keras.src.applications.{short}" if short in _APPLICATION_MODULES else None
+
+
+def _application_layer(module, class_name):
+    """The Layer subclass `class_name` defined in the lamina application module matching a
+    Keras config's `module` ("keras.src.applications.inception_resnet_v2"), or None."""
+    module = module or ""
+    prefix = next((p for p in _APPLICATION_PREFIXES if module.startswith(p)), None)
+    short = module[len(prefix):] if prefix else None
+    if short not in _APPLICATION_MODULES:
+        return None
+    import importlib
+
+    from lamina import layers
+
+    try:  # a fixed module name from the list above, never the file's text as such
+        source = importlib.import_module(f"lamina.applications.{short}")
+    except ImportError:
+        return None
+    cls = getattr(source, class_name, None)
+    if isinstance(cls, type) and issubclass(cls, layers.Layer) and \
+            cls.__module__ == source.__name__:
+        return cls
+    return None
 
 
 def _lookup_in(packages, name, custom_objects, what, fallback=None):

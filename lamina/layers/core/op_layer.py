@@ -30,7 +30,22 @@ class OpLayer(Layer):
         return self.function(*args, **self.static_kwargs, **kwargs)
 
     def get_config(self):
-        return {"name": self.name, **self.static_kwargs}
+        # Keras's layout (the op's name and fixed arguments); the op itself rides along outside
+        # the dict's items, so `type(layer).from_config(layer.get_config())` (clone_model and
+        # Keras-style clone functions) rebuilds it, while a saved file holds only the items.
+        return _OpConfig({"name": self.name, **self.static_kwargs}, self.function)
+
+    @classmethod
+    def from_config(cls, config):
+        function = getattr(config, "op_function", None)
+        if function is None:
+            raise ValueError(
+                "OpLayer.from_config() needs the config returned by an OpLayer's get_config() "
+                f"(which carries its op); received a plain dict {dict(config)!r}. To rebuild an "
+                "op from a saved Keras config, use OpLayer.from_op_config(class_name, config)."
+            )
+        config = dict(config)
+        return cls(function, config, name=config.pop("name", None))
 
     @classmethod
     def from_op_config(cls, class_name, config):
@@ -38,8 +53,30 @@ class OpLayer(Layer):
         config = dict(config)
         name = config.pop("name", None)
         config.pop("trainable", None)
-        config.pop("dtype", None)
+        if "dtype" in config:
+            config["dtype"] = _op_dtype(function, config["dtype"])
+            if config["dtype"] is None:
+                del config["dtype"]
         return cls(function, config, name=name)
+
+
+class _OpConfig(dict):
+    """An OpLayer's config: its saved items, plus the op function for an in-memory rebuild."""
+
+    def __init__(self, items, op_function):
+        super().__init__(items)
+        self.op_function = op_function
+
+
+def _op_dtype(function, value):
+    """A `dtype` entry of a Keras operation's config is the op's own argument (`Cast(dtype=
+    "float16")`): kept for ops that take one (a dtype policy dict becomes its name, as Keras
+    reads it), dropped for ops that do not."""
+    if "dtype" not in inspect.signature(function).parameters:
+        return None
+    if isinstance(value, dict):
+        return value.get("config", {}).get("name")
+    return value
 
 
 def apply_op(function, args, kwargs):

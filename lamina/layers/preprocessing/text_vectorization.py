@@ -18,6 +18,7 @@ from lamina.layers.preprocessing.string_inputs import HostInputLayer, is_string_
 from lamina.layers.preprocessing.string_lookup import StringLookup
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import deserialize_keras_object, serialize_keras_object
+from lamina.symbolic.keras_tensor import KerasTensor
 
 STANDARDIZE_MODES = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
 SPLIT_MODES = ("whitespace", "character")
@@ -251,6 +252,11 @@ class TextVectorization(HostInputLayer):
         depth = lookup._depth() if lookup._tokens or lookup.pad_to_max_tokens else None
         documents = input_shape[:-1] if len(input_shape) > 1 else input_shape
         return documents + (depth,)
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        # Token indices are int64 (what `call` returns); count vectors are floatx, as in Keras.
+        dtype = "int64" if self._output_mode == "int" else config.floatx()
+        return KerasTensor(self.compute_output_shape(inputs.shape), dtype)
 
     # ------------------------------------------------------------------ config
     def get_config(self):

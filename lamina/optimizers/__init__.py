@@ -9,6 +9,7 @@ import difflib
 
 import torch
 
+from lamina.optimizers import legacy as legacy
 from lamina.optimizers import schedules as schedules
 from lamina.optimizers.adadelta import Adadelta as Adadelta
 from lamina.optimizers.adafactor import Adafactor as Adafactor

@@ -546,6 +546,7 @@ LAZY = {
     },
     "lamina.utils": {
         "BatchedDataset": "lamina.utils.batched_dataset",
+        "Config": "lamina.utils.config_object",
         "CustomObjectScope": "lamina.registry.object_registry",
         "Progbar": "lamina.utils.progbar",
         "PyDataset": "lamina.utils.py_dataset",
@@ -561,6 +562,7 @@ LAZY = {
         "get_file": "lamina.utils.file_utils",
         "get_registered_name": "lamina.registry.object_registry",
         "get_registered_object": "lamina.registry.object_registry",
+        "get_source_inputs": "lamina.utils.source_inputs",
         "image_dataset_from_directory": "lamina.utils.image_dataset_utils",
         "img_to_array": "lamina.utils.image_utils",
         "is_interactive_logging_enabled": "lamina.config",

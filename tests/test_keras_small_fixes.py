@@ -263,3 +263,17 @@ def test_only_layer_classes_of_known_application_modules_resolve():
         {**base, "module": "keras.applications.inception_resnet_v2",
          "class_name": "CustomScaleLayer"}, package="layers", what="layer")
     assert type(found).__name__ == "CustomScaleLayer" and found.scale == 0.5
+
+
+def test_lookup_layers_report_keras_dtypes_on_symbolic_inputs():
+    # Keras's IndexLookup.compute_output_spec (its layers need TensorFlow to run): ids int64,
+    # an inverted lookup the vocabulary's dtype, encodings floatx.
+    from lamina import layers as lamina_layers
+
+    strings = lamina.Input((3,), dtype="string")
+    ints = lamina.Input((3,), dtype="int64")
+    assert lamina_layers.StringLookup(vocabulary=["a", "b"])(strings).dtype == "int64"
+    assert lamina_layers.IntegerLookup(vocabulary=[1, 2])(ints).dtype == "int64"
+    assert lamina_layers.StringLookup(vocabulary=["a", "b"], invert=True)(ints).dtype == "string"
+    one_hot = lamina_layers.StringLookup(vocabulary=["a", "b"], output_mode="one_hot")(strings)
+    assert one_hot.dtype == "float32" and one_hot.shape == (None, 3, 3)

@@ -332,6 +332,19 @@ class IndexLookup(HostInputLayer):
             return tuple(input_shape)
         return encoded_shape(input_shape, self.output_mode, self._depth())
 
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        # Keras: ids are int64, an inverted lookup gives its vocabulary's dtype, the encodings
+        # (one_hot, multi_hot, count, tf_idf) the compute dtype.
+        from lamina.symbolic.keras_tensor import KerasTensor
+
+        if self.output_mode != "int":
+            dtype = self.compute_dtype
+        elif self.invert:
+            dtype = self.vocabulary_dtype
+        else:
+            dtype = "int64"
+        return KerasTensor(self.compute_output_shape(inputs.shape), dtype)
+
     # ------------------------------------------------------------------ saving
     def get_config(self):
         adapted = not self._has_input_vocabulary and bool(self._tokens)

@@ -76,9 +76,15 @@ def deserialize_keras_object(config, package=None, custom_objects=None, what="ob
         return _lookup(config, package, custom_objects, what)
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Cannot deserialize {what} from {config!r}: expected a name or a config dict.")
+    refuse_unsafe_module(config)
     packages = [package] if package else _packages_of_module(config.get("module"))
     if config["class_name"] == "function":  # Keras 3 writes a function as its name in "config"
-        return _lookup_in(packages, config["config"], custom_objects, what)
+        try:
+            return _lookup_in(packages, config["config"], custom_objects, what)
+        except ValueError:
+            if (config.get("module") or "").split(".")[0] == "builtins":
+                raise unsafe_error(config, "builtins") from None
+            raise
     name = config.get("registered_name") or config["class_name"]
     try:
         cls = _lookup_in(packages, name, custom_objects, what, fallback=config["class_name"])
@@ -111,6 +117,32 @@ def deserialize_public(config, custom_objects=None, safe_mode=True, **kwargs):
         return config if found is None else found
     with SafeModeScope(safe_mode):
         return deserialize_keras_object(config, custom_objects=custom_objects)
+
+
+# Modules whose functions run programs, touch files or load code: a config naming one of them is
+# refused whatever `safe_mode` says. (Nothing named in a file is ever imported by lamina; the
+# message says why the object was not found, in terms of safety.)
+_UNSAFE_MODULES = {"os", "posix", "nt", "subprocess", "sys", "shutil", "importlib", "runpy",
+                   "pickle", "marshal", "ctypes", "socket", "pty", "code", "codeop", "io",
+                   "pathlib", "tempfile", "webbrowser", "multiprocessing", "threading"}
+
+
+def refuse_unsafe_module(config):
+    module = config.get("module")
+    top = module.split(".")[0] if isinstance(module, str) else ""
+    if top in _UNSAFE_MODULES:
+        raise unsafe_error(config, top)
+
+
+def unsafe_error(config, module):
+    name = config["config"] if config.get("class_name") == "function" else config.get("class_name")
+    return ValueError(
+        f"The file's config names '{config.get('module')}.{name}', a function of Python's "
+        f"'{module}' module: it was refused for safety, and nothing was executed. Loading only "
+        "rebuilds objects lamina knows (its layers, losses, ... and classes you register with "
+        "`register_keras_serializable` or pass in `custom_objects`); `safe_mode=False` would not "
+        "change this (it only allows Lambda bytecode). Do not load files you do not trust."
+    )
 
 
 def _packages_of_module(module):

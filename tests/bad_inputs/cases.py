@@ -143,3 +143,12 @@ CASES = [
     ("fit", "model().predict(x, verbose=7)", VT, ["verbose"]),
     ("fit", "model().predict(x, bach_size=4, verbose=0)", VT, ["bach_size", "batch_size"]),
 ]
+
+# ---- files: configs that name dangerous functions (run by test_bad_inputs.py too) ------------
+UNSAFE_CONFIGS = [
+    {"module": "os", "class_name": "system", "config": {}},
+    {"module": "subprocess", "class_name": "Popen", "config": {"args": "ls"}},
+    {"module": "builtins", "class_name": "function", "config": "eval"},
+    {"module": "builtins", "class_name": "function", "config": "__import__"},
+    {"module": "os.path", "class_name": "function", "config": "join"},
+]

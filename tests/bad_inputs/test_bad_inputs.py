@@ -26,3 +26,30 @@ def test_bad_input_is_refused_with_a_message_naming_the_fix(family, code, types,
     message = str(caught.value)
     missing = [word for word in words if word not in message]
     assert not missing, f"message does not name {missing}: {message}"
+
+
+@pytest.mark.parametrize("unsafe", __import__("tests.bad_inputs.cases", fromlist=["x"]).UNSAFE_CONFIGS,
+                         ids=lambda c: f"{c['module']}.{c['class_name']}")
+@pytest.mark.parametrize("where", ["model", "activation"])
+def test_configs_naming_dangerous_functions_are_refused_for_safety(unsafe, where, tmp_path):
+    """In a .keras file, as the model or nested as a layer's activation: refused, the message
+    says it was for safety and that safe_mode=False would not change it; nothing runs."""
+    import json
+    import zipfile
+
+    model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)])
+    model.save(tmp_path / "good.keras")
+    with zipfile.ZipFile(tmp_path / "good.keras") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    if where == "model":
+        config = unsafe
+    else:
+        config["config"]["layers"][-1]["config"]["activation"] = unsafe
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(tmp_path / "bad.keras", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    for safe_mode in (True, False):
+        with pytest.raises(ValueError, match="refused for safety.*safe_mode=False"):
+            lamina.models.load_model(tmp_path / "bad.keras", safe_mode=safe_mode)

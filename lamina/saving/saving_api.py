@@ -7,6 +7,8 @@
 """
 
 import os
+import pickle
+import warnings
 
 import torch
 
@@ -109,7 +111,22 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
 
         legacy_h5.load_weights(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
     elif kind == "torch":
-        state = torch.load(filepath, map_location="cpu", weights_only=True)
+        try:
+            with warnings.catch_warnings():  # torch's note about a plain pickle's protocol
+                warnings.filterwarnings("ignore", message="Detected pickle protocol")
+                state = torch.load(filepath, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as error:
+            raise ValueError(
+                f"'{filepath}' holds Python objects besides tensors, so loading it was refused for "
+                "safety (unpickling can run code from the file; nothing was executed). A weights "
+                "file holds a state_dict: save one with `torch.save(model.state_dict(), path)`. "
+                "If you trust this file, load it yourself with `torch.load(path, "
+                "weights_only=False)` and pass the tensors to `model.load_state_dict`."
+            ) from error
+        if not isinstance(state, dict) or not all(
+                isinstance(value, torch.Tensor) for value in state.values()):
+            raise ValueError(f"'{filepath}' is not a state_dict (a dict of tensors by name); "
+                             f"it holds a {type(state).__name__}.")
         own = model.state_dict()
         if set(state) != set(own) and len(state) == len(own) and all(
             tuple(a.shape) == tuple(b.shape) for a, b in zip(state.values(), own.values())

@@ -53,3 +53,22 @@ def test_configs_naming_dangerous_functions_are_refused_for_safety(unsafe, where
     for safe_mode in (True, False):
         with pytest.raises(ValueError, match="refused for safety.*safe_mode=False"):
             lamina.models.load_model(tmp_path / "bad.keras", safe_mode=safe_mode)
+
+
+def test_a_pickle_given_to_load_weights_is_refused_with_a_value_error(tmp_path):
+    import pickle
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)])
+    with open(tmp_path / "w.pt", "wb") as f:
+        pickle.dump({"0.kernel": Payload()}, f)
+    with pytest.raises(ValueError, match="refused for.*safety"):
+        model.load_weights(tmp_path / "w.pt")
+    import torch
+
+    torch.save([torch.ones(2)], tmp_path / "list.pt")
+    with pytest.raises(ValueError, match="not a state_dict"):
+        model.load_weights(tmp_path / "list.pt")

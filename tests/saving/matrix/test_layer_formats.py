@@ -153,6 +153,14 @@ LAYER_CASES = {
     "Bidirectional": Case(lambda: layers.Bidirectional(layers.GRU(2, return_sequences=True),
                                                        merge_mode="sum"), [(4, 3)]),
     "TimeDistributed": Case(lambda: layers.TimeDistributed(layers.Dense(2)), [(3, 4)]),
+    "ConvLSTM1D": Case(lambda: layers.ConvLSTM1D(2, 2, padding="same", return_state=True,
+                                                 go_backwards=True), [(3, 4, 2)]),
+    "ConvLSTM2D": Case(lambda: layers.ConvLSTM2D(2, (2, 3), strides=(1, 2),
+                                                 data_format="channels_first",
+                                                 return_sequences=True), [(3, 2, 3, 5)]),
+    "ConvLSTM3D": Case(lambda: layers.ConvLSTM3D(2, 2, use_bias=False,
+                                                 recurrent_activation="hard_sigmoid"),
+                       [(2, 3, 3, 3, 1)]),
     "Wrapper": Case(lambda: layers.Wrapper(layers.Dense(2, activation="tanh")), [(3,)]),
     # attention
     "GroupQueryAttention": Case(lambda: layers.GroupQueryAttention(
@@ -231,6 +239,17 @@ LAYER_CASES = {
         value_range=(0, 1), brightness_factor=0.2, contrast_factor=0.2, seed=1), [(3, 3, 3)]),
     "MixUp": Case(lambda: layers.MixUp(alpha=0.2, seed=1), [(3, 3, 3)]),
     "CutMix": Case(lambda: layers.CutMix(factor=1.0, seed=1), [(4, 4, 3)]),
+    "MaxNumBoundingBoxes": Case(lambda: layers.MaxNumBoundingBoxes(3, fill_value=0),
+                                [(4, 4, 3)]),
+    "RandomElasticTransform": Case(lambda: layers.RandomElasticTransform(
+        0.5, scale=0.5, value_range=(0, 1), seed=1), [(6, 6, 3)]),
+    "RandAugment": Case(lambda: layers.RandAugment(value_range=(0, 1), num_ops=3, seed=1),
+                        [(6, 6, 3)]),
+    "AugMix": Case(lambda: layers.AugMix(value_range=(0, 1), chain_depth=2, all_ops=False,
+                                         seed=1), [(6, 6, 3)]),
+    "ContrastLimitedAdaptiveHistogramEqualization": Case(
+        lambda: layers.ContrastLimitedAdaptiveHistogramEqualization(
+            value_range=(0, 1), clip_limit=2.0, tile_grid_size=(2, 2)), [(6, 6, 3)]),
     "CategoryEncoding": Case(lambda: layers.CategoryEncoding(num_tokens=5, output_mode="count"),
                              [(4,)], dtype="int64",
                              data=lambda rng: rng.randint(0, 5, (2, 4)).astype("int64")),

@@ -278,3 +278,16 @@ def test_lookup_layers_report_keras_dtypes_on_symbolic_inputs():
     assert lamina_layers.StringLookup(vocabulary=["a", "b"], invert=True)(ints).dtype == "string"
     one_hot = lamina_layers.StringLookup(vocabulary=["a", "b"], output_mode="one_hot")(strings)
     assert one_hot.dtype == "float32" and one_hot.shape == (None, 3, 3)
+
+
+def test_deepcopy_of_a_trained_model():
+    import copy
+
+    import numpy as np
+
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((4, 3), "float32")
+    model.fit(x, np.ones((4, 2), "float32"), verbose=0)
+    twin = copy.deepcopy(model)
+    np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))

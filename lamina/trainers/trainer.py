@@ -185,7 +185,10 @@ class Trainer:
         y_flat = compile_utils.flatten_outputs(y, names)
         pred_flat = compile_utils.flatten_outputs(y_pred, names)
         total, per_output = self._compile_loss(y_flat, pred_flat, sample_weight)
-        self.__dict__["_last_output_losses"] = per_output  # (plain attribute, set every step)
+        # Kept for the per-output loss trackers only: detached, so the model holds no autograd
+        # graph between steps (copy.deepcopy(model) works after fit).
+        self.__dict__["_last_output_losses"] = tuple(
+            None if value is None else value.detach() for value in per_output)
         extra = self._collect_losses()
         if extra is not None:
             total = extra if total is None else total + extra

@@ -443,6 +443,7 @@ def _keras_randomize(model, seed):
             variable.assign(rng.uniform(low, high, variable.shape).astype("float32"))
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Keras under numpy 2
 def test_resnet50_outputs_equal_keras_outputs(tmp_path):
     keras = _keras()
     # Logits (no softmax), so that the comparison sees every class at its own scale.
@@ -463,6 +464,7 @@ def test_resnet50_outputs_equal_keras_outputs(tmp_path):
     np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Keras under numpy 2
 def test_inception_v3_loads_keras_legacy_weights_by_position(tmp_path):
     """Keras's ImageNet files are weights-only legacy .h5 files, read by position: here one
     written by Keras from InceptionV3, whose layers mostly have default names."""

@@ -291,3 +291,10 @@ def test_deepcopy_of_a_trained_model():
     model.fit(x, np.ones((4, 2), "float32"), verbose=0)
     twin = copy.deepcopy(model)
     np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_an_unbuilt_sequential_called_symbolically_names_weights_once():
+    # Keras 3.15: ['s/c/kernel', 's/c/bias'].
+    x = lamina.Input((8, 8, 3))
+    inner = lamina.Sequential([layers.Conv2D(4, 2, name="c")], name="s")
+    assert [w.path for w in lamina.Model(x, inner(x)).weights] == ["s/c/kernel", "s/c/bias"]

@@ -77,12 +77,19 @@ class name_scope:  # noqa: N801 - used as a `with` statement, like Keras's backe
 
     def __init__(self, layer):
         self.layer = layer
+        self._pushed = False
 
     def __enter__(self):
-        _scope_stack().append(self.layer)
+        stack = _scope_stack()
+        # Re-entering the layer already innermost adds nothing (Keras skips it too): a Sequential
+        # built inside its own build would otherwise name weights `s/s/c/kernel`.
+        self._pushed = not stack or stack[-1] is not self.layer
+        if self._pushed:
+            stack.append(self.layer)
 
     def __exit__(self, *exc):
-        _scope_stack().pop()
+        if self._pushed:
+            _scope_stack().pop()
 
 
 def _scoped_path(layer, name):

@@ -65,18 +65,9 @@ def serialize(activation):
 
 
 def deserialize(config, custom_objects=None):
-    """The activation named by `config`, a name or a Keras config dict."""
-    # Keras saves a user's function as {"class_name": "function", "config": "<its name>", ...}.
-    from_builtins = None
-    if isinstance(config, dict) and config.get("class_name") == "function":
-        _serialization.refuse_unsafe_module(config)  # {"module": "os", ...}: refused for safety
-        from_builtins = config if config.get("module") == "builtins" else None
-        config = config["config"]
-    try:
-        return _serialization.deserialize_keras_object(
-            config, package=_PACKAGE, custom_objects=custom_objects, what="activation function"
-        )
-    except ValueError:
-        if from_builtins is not None:  # e.g. builtins.eval: say why it is not loaded
-            raise _serialization.unsafe_error(from_builtins, "builtins") from None
-        raise
+    """The activation named by `config`, a name or a Keras config dict (a user's function is
+    saved as {"class_name": "function", "config": "<its name>", ...}; the shared deserializer
+    reads it, and refuses functions of os/subprocess/builtins for safety)."""
+    return _serialization.deserialize_keras_object(
+        config, package=_PACKAGE, custom_objects=custom_objects, what="activation function"
+    )

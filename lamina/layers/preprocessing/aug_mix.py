@@ -41,7 +41,8 @@ class AugMix(AugmentationLayer):
         seed: int for reproducible draws.
     """
 
-    _masks_pass_through = False
+    _boxes_mode = "pass"  # Keras returns the boxes unchanged
+    _masks_mode = None  # not implemented in lamina yet
 
     def __init__(self, value_range=(0, 255), num_chains=3, chain_depth=3, factor=0.3,
                  alpha=1.0, all_ops=True, interpolation="bilinear", seed=None,

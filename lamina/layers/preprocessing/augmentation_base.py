@@ -1,12 +1,11 @@
 """Shared pieces of the Keras 3 image augmentation layers added on top of RandomImageLayer.
 
 `AugmentationLayer` adds what those layers have in common: Keras's factor and value-range
-argument parsing, dict inputs (`{"images": ..., "labels": ...}`; bounding boxes are refused
-with NotImplementedError for now, and so are segmentation masks for the layers that would
-have to move them (`_masks_pass_through = False`); the colour layers return masks
-unchanged, as Keras does), and helpers with Keras's
-numerics (value-range mapping, RGB <-> HSV, grayscale weights, "same" depthwise filtering,
-projective resampling). Images reach `augment` as (batch, height, width, channels) floats.
+argument parsing, label mixing for dict inputs (`augment_with_labels`; dicts themselves,
+with bounding boxes and segmentation masks, are handled by RandomImageLayer), and helpers
+with Keras's numerics (value-range mapping, RGB <-> HSV, grayscale weights, "same" depthwise
+filtering, projective resampling). Images reach `augment` as (batch, height, width,
+channels) floats.
 """
 
 import torch
@@ -19,51 +18,21 @@ GRAYSCALE_WEIGHTS = (0.2989, 0.5870, 0.1140)  # the weights of Keras's rgb_to_gr
 
 
 class AugmentationLayer(RandomImageLayer):
-    """RandomImageLayer plus dict inputs and label mixing (`augment_with_labels`)."""
+    """RandomImageLayer plus label mixing (`augment_with_labels`) for dict inputs."""
 
-    _masks_pass_through = True  # False where masks would have to be transformed too
-
-    def _call_pipeline(self, inputs, *args, **kwargs):
-        if isinstance(inputs, dict):
-            reject_unsupported_keys(inputs, type(self).__name__, self._masks_pass_through)
-        return super()._call_pipeline(inputs, *args, **kwargs)
-
-    def call(self, inputs, training=True):
-        if not isinstance(inputs, dict):
-            return super().call(inputs, training=training)
-        reject_unsupported_keys(inputs, type(self).__name__, self._masks_pass_through)
-        images = torch.as_tensor(inputs["images"])
-        labels = inputs.get("labels")
-        outputs = dict(inputs)
-        if labels is None or not training:
-            outputs["images"] = super().call(images, training=training)
-            return outputs
-        image_kernels.spatial_axes(images.ndim, self.data_format)
-        labels = torch.as_tensor(labels, device=images.device)
+    def _images_and_labels(self, images, labels, transformation, training):
+        if labels is None or not training or self._uses_transformations:
+            return super()._images_and_labels(images, labels, transformation, training)
         floats = image_kernels.as_float(images, self._torch_dtype)
         batched, restore = image_kernels.to_batched_channels_last(floats, self.data_format)
+        labels = torch.as_tensor(labels, device=images.device)
         batched_labels = labels.unsqueeze(0) if images.ndim == 3 else labels
         new_images, new_labels = self.augment_with_labels(batched, batched_labels)
-        outputs["images"] = restore(new_images)
-        outputs["labels"] = new_labels.squeeze(0) if images.ndim == 3 else new_labels
-        return outputs
+        return restore(new_images), (new_labels.squeeze(0) if images.ndim == 3 else new_labels)
 
     def augment_with_labels(self, images, labels):
         """Augment images and their labels together; labels pass through by default."""
         return self.augment(images), labels
-
-
-def reject_unsupported_keys(inputs, layer_name, masks_pass_through=False):
-    if "images" not in inputs:
-        raise ValueError(f"{layer_name}: a dict input needs an 'images' entry.")
-    keys = ("bounding_boxes",) if masks_pass_through else ("bounding_boxes",
-                                                           "segmentation_masks")
-    for key in keys:
-        if key in inputs:
-            raise NotImplementedError(
-                f"{layer_name}: inputs with '{key}' are not supported yet in lamina; pass "
-                "images (optionally with 'labels')."
-            )
 
 
 # ------------------------------------------------------------------- argument parsing

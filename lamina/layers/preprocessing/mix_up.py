@@ -19,7 +19,8 @@ class MixUp(AugmentationLayer):
         seed: int for reproducible draws.
     """
 
-    _masks_pass_through = False
+    _boxes_mode = None  # not implemented in lamina yet (Keras concatenates them)
+    _masks_mode = None  # not implemented in lamina yet
 
     def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)

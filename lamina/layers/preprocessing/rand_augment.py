@@ -34,7 +34,8 @@ class RandAugment(AugmentationLayer):
         seed: int for reproducible draws.
     """
 
-    _masks_pass_through = False
+    _boxes_mode = None  # not implemented in lamina yet
+    _masks_mode = None  # not implemented in lamina yet
 
     def __init__(self, value_range=(0, 255), num_ops=2, factor=0.5, interpolation="bilinear",
                  seed=None, data_format=None, **kwargs):

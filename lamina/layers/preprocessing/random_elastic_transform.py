@@ -6,6 +6,7 @@ from lamina.ops import image_kernels
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer,
                                                            gaussian_kernel_1d, filter_same,
                                                            keras_factor, check_value_range)
+from lamina.layers.preprocessing.random_image_layer import as_param
 from lamina.registry.export import keras_export
 
 # Keras lists "mirror" too (its torch backend's name for what it calls "reflect" elsewhere).
@@ -31,9 +32,15 @@ class RandomElasticTransform(AugmentationLayer):
         fill_value: the value of outside pixels with `fill_mode="constant"` (default 0).
         value_range: (min, max) of the pixel values (default (0, 255)).
         seed: int for reproducible draws.
+
+    Dict inputs: "segmentation_masks" are deformed by the same field as their images (nearest
+    sampling, also clipped to `value_range`, as Keras clips them); "bounding_boxes" are refused
+    with NotImplementedError, as in Keras.
     """
 
-    _masks_pass_through = False
+    _boxes_mode = None  # Keras has no box transform for this layer
+    _masks_mode = "transform"
+    _uses_transformations = True
 
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_mode="reflect",
                  fill_value=0.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
@@ -56,19 +63,29 @@ class RandomElasticTransform(AugmentationLayer):
         self.fill_value = fill_value
         self.value_range = check_value_range(value_range, name)
 
-    def augment(self, images):
+    def _random_transformation(self, images, input_shape):
         if self.scale[1] == 0 or self.factor[1] == 0:  # Keras does nothing at all then
-            return images
+            return None
         batch, height, width, _ = images.shape
         probability = self.uniform((batch,), self.factor[0], self.factor[1], images)
         apply = self.uniform((batch,), 0.0, 1.0, images) < probability
-        strength = float(self.uniform((), self.scale[0], self.scale[1], images))
+        strength = self.uniform((), self.scale[0], self.scale[1], images)
         generator = self.generator.generator(images.device)
+        # Keras keeps a seed here and draws the noise while transforming (masks then get
+        # other noise than their images); lamina keeps the noise, so masks move with them.
         noise = torch.randn((2, batch, height, width), generator=generator,
                             device=images.device, dtype=images.dtype)
-        alpha, sigma = elastic_parameters(height, width, strength)
-        warped = elastic_warp(images, noise[0], noise[1], alpha, sigma, self.interpolation,
-                              self.fill_mode, self.fill_value)
+        return {"apply_transform": apply, "distortion_factor": strength, "noise": noise}
+
+    def _transform_batch(self, images, transformation, interpolation=None):
+        batch, height, width, _ = images.shape
+        noise = as_param(transformation["noise"], images, (2, batch, height, width))
+        alpha, sigma = elastic_parameters(height, width,
+                                          float(transformation["distortion_factor"]))
+        warped = elastic_warp(images, noise[0], noise[1], alpha, sigma,
+                              interpolation or self.interpolation, self.fill_mode,
+                              self.fill_value)
+        apply = torch.as_tensor(transformation["apply_transform"], device=images.device)
         images = torch.where(apply.view(batch, 1, 1, 1), warped, images)
         return images.clamp(self.value_range[0], self.value_range[1])
 

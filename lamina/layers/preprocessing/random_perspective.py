@@ -5,7 +5,9 @@ import torch
 from lamina.ops import image_kernels
 from lamina.layers.preprocessing.augmentation_base import (AugmentationLayer, keras_factor,
                                                            sample)
+from lamina.layers.preprocessing.random_image_layer import as_param, clip_and_convert
 from lamina.registry.export import keras_export
+from lamina.utils.bounding_boxes import converters as box_ops
 
 
 @keras_export("layers.RandomPerspective")
@@ -23,9 +25,14 @@ class RandomPerspective(AugmentationLayer):
         interpolation: "bilinear" (default) or "nearest".
         fill_value: value of the pixels that come from outside the image (default 0).
         seed: int for reproducible draws.
+        bounding_box_format: the format of the boxes of dict inputs (e.g. "xyxy"). Each box
+            becomes the box around its warped corners, clipped to the image (labels of boxes
+            left without area become -1); "segmentation_masks" warp with nearest sampling.
     """
 
-    _masks_pass_through = False
+    _boxes_mode = "transform"
+    _masks_mode = "transform"
+    _uses_transformations = True
 
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0,
                  seed=None, data_format=None, **kwargs):
@@ -45,7 +52,7 @@ class RandomPerspective(AugmentationLayer):
         self.interpolation = interpolation
         self.fill_value = fill_value
 
-    def augment(self, images):
+    def _random_transformation(self, images, input_shape):
         batch, height, width, _ = images.shape
         probability = self.uniform((batch,), self.factor[0], self.factor[1], images)
         apply = self.uniform((batch,), 0.0, 1.0, images) < probability
@@ -53,10 +60,44 @@ class RandomPerspective(AugmentationLayer):
         start = torch.tensor([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1],
                               [width - 1, height - 1]], dtype=images.dtype,
                              device=images.device).expand(batch, 4, 2)
-        end = start + start * moves
-        warped = perspective_transform(images, start, end, self.interpolation,
+        return {"apply_perspective": apply, "start_points": start,
+                "end_points": start + start * moves, "input_shape": input_shape}
+
+    def _transform_batch(self, images, transformation, interpolation=None):
+        batch = images.shape[0]
+        start = as_param(transformation["start_points"], images, (-1, 4, 2))
+        end = as_param(transformation["end_points"], images, (-1, 4, 2))
+        apply = torch.as_tensor(transformation["apply_perspective"], device=images.device)
+        warped = perspective_transform(images, start, end, interpolation or self.interpolation,
                                        self.fill_value)
         return torch.where(apply.view(batch, 1, 1, 1), warped, images)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = self._image_size(transformation["input_shape"])
+        boxes = box_ops.convert_format(bounding_boxes["boxes"], self.bounding_box_format,
+                                       "xyxy", height, width)
+        start = as_param(transformation["start_points"], boxes, (-1, 4, 2))
+        end = as_param(transformation["end_points"], boxes, (-1, 4, 2))
+        # The image samples input points through the homography; a box corner therefore
+        # goes where the inverse homography sends it, and the box becomes the box around its
+        # four moved corners.
+        matrix = torch.cat([homography(start, end).double(),
+                            torch.ones(start.shape[0], 1, dtype=torch.float64,
+                                       device=boxes.device)], 1).view(-1, 3, 3)
+        inverse = torch.linalg.inv(matrix).to(boxes.dtype).unsqueeze(1)  # (batch, 1, 3, 3)
+        x1, y1, x2, y2 = boxes.unbind(-1)
+        corners = torch.stack([torch.stack([x, y, torch.ones_like(x)], -1)
+                               for x, y in ((x1, y1), (x2, y2), (x1, y2), (x2, y1))], -1)
+        moved = inverse @ corners  # (batch, n, 3, 4 corners)
+        xs, ys = moved[:, :, 0] / moved[:, :, 2], moved[:, :, 1] / moved[:, :, 2]
+        warped = torch.stack([xs.amin(-1), ys.amin(-1), xs.amax(-1), ys.amax(-1)], -1)
+        apply = torch.as_tensor(transformation["apply_perspective"], device=boxes.device)
+        boxes = torch.where(apply.view(-1, 1, 1), warped, boxes)
+        # Keras returns these boxes in "xyxy" whatever the layer's format; lamina converts
+        # them back to `bounding_box_format`.
+        return clip_and_convert(bounding_boxes, boxes, height, width, self.bounding_box_format)
 
     def get_config(self):
         return {**super().get_config(), "factor": list(self.factor), "scale": self.scale,

@@ -171,12 +171,12 @@ def test_mixup_and_cutmix_mix_labels():
     assert torch.equal(L.CutMix(seed=0)(IMAGES[0]), IMAGES[0])  # single images unchanged
 
 
-def test_bounding_boxes_not_supported():
+def test_bounding_boxes_refused_where_keras_has_no_transform():
     boxes = {"boxes": torch.zeros(4, 1, 4), "labels": torch.zeros(4, 1)}
     with pytest.raises(NotImplementedError, match="bounding_boxes"):
-        L.RandomShear(0.2)({"images": IMAGES, "bounding_boxes": boxes})
+        L.CutMix()({"images": IMAGES, "bounding_boxes": boxes})
     with pytest.raises(NotImplementedError, match="segmentation_masks"):
-        L.RandomShear(0.2)({"images": IMAGES, "segmentation_masks": IMAGES[..., :1]})
+        L.MixUp()({"images": IMAGES, "segmentation_masks": IMAGES[..., :1]})
     masks = torch.ones(4, 6, 5, 1)
     out = L.RandomInvert(seed=0)({"images": IMAGES, "labels": torch.zeros(4, 2),
                                   "segmentation_masks": masks})

@@ -552,6 +552,9 @@ LAZY = {
         "l2": "lamina.regularizers.regularizers",
         "orthogonal_regularizer": "lamina.regularizers.regularizers",
     },
+    "lamina.saving": {
+        "KerasFileEditor": "lamina.saving.file_editor",
+    },
     "lamina.utils": {
         "BatchedDataset": "lamina.utils.batched_dataset",
         "Config": "lamina.utils.config_object",

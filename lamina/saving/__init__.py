@@ -18,14 +18,19 @@ from lamina.registry.object_registry import (
 from lamina.registry.serialization import deserialize_public as deserialize_keras_object
 from lamina.registry.serialization import serialize_keras_object as serialize_keras_object
 
-_FILE_FORMATS = {"load_model", "load_weights", "save_model", "save_weights"}
+_LAZY = {
+    **dict.fromkeys(("load_model", "load_weights", "save_model", "save_weights"),
+                    "lamina.saving.saving_api"),
+    "KerasFileEditor": "lamina.saving.file_editor",
+}
 
 
 def __getattr__(name):
-    if name in _FILE_FORMATS:
-        return getattr(importlib.import_module("lamina.saving.saving_api"), name)
+    module = _LAZY.get(name)
+    if module is not None:
+        return getattr(importlib.import_module(module), name)
     raise AttributeError(f"module 'lamina.saving' has no attribute '{name}'")
 
 
 def __dir__():
-    return sorted(set(globals()) | _FILE_FORMATS)
+    return sorted(set(globals()) | set(_LAZY))

@@ -19,8 +19,6 @@ KERAS_NAMES = json.loads(
 # wrappers have no torch meaning). A name built later must be removed from here: the test
 # says so, so the list stays true.
 NOT_YET = {
-    "saving": {"KerasFileEditor"},
-    "utils": {"FeatureSpace"},
 }
 
 # Keras names that only mean something on JAX, Flax, TensorFlow or Orbax: never in lamina.

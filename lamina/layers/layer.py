@@ -198,7 +198,7 @@ class Layer(torch.nn.Module):
             return self._symbolic_call(args, kwargs)
         if args and not isinstance(args[0], torch.Tensor) and not (
                 self._passes_strings and is_string_data(args[0])):
-            args = (_to_tensor(args[0], self._torch_dtype),) + args[1:]
+            args = (_to_tensor(args[0], self._torch_dtype, self._passes_strings),) + args[1:]
         if self._leaves_autocast and getattr(_THREAD_STATE, "autocast_device", None):
             return self._call_outside_autocast(args, kwargs)
         if not self.built:
@@ -874,16 +874,20 @@ def _has_symbolic(args, kwargs):
     return any(isinstance(x, kt.KerasTensor) for x in tree.flatten((args, kwargs)))
 
 
-def _to_tensor(x, dtype):
-    """numpy arrays and Python numbers given to a layer become tensors (floats in floatx)."""
+def _to_tensor(x, dtype, keep_text=False):
+    """numpy arrays and Python numbers given to a layer become tensors (floats in floatx).
+    With `keep_text` (models), text columns of a structure stay as they are, for the text
+    layers inside (a dict of columns for a FeatureSpace or a StringLookup)."""
     if isinstance(x, (list, tuple, dict)):
-        return tree.map_structure(lambda v: _to_tensor(v, dtype), x)
+        return tree.map_structure(lambda v: _to_tensor(v, dtype, keep_text), x)
     if isinstance(x, torch.Tensor) or x is None:
         return x
     array = np.asarray(x)
     if array.dtype.kind == "f":
         return torch.as_tensor(array, dtype=dtype)
     if array.dtype.kind in "OUS":
+        if keep_text:
+            return x
         raise TypeError(
             f"Layers take numeric data, but received an array of dtype {array.dtype} (strings or "
             "objects). Convert it to numbers first, or start the model with a text layer "

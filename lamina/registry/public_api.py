@@ -559,6 +559,7 @@ LAZY = {
         "BatchedDataset": "lamina.utils.batched_dataset",
         "Config": "lamina.utils.config_object",
         "CustomObjectScope": "lamina.registry.object_registry",
+        "FeatureSpace": "lamina.utils.feature_space",
         "Progbar": "lamina.utils.progbar",
         "PyDataset": "lamina.utils.py_dataset",
         "Sequence": "lamina.utils.py_dataset",

@@ -47,7 +47,7 @@ def serialize_keras_object(obj):
         module = cls.__dict__.get("_keras_module") or _KERAS_MODULES.get(package, f"keras.{package}")
         registered = cls.__dict__.get("_keras_registered_name")
         if not builtin:
-            module = _application_module_of(cls)
+            module = _application_module_of(cls) or _utils_module_of(cls)
         serialized = {
             "module": module,
             "class_name": cls.__name__,
@@ -89,7 +89,8 @@ def deserialize_keras_object(config, package=None, custom_objects=None, what="ob
     try:
         cls = _lookup_in(packages, name, custom_objects, what, fallback=config["class_name"])
     except ValueError:
-        cls = _application_layer(config.get("module"), config["class_name"])
+        cls = (_application_layer(config.get("module"), config["class_name"])
+               or _utils_layer(config.get("module"), config["class_name"]))
         if cls is None:
             raise
     inner = config.get("config", {})
@@ -188,6 +189,31 @@ def _application_layer(module, class_name):
             cls.__module__ == source.__name__:
         return cls
     return None
+
+
+def _utils_module_of(cls):
+    """"keras.utils" for a layer class public in lamina.utils (FeatureSpace), as Keras writes."""
+    paths = cls.__dict__.get("_keras_export_paths", ())
+    return "keras.utils" if any(path.startswith("utils.") for path in paths) else None
+
+
+def _utils_layer(module, class_name):
+    """The Layer subclass public as lamina.utils.<class_name>, for a config of module
+    "keras.utils" (Keras's FeatureSpace). Found through the generated table of public names,
+    a fixed list: never the file's text as a module name."""
+    if module != "keras.utils":
+        return None
+    import importlib
+
+    from lamina.layers.layer import Layer
+    from lamina.registry import public_api
+
+    source = public_api.LAZY.get("lamina.utils", {}).get(class_name)
+    if source is None:
+        return None
+    importlib.import_module(source)
+    cls = object_registry.EXPORTED.get(f"lamina.utils.{class_name}")
+    return cls if isinstance(cls, type) and issubclass(cls, Layer) else None
 
 
 def _lookup_in(packages, name, custom_objects, what, fallback=None):

@@ -108,9 +108,11 @@ class Discretization(Layer):
         self._set_boundaries(boundaries.tolist())
 
     def get_config(self):
-        return {**super().get_config(), "bin_boundaries": self.bin_boundaries,
-                "num_bins": self.num_bins, "epsilon": self.epsilon,
-                "output_mode": self.output_mode, "sparse": self.sparse}
+        config_dict = {**super().get_config(), "bin_boundaries": self.bin_boundaries,
+                       "num_bins": self.num_bins, "epsilon": self.epsilon,
+                       "output_mode": self.output_mode, "sparse": self.sparse}
+        config_dict.pop("trainable")  # Keras's Discretization takes no `trainable` argument
+        return config_dict
 
     @classmethod
     def from_config(cls, config):

@@ -1,9 +1,7 @@
 """Shared pieces of the Keras 3 image augmentation layers added on top of RandomImageLayer.
 
-`AugmentationLayer` adds what those layers have in common: Keras's factor and value-range
-argument parsing, label mixing for dict inputs (`augment_with_labels`; dicts themselves,
-with bounding boxes and segmentation masks, are handled by RandomImageLayer), and helpers
-with Keras's numerics (value-range mapping, RGB <-> HSV, grayscale weights, "same" depthwise
+These layers have in common Keras's factor and value-range argument parsing and helpers with
+Keras's numerics (value-range mapping, RGB <-> HSV, grayscale weights, "same" depthwise
 filtering, projective resampling). Images reach `augment` as (batch, height, width,
 channels) floats.
 """
@@ -18,21 +16,7 @@ GRAYSCALE_WEIGHTS = (0.2989, 0.5870, 0.1140)  # the weights of Keras's rgb_to_gr
 
 
 class AugmentationLayer(RandomImageLayer):
-    """RandomImageLayer plus label mixing (`augment_with_labels`) for dict inputs."""
-
-    def _images_and_labels(self, images, labels, transformation, training):
-        if labels is None or not training or self._uses_transformations:
-            return super()._images_and_labels(images, labels, transformation, training)
-        floats = image_kernels.as_float(images, self._torch_dtype)
-        batched, restore = image_kernels.to_batched_channels_last(floats, self.data_format)
-        labels = torch.as_tensor(labels, device=images.device)
-        batched_labels = labels.unsqueeze(0) if images.ndim == 3 else labels
-        new_images, new_labels = self.augment_with_labels(batched, batched_labels)
-        return restore(new_images), (new_labels.squeeze(0) if images.ndim == 3 else new_labels)
-
-    def augment_with_labels(self, images, labels):
-        """Augment images and their labels together; labels pass through by default."""
-        return self.augment(images), labels
+    """RandomImageLayer for the Keras 3 augmentation layers (the helpers below are theirs)."""
 
 
 # ------------------------------------------------------------------- argument parsing

@@ -223,8 +223,10 @@ def test_dict_inputs_keep_labels_and_refuse_boxes():
         out = layer({"images": x, "labels": labels})
         np.testing.assert_array_equal(out["labels"], labels)
         assert out["images"].shape == x.shape
-        if isinstance(layer, layers.AugMix):
-            continue  # AugMix passes boxes through (as Keras): see the bounding-box tests
-        with pytest.raises(NotImplementedError, match="bounding_boxes"):
-            layer({"images": x, "bounding_boxes": {"boxes": np.zeros((2, 1, 4)),
-                                                   "labels": np.zeros((2, 1))}})
+    # RandAugment moves boxes and AugMix passes them through (see
+    # tests/layers/test_mixing_bounding_boxes.py); Keras has no box transform for
+    # RandomElasticTransform.
+    with pytest.raises(NotImplementedError, match="bounding_boxes"):
+        layers.RandomElasticTransform(seed=1, bounding_box_format="xyxy")(
+            {"images": x, "bounding_boxes": {"boxes": np.zeros((2, 1, 4)),
+                                             "labels": np.zeros((2, 1))}})

@@ -175,8 +175,11 @@ def test_bounding_boxes_refused_where_keras_has_no_transform():
     boxes = {"boxes": torch.zeros(4, 1, 4), "labels": torch.zeros(4, 1)}
     with pytest.raises(NotImplementedError, match="bounding_boxes"):
         L.CutMix()({"images": IMAGES, "bounding_boxes": boxes})
-    with pytest.raises(NotImplementedError, match="segmentation_masks"):
-        L.MixUp()({"images": IMAGES, "segmentation_masks": IMAGES[..., :1]})
+    with pytest.raises(NotImplementedError, match="bounding_boxes"):
+        L.CutMix(bounding_box_format="xyxy")({"images": IMAGES, "bounding_boxes": boxes})
+    # MixUp mixes masks (and CutMix cuts them): tests/layers/test_mixing_bounding_boxes.py.
+    out = L.MixUp(seed=0)({"images": IMAGES, "segmentation_masks": IMAGES[..., :1]})
+    assert out["segmentation_masks"].shape == IMAGES[..., :1].shape
     masks = torch.ones(4, 6, 5, 1)
     out = L.RandomInvert(seed=0)({"images": IMAGES, "labels": torch.zeros(4, 2),
                                   "segmentation_masks": masks})

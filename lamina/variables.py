@@ -6,14 +6,26 @@ torch optimizer see lamina weights with no bridge. Operations on a Variable retu
 """
 
 import copy
+import sys
 
 import numpy as np
 import torch
+
 from lamina.registry.export import keras_export
 
 
+class _VariableMeta(type(torch.nn.Parameter)):
+    def __instancecheck__(cls, instance):
+        # A variable that ModelParallel sharded is a DTensor (a `ShardedVariable`); it is still
+        # a lamina Variable for `isinstance`.
+        if super().__instancecheck__(instance):
+            return True
+        return cls is Variable and _SHARDED_CLASS[0] is not None and \
+            isinstance(instance, _SHARDED_CLASS[0])
+
+
 @keras_export("Variable")
-class Variable(torch.nn.Parameter):
+class Variable(torch.nn.Parameter, metaclass=_VariableMeta):
     """`Variable(initializer, shape=None, dtype=None, trainable=True, ..., name=None)`, as in
     Keras: `initializer` is a value (array, tensor, number) or an initializer (a name such as
     "ones", or a callable) that is called with `shape` and `dtype`."""
@@ -101,6 +113,49 @@ class Variable(torch.nn.Parameter):
     def __repr__(self):
         return (f"<Variable path={self._keras_path}, shape={tuple(self.shape)}, "
                 f"dtype={str(self.dtype).replace('torch.', '')}>")
+
+
+def to_numpy(tensor):
+    """A copy of the whole value of `tensor` (a variable, an optimizer slot) as a numpy array.
+
+    A tensor sharded between processes (a DTensor, under ModelParallel) is gathered: a collective
+    that every process must call, unless its value was gathered beforehand
+    (`lamina.distribution.gathered(model)`, which saving uses so that process 0 alone writes).
+    """
+    if _is_dtensor(tensor):
+        from lamina.distribution import gathering
+
+        return gathering.full_value(tensor)
+    return tensor.detach().cpu().numpy().copy()
+
+
+def assign_full(tensor, value):
+    """Copy `value` (the whole value: an array or tensor of the tensor's shape) into `tensor`.
+    A sharded tensor keeps only its own part of it (no communication)."""
+    with torch.no_grad():
+        if _is_dtensor(tensor):
+            from lamina.distribution import gathering
+
+            gathering.assign_full(tensor, value)
+        else:
+            value = value if isinstance(value, torch.Tensor) else np.asarray(value)
+            tensor.copy_(torch.as_tensor(value, dtype=tensor.dtype, device=tensor.device))
+    return tensor
+
+
+def _is_dtensor(tensor):
+    cls = _DTENSOR[0]
+    if cls is None:
+        if "torch.distributed.tensor" not in sys.modules:
+            return False  # nothing can be a DTensor before that module is imported
+        from torch.distributed.tensor import DTensor
+
+        cls = _DTENSOR[0] = DTensor
+    return isinstance(tensor, cls)
+
+
+_DTENSOR = [None]
+_SHARDED_CLASS = [None]
 
 
 def _rebuild_variable(data, requires_grad, name, path, trainable):

@@ -65,6 +65,14 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs=None):
         self._batches_seen = 0
+        from lamina.distribution import model_parallel
+
+        if model_parallel.is_sharded(self.model):
+            raise NotImplementedError(
+                "BackupAndRestore cannot back up a model that ModelParallel shards yet (its "
+                "backup holds each weight whole). Use ModelCheckpoint(..., save_freq=...) "
+                "to save the model periodically and load it to resume, or train with "
+                "DataParallel, which BackupAndRestore supports.")
         if process_group.is_distributed():  # process 0 reads the file and sends it round
             from lamina.distribution import collectives
 

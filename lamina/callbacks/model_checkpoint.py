@@ -7,8 +7,10 @@ import numpy as np
 import torch
 
 from lamina.callbacks.monitor_callback import _LEGACY_NAMES, MonitorCallback
+from lamina.distribution.model_parallel import gathered
 from lamina.distribution.process_group import is_main_process
 from lamina.registry.export import keras_export
+from lamina.saving import atomic
 from lamina.utils.arguments import check_kwargs
 
 _MODEL_EXTENSIONS = (".keras", ".h5", ".hdf5")
@@ -87,11 +89,12 @@ class ModelCheckpoint(MonitorCallback):
         filepath = self._format_filepath(epoch, batch, logs)
         if not self._should_save(epoch, logs, filepath):
             return
-        if not is_main_process():
-            return  # in a multi-process job process 0 saves (every process decides alike)
+        if not is_main_process():  # in a multi-process job process 0 saves (all decide alike)
+            with gathered(self.model):  # (ModelParallel: every process sends its part)
+                return
         directory = os.path.dirname(filepath)
         if directory:
-            os.makedirs(directory, exist_ok=True)
+            atomic.make_directories(directory, filepath)
         if os.path.isdir(filepath):
             raise IsADirectoryError(
                 f"ModelCheckpoint cannot save to '{filepath}': it is an existing directory. Give "

@@ -1,5 +1,6 @@
-"""`keras.distribution` on torch.distributed: data parallelism (DistributedDataParallel) and the
-Keras names for meshes and layouts. Start a script with `torchrun --nproc_per_node=N train.py`
+"""`keras.distribution` on torch.distributed: data parallelism (DistributedDataParallel), model
+parallelism (`ModelParallel`, on FSDP2's `fully_shard`) and the Keras names for meshes and
+layouts. Start a script with `torchrun --nproc_per_node=N train.py`
 and it trains data-parallel unchanged; see docs/distributed.md.
 
 Besides Keras's names, `process_id()`, `num_processes()` and `is_main_process()` tell a script

@@ -178,12 +178,14 @@ class DataParallel(Distribution):
 class ModelParallel(Distribution):
     """Model parallelism: the variables named by `layout_map` are split between processes.
 
-    Keras's names and checks are here, and `distribute_tensor` places a tensor as a layout says
-    (a DTensor). Training a model under ModelParallel is not supported by lamina's trainer yet
-    (`fit` says so): the plan is PyTorch FSDP2 (`torch.distributed.fsdp.fully_shard`, which runs
-    on CPU with gloo too), sharding every layer that has a variable whose layout splits a
-    dimension, with saving gathering the full state. It waits for lamina layers to track
-    weights that FSDP replaces by DTensors (see docs/distributed.md).
+    lamina runs it on PyTorch FSDP2 (`torch.distributed.fsdp.fully_shard`, on GPUs with NCCL or
+    on CPU with gloo). At the first `fit` every layer that has a variable whose layout splits a
+    dimension is sharded, that variable along that dimension, then the model (the other
+    trainable variables, along their first dimension); the optimizer's state is split with the
+    variables. Each process reads its own part of every batch, as under `DataParallel`
+    (`batch_size` is per process). `get_weights()` and saving gather the whole values: call
+    `model.save()` in every process, and process 0 writes a file equal to a single-process
+    save. See docs/distributed.md and model_parallel.py.
 
     Args:
         layout_map: a `LayoutMap` (its device mesh is the job's mesh).

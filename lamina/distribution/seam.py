@@ -22,7 +22,12 @@ anything). In a job the seam:
 - broadcasts process 0's non-trainable state (BatchNormalization moving statistics, module
   buffers) at the end of each epoch and of fit (`sync_states`), as DDP does with buffers;
 - gathers predict()'s outputs from every process into the original order (`gather_predictions`).
+
+Under ModelParallel the seam is a `ModelParallelSeam` (model_parallel.py): the same data,
+metric and prediction handling, with the model sharded by FSDP2 instead of wrapped in DDP.
 """
+
+import contextlib
 
 import torch
 import torch.distributed as dist
@@ -50,16 +55,25 @@ def seam_for(model):
     distribution = distribution_lib.distribution()
     if distribution is None or distribution.num_processes <= 1:
         return None
-    if isinstance(distribution, distribution_lib.ModelParallel):
-        raise NotImplementedError(
-            "ModelParallel (FSDP2) is not supported by lamina's trainer yet; use DataParallel "
-            "(the default under torchrun) or set_distribution(None) to train each process "
-            "alone.")
     seam = model.__dict__.get("_distribution_seam")
     if seam is None or seam.distribution is not distribution:
-        seam = DataParallelSeam(distribution)
+        if isinstance(distribution, distribution_lib.ModelParallel):
+            from lamina.distribution.model_parallel import ModelParallelSeam
+
+            seam = ModelParallelSeam(distribution)
+        else:
+            seam = DataParallelSeam(distribution)
         model.__dict__["_distribution_seam"] = seam  # (a plain attribute: no submodule)
     return seam
+
+
+_active = {"seam": None}
+
+
+def active_seam():
+    """The seam of the training step running now (None outside one): layers that combine
+    values between processes (BatchNormalization(synchronized=True)) read its `share`."""
+    return _active["seam"]
 
 
 def device():
@@ -81,6 +95,15 @@ class DataParallelSeam:
         self._ddp_params = ()
         # Host-side agreements (stop training?) go over gloo, so they never wait for a GPU.
         self._control = None if dist.get_backend() == "gloo" else dist.new_group(backend="gloo")
+
+    @contextlib.contextmanager
+    def active(self):
+        """Mark a training step of this seam as running (see `active_seam`)."""
+        previous, _active["seam"] = _active["seam"], self
+        try:
+            yield
+        finally:
+            _active["seam"] = previous
 
     def __reduce__(self):
         # Copying or pickling a model must not copy a process group: the copy gets no seam.
@@ -126,12 +149,14 @@ class DataParallelSeam:
         saved = _metric_state(model) if padding else None
         data = data_adapters.pack_x_y_sample_weight(*batch)
         if self._ddp is None:
-            logs = model.train_step(data)
+            with self.active():
+                logs = model.train_step(data)
         else:
             self.forward_used = False
             model.__dict__["_ddp_forward"] = self._forward
             try:
-                logs = model.train_step(data)
+                with self.active():
+                    logs = model.train_step(data)
             except RuntimeError as error:
                 if "find_unused_parameters" in str(error):
                     raise RuntimeError(UNUSED_PARAMETERS_MESSAGE) from error

@@ -30,7 +30,7 @@ from lamina.utils import naming, tree
 from lamina.utils.arguments import check_kwargs, warn_deprecated
 from lamina.utils.strings import is_string_data
 from lamina.utils.traceback_utils import filter_traceback
-from lamina.variables import Variable
+from lamina.variables import Variable, assign_full, to_numpy
 
 _LAYER_KWARGS = {"activity_regularizer", "trainable", "dtype", "autocast", "name", "input_shape",
                  "input_dim", "batch_input_shape", "batch_size", "batch_shape", "weights"}
@@ -567,7 +567,7 @@ class Layer(torch.nn.Module):
 
     def get_weights(self):
         """Copies of the weights as numpy arrays (in Keras layouts), not views of live tensors."""
-        return [w.detach().cpu().numpy().copy() for w in self.weights]
+        return [to_numpy(w) for w in self.weights]  # (a sharded weight is gathered)
 
     def set_weights(self, weights):
         params = self.weights
@@ -586,7 +586,7 @@ class Layer(torch.nn.Module):
                 )
         with torch.no_grad():
             for param, value in zip(params, weights):
-                param.copy_(torch.as_tensor(value, dtype=param.dtype))
+                assign_full(param, value)  # (a sharded weight keeps its own part)
 
     def count_params(self):
         if not self.built:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from lamina import config as lamina_config
+from lamina import variables as lamina_variables
 from lamina.optimizers import gradient_clipping
 from lamina.optimizers import optimizer_arguments
 from lamina.optimizers import slot_values
@@ -546,12 +547,12 @@ class Optimizer:
                     f"Optimizer variable '{name}' has shape {tuple(variable.shape)}; the given "
                     f"weight has shape {tuple(value.shape)}."
                 )
-            variable.copy_(value)
+            lamina_variables.assign_full(variable, value)  # (sharded state: its own part)
 
     def save_own_variables(self, store):
         """Write `variables` into `store` as "0", "1", ... (the layout of Keras weight files)."""
         for i, variable in enumerate(self.variables):
-            store[str(i)] = variable.detach().cpu().numpy()
+            store[str(i)] = lamina_variables.to_numpy(variable)
 
     def load_own_variables(self, store):
         """Read `variables` back from a store written by `save_own_variables` (or by Keras)."""

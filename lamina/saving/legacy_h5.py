@@ -27,6 +27,7 @@ from lamina.saving import atomic, legacy_config
 from lamina.registry.object_registry import CustomObjectScope
 from lamina.registry.safe_mode import SafeModeScope
 from lamina.registry.serialization import deserialize_layer, serialize_keras_object
+from lamina.variables import assign_full, to_numpy
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 BACKEND = "torch"
@@ -171,11 +172,11 @@ def _save_weight_list(group, owner_name, weights):
         names.append(name)
     _write_name_list(group, "weight_names", names)
     for name, weight in zip(names, weights):
-        group.create_dataset(name, data=weight.detach().cpu().numpy())
+        group.create_dataset(name, data=to_numpy(weight))  # (a sharded weight: gathered)
 
 
 def _save_optimizer_weights(f, optimizer):
-    values = [v.detach().cpu().numpy() for v in optimizer.variables]
+    values = [to_numpy(v) for v in optimizer.variables]
     if not values:
         return
     group = f.create_group("optimizer_weights")
@@ -346,8 +347,7 @@ def _assign(layer, weights, values, where, skip_mismatch):
                 warnings.warn(f"Skipping {message}", stacklevel=5)
                 continue
             raise ValueError(f"Shape mismatch in {message}")
-        with torch.no_grad():
-            weight.copy_(torch.as_tensor(value, dtype=weight.dtype))
+        assign_full(weight, value)  # (a sharded weight keeps its own part)
 
 
 def _compile(model, training_config, custom_objects):
@@ -385,7 +385,7 @@ def _line_up_optimizer_values(optimizer, names, values):
     saved_rate = any(name.split(":")[0].endswith("learning_rate") for name in names)
     if has_rate and not saved_rate and values:
         # Keras 2 kept the learning rate out of the optimizer's weights: keep the current one.
-        values = values[:1] + [variables[1].detach().cpu().numpy()] + values[1:]
+        values = values[:1] + [to_numpy(variables[1])] + values[1:]
         names = names[:1] + ["learning_rate"] + names[1:]
     head = 2 if has_rate else 1
     if len(variables) == head and len(values) > head:

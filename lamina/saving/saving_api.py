@@ -29,6 +29,15 @@ def _kind(filepath):
 
 
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    from lamina.distribution import model_parallel
+
+    # A model sharded by ModelParallel is gathered by every process; process 0 writes it.
+    with model_parallel.gathered(model) as sharded:
+        if not sharded or model_parallel.is_main_process():
+            return _save_model(model, filepath, overwrite, zipped, **kwargs)
+
+
+def _save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     kind = _kind(filepath)
     if zipped is False and kind is None:
         kind = "keras_directory"
@@ -68,6 +77,15 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 
 def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    from lamina.distribution import model_parallel
+
+    # A model sharded by ModelParallel is gathered by every process; process 0 writes it.
+    with model_parallel.gathered(model) as sharded:
+        if not sharded or model_parallel.is_main_process():
+            return _save_weights(model, filepath, overwrite, max_shard_size)
+
+
+def _save_weights(model, filepath, overwrite=True, max_shard_size=None):
     kind = _kind(filepath)
     if max_shard_size is not None:
         raise NotImplementedError("Sharded weights (max_shard_size=) are not supported yet.")

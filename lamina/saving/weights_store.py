@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from lamina.utils import naming
+from lamina.variables import assign_full, to_numpy
 
 
 def saveable_children(obj):
@@ -90,7 +91,7 @@ def save_weights_to_group(model, h5_group):
             obj.save_own_variables(_GroupWriter(group))
             continue
         for index, variable in enumerate(own_variables(obj) or []):
-            group.create_dataset(str(index), data=variable.detach().cpu().numpy())
+            group.create_dataset(str(index), data=to_numpy(variable))
 
 
 def load_weights_from_group(model, h5_group, skip_mismatch=False, filename="the file"):
@@ -127,7 +128,7 @@ def load_weights_from_group(model, h5_group, skip_mismatch=False, filename="the 
                 )
                 continue
             with torch.no_grad():
-                variable.copy_(torch.as_tensor(np.asarray(array), dtype=variable.dtype))
+                assign_full(variable, np.asarray(array))
     if problems and not skip_mismatch:
         raise ValueError(
             "The weights do not match this model:\n  " + "\n  ".join(problems)

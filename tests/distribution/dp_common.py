@@ -25,8 +25,9 @@ def regression_model():
     ])
 
 
-def batchnorm_model():
-    return lamina.Sequential([layers.Input((3,)), layers.Dense(4), layers.BatchNormalization(),
+def batchnorm_model(synchronized=False):
+    return lamina.Sequential([layers.Input((3,)), layers.Dense(4),
+                              layers.BatchNormalization(synchronized=synchronized),
                               layers.Dense(2)])
 
 

@@ -7,6 +7,10 @@ Keras and torch differ in two ways that matter for numbers (KERAS-REFERENCE 4.2)
 - Keras updates the moving variance with the *biased* batch variance, torch with the unbiased
   one. The fused path below scales torch's running variance by n/(n-1) around the update so the
   result is Keras's, and keeps torch's single fused kernel for forward and backward.
+
+`synchronized=True` (Keras: TensorFlow only) makes a training step in a multi-process job use
+the statistics of the whole global batch (lamina.distribution.batch_statistics); in a single
+process it changes nothing.
 """
 
 import torch
@@ -42,12 +46,6 @@ class BatchNormalization(Layer):
                 f"Received: axis={axis!r}. To normalize over several axes use "
                 "LayerNormalization."
             )
-        if synchronized:
-            raise ValueError(
-                "BatchNormalization(synchronized=True) is only supported by Keras's TensorFlow "
-                "backend. With PyTorch DDP, convert the model's statistics yourself or keep "
-                "synchronized=False."
-            )
         if renorm:
             raise NotImplementedError(
                 "BatchNormalization(renorm=True) is not supported by lamina yet."
@@ -68,7 +66,9 @@ class BatchNormalization(Layer):
         self.renorm = False
         self.renorm_clipping = renorm_clipping
         self.renorm_momentum = renorm_momentum
-        self.synchronized = False
+        # In a multi-process job (DataParallel, ModelParallel) a training step's statistics are
+        # then those of the whole global batch (Keras does this on TensorFlow only).
+        self.synchronized = bool(synchronized)
         self.supports_masking = True
         self.gamma = None
         self.beta = None
@@ -112,6 +112,10 @@ class BatchNormalization(Layer):
         if not (training and self.trainable):
             outputs = self._fused(x, self.moving_mean.to(x.dtype), self.moving_variance.to(x.dtype),
                                   training=False)
+        elif self.synchronized and _in_job():
+            mean, variance = self._synchronized_moments(x, mask)
+            self._update_moving_statistics(mean, variance)
+            outputs = self._normalize(x, mean, variance)
         elif mask is None and x.ndim >= 2 and x.numel() > x.shape[self._channel_axis]:
             outputs = self._fused_training(x)
         else:
@@ -164,6 +168,14 @@ class BatchNormalization(Layer):
         squared = torch.where(weights, x - mean, 0).square()
         variance = squared.sum(dim=axes, keepdim=True) / count
         return mean.reshape(-1), variance.reshape(-1)
+
+    def _synchronized_moments(self, x, mask):
+        from lamina.distribution import batch_statistics
+
+        weights = None
+        if mask is not None:
+            weights = mask.unsqueeze(-1).expand(x.shape)
+        return batch_statistics.global_moments(x, self._reduction_axes, weights)
 
     def _update_moving_statistics(self, mean, variance):
         with torch.no_grad():
@@ -222,3 +234,10 @@ def _drop_tf_keras_options(kwargs):
                 f"BatchNormalization({option}=...) from tf.keras is not supported by lamina "
                 "(nor by Keras 3)."
             )
+
+
+def _in_job():
+    """True in a multi-process job (torch.distributed initialized with two or more processes)."""
+    distributed = torch.distributed
+    return distributed.is_available() and distributed.is_initialized() and \
+        distributed.get_world_size() > 1

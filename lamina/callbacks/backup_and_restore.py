@@ -26,7 +26,6 @@ the backup directory, which starts training afresh.
 """
 
 import os
-import pickle
 import warnings
 
 import numpy as np
@@ -35,7 +34,7 @@ import torch
 from lamina.callbacks.callback import Callback
 from lamina.distribution import process_group
 from lamina.registry.export import keras_export
-from lamina.saving import atomic
+from lamina.saving import atomic, torch_file
 
 _FILENAME = "training_state.pt"
 _FORMAT = "lamina.BackupAndRestore"
@@ -131,20 +130,21 @@ class BackupAndRestore(Callback):
             "processes": processes,
         }
         state = _plain(state, "the backup")
-        with atomic.atomic_write(self._path) as f:
-            torch.save(state, f)
+        atomic.torch_save(state, self._path)
 
     def _load(self):
         delete = (f"Delete the backup directory '{self.backup_dir}' to start training afresh "
                   "(the run will not resume from it).")
         try:
-            state = torch.load(self._path, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError) as error:
+            state = torch_file.load(self._path, "a BackupAndRestore backup")
+        except torch_file.RefusedContent as error:
             raise ValueError(
                 f"The backup '{self._path}' cannot be read safely: it was written by an older "
                 "lamina version (which pickled Python objects into it) or is not a "
                 f"BackupAndRestore file. {delete}"
             ) from error
+        except ValueError as error:  # empty, damaged or foreign: say which, and what to do
+            raise ValueError(f"{error} {delete}") from error
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
             raise ValueError(f"'{self._path}' is not a BackupAndRestore backup. {delete}")
         if state.get("version") != _VERSION:

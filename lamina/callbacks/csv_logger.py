@@ -1,6 +1,7 @@
 """CSVLogger: write each epoch's logs as a row of a CSV file."""
 
 import collections.abc
+import contextlib
 import csv
 import os
 
@@ -10,6 +11,7 @@ import torch
 from lamina.callbacks.callback import Callback
 from lamina.distribution.process_group import is_main_process
 from lamina.registry.export import keras_export
+from lamina.saving import atomic
 
 
 @keras_export("callbacks.CSVLogger")
@@ -32,6 +34,9 @@ class CSVLogger(Callback):
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise TypeError("CSVLogger: `separator` must be a single character, such as ',' or "
+                            f"'\\t'. Received: separator={separator!r}")
         self.sep = separator
         self.filename = os.fspath(filename)
         self.append = append
@@ -49,7 +54,9 @@ class CSVLogger(Callback):
         else:
             self.append_header = True
         self._close()
-        self.csv_file = open(self.filename, "a" if self.append else "w", newline="")
+        with atomic.explained_errors(self.filename, "write the training log",
+                                     "Nothing was written."):
+            self.csv_file = open(self.filename, "a" if self.append else "w", newline="")
         self.keys = None
         self.writer = None
 
@@ -61,6 +68,18 @@ class CSVLogger(Callback):
             self.keys = sorted(logs)
             if self.keys and not any(key.startswith("val_") for key in self.keys):
                 self.keys += [f"val_{key}" for key in self.keys]
+        # The rows are appended as training goes (not replaced atomically): a full disk keeps the
+        # rows of the finished epochs, and may cut the last one short.
+        try:
+            with atomic.explained_errors(self.filename, "write the training log",
+                                         "The rows of earlier epochs are kept."):
+                self._write_row(epoch, logs)
+        except OSError:
+            with contextlib.suppress(OSError):  # (closing flushes the same bytes again)
+                self.csv_file.close()
+            raise
+
+    def _write_row(self, epoch, logs):
         if self.writer is None:
             dialect = type("SeparatorDialect", (csv.excel,), {"delimiter": self.sep})
             self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + self.keys,

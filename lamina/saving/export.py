@@ -12,6 +12,7 @@ available: lamina runs on PyTorch.
 """
 
 import contextlib
+import io
 import os
 import warnings
 
@@ -75,8 +76,9 @@ def export(model, filepath, format=None, verbose=None, input_signature=None, **k
         ) from error
     program = _with_plain_parameters(program)
     if format == "torch_export":
-        with atomic.atomic_write(filepath) as f:
-            torch.export.save(program, f)
+        buffer = io.BytesIO()  # (so a full disk is an OSError naming the file: see atomic)
+        torch.export.save(program, buffer)
+        atomic.write_bytes(filepath, buffer.getbuffer())
     else:
         names = [_input_name(spec, i) for i, spec in enumerate(leaves)]
         _write_onnx(program, filepath, names, kwargs)

@@ -45,7 +45,7 @@ def save_model(model, filepath, zipped=True):
     with h5py.File(weights, "w") as f:
         weights_store.save_weights_to_group(model, f)
     if not zipped:
-        os.makedirs(filepath, exist_ok=True)
+        atomic.make_directories(filepath)
         _save_assets(model, filepath)
         for name, data in ((_METADATA, metadata_json), (_CONFIG, config_json),
                            (_WEIGHTS, weights.getvalue())):
@@ -74,22 +74,69 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 def _load(filepath, config_json, weights_bytes, custom_objects, compile, safe_mode):
     try:
         config = json.loads(config_json)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"'{filepath}' has a corrupted config.json: {error}.") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"'{filepath}' has a corrupted config.json (not JSON): {error}.") from error
+    _check_config(config, filepath)
     with SafeModeScope(safe_mode):
-        model = deserialize_layer(config, custom_objects)
+        try:
+            model = deserialize_layer(config, custom_objects)
+        except (KeyError, TypeError) as error:  # a field the class's from_config needs
+            raise ValueError(
+                f"'{filepath}' has a config.json that does not describe a model lamina can "
+                f"rebuild: {type(error).__name__}: {error}. It was not written by Keras or "
+                "lamina, or was edited; check the field named above."
+            ) from error
         compile_config = config.get("compile_config")
         if compile and compile_config:
             with CustomObjectScope(custom_objects or {}):  # (Keras's signature: config only)
                 model.compile_from_config(compile_config)
     if compile and compile_config and getattr(model, "optimizer", None) is not None:
         model._prepare_optimizer()
+    _check_hdf5_member(weights_bytes, filepath)
     try:
         with h5py.File(io.BytesIO(weights_bytes), "r") as f:
             weights_store.load_weights_from_group(model, f, filename=filepath)
     except OSError as error:
-        raise ValueError(f"'{filepath}' holds a corrupted model.weights.h5: {error}.") from error
+        raise ValueError(f"'{filepath}' holds a damaged {_WEIGHTS} (truncated or corrupted): "
+                         f"{error}.") from error
     return model
+
+
+def _check_config(config, filepath, where="config.json"):
+    """The fields every saved layer entry has: a `class_name` and a `config` dict (in a model,
+    also for each entry of its `layers` list), checked before anything is built."""
+    def problem(text):
+        return ValueError(
+            f"'{filepath}' has a config.json that does not describe a model: {text}. It was not "
+            "written by Keras or lamina, or was edited."
+        )
+
+    if not isinstance(config, dict):
+        raise problem(f"{where} is a {type(config).__name__}, not a layer entry (a JSON object "
+                      "with `class_name` and `config`)")
+    for field in ("class_name", "config"):
+        if field not in config:
+            raise problem(f"{where} has no `{field}` field")
+    if not isinstance(config["config"], dict):
+        raise problem(f"the `config` of {where} is a {type(config['config']).__name__}, not a "
+                      "JSON object")
+    layers = config["config"].get("layers")
+    if isinstance(layers, list):
+        for index, entry in enumerate(layers):
+            name = entry.get("config", {}).get("name") if isinstance(entry, dict) else None
+            label = f"layer {index}" + (f" ('{name}')" if isinstance(name, str) else "")
+            _check_config(entry, filepath, f"{label} of {where}")
+
+
+def _check_hdf5_member(data, filepath):
+    if not bytes(data[:8]) == b"\x89HDF\r\n\x1a\n":
+        head = bytes(data[:8])
+        found = "it is empty" if not head else f"it starts with bytes {head!r}"
+        raise ValueError(
+            f"'{filepath}' holds a {_WEIGHTS} that is not an HDF5 file ({found}): the archive is "
+            "damaged, or was not written by Keras or lamina."
+        )
 
 
 def _save_assets(model, root):

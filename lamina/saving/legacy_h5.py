@@ -21,7 +21,6 @@ import os
 import warnings
 
 import numpy as np
-import torch
 
 from lamina.saving import atomic, legacy_config
 from lamina.registry.object_registry import CustomObjectScope
@@ -43,8 +42,6 @@ def _keras_version():
 
 def save_model(model, filepath, include_optimizer=True):
     """Architecture, weights and (optionally) compile state in one legacy `.h5` file."""
-    import h5py
-
     filepath = os.fspath(filepath)
     metadata = {"keras_version": _keras_version(), "backend": BACKEND,
                 "model_config": legacy_model_config(model)}
@@ -56,22 +53,18 @@ def save_model(model, filepath, include_optimizer=True):
             model._prepare_optimizer()  # so the file carries the optimizer's full state
     else:
         optimizer = None
-    with atomic.atomic_path(filepath) as temporary:
-        with h5py.File(temporary, "w") as f:
-            for key, value in metadata.items():
-                f.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
-            save_weights_to_group(f.create_group("model_weights"), model)
-            if optimizer is not None and getattr(optimizer, "built", False):
-                _save_optimizer_weights(f, optimizer)
+    with atomic.h5_file(filepath) as f:
+        for key, value in metadata.items():
+            f.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
+        save_weights_to_group(f.create_group("model_weights"), model)
+        if optimizer is not None and getattr(optimizer, "built", False):
+            _save_optimizer_weights(f, optimizer)
 
 
 def save_weights(model, filepath):
     """Weights only, in the legacy layout (what Keras 2's `save_weights("x.h5")` wrote)."""
-    import h5py
-
-    with atomic.atomic_path(os.fspath(filepath)) as temporary:
-        with h5py.File(temporary, "w") as f:
-            save_weights_to_group(f, model)
+    with atomic.h5_file(filepath) as f:
+        save_weights_to_group(f, model)
 
 
 def legacy_model_config(model):

@@ -6,9 +6,8 @@
 - `.pt` / `.pth`: a PyTorch `state_dict` (weights only).
 """
 
+import errno
 import os
-import pickle
-import warnings
 
 import torch
 
@@ -92,15 +91,14 @@ def _save_weights(model, filepath, overwrite=True, max_shard_size=None):
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"'{filepath}' exists and overwrite=False.")
     if kind == "weights_h5":
-        with atomic.atomic_path(filepath) as temporary:
-            weights_store.save_weights_h5(model, temporary)
+        with atomic.h5_file(filepath) as f:
+            weights_store.save_weights_to_group(model, f)
     elif kind == "legacy_h5":
         from lamina.saving import legacy_h5
 
         legacy_h5.save_weights(model, filepath)
     elif kind == "torch":
-        with atomic.atomic_write(filepath) as f:
-            torch.save(model.state_dict(), f)
+        atomic.torch_save(model.state_dict(), filepath)
     else:
         raise ValueError(
             f"The file name must end in `.weights.h5` for save_weights(); received '{filepath}'. "
@@ -116,7 +114,10 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
 
         check_kwargs(kwargs, set(), "load_weights()")
     if not os.path.exists(filepath):
-        raise FileNotFoundError(f"No such file: '{filepath}'.")
+        raise FileNotFoundError(errno.ENOENT, f"No such file: '{filepath}'.")
+    if kind != "keras" and os.path.isdir(filepath):
+        raise IsADirectoryError(
+            errno.EISDIR, f"'{filepath}' is a directory, not a weights file. Give the file's path.")
     if kind == "keras":
         loaded = keras_archive.load_model(filepath, compile=False)
         model.set_weights(loaded.get_weights())
@@ -129,17 +130,16 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
 
         legacy_h5.load_weights(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
     elif kind == "torch":
+        from lamina.saving import torch_file
+
         try:
-            with warnings.catch_warnings():  # torch's note about a plain pickle's protocol
-                warnings.filterwarnings("ignore", message="Detected pickle protocol")
-                state = torch.load(filepath, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as error:
+            state = torch_file.load(filepath, "a PyTorch state_dict file (torch.save)")
+        except torch_file.RefusedContent as error:
             raise ValueError(
-                f"'{filepath}' holds Python objects besides tensors, so loading it was refused for "
-                "safety (unpickling can run code from the file; nothing was executed). A weights "
-                "file holds a state_dict: save one with `torch.save(model.state_dict(), path)`. "
-                "If you trust this file, load it yourself with `torch.load(path, "
-                "weights_only=False)` and pass the tensors to `model.load_state_dict`."
+                f"{error} A weights file holds a state_dict: save one with "
+                "`torch.save(model.state_dict(), path)`. If you trust this file, load it yourself "
+                "with `torch.load(path, weights_only=False)` and pass the tensors to "
+                "`model.load_state_dict`."
             ) from error
         if not isinstance(state, dict) or not all(
                 isinstance(value, torch.Tensor) for value in state.values()):

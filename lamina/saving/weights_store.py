@@ -96,6 +96,7 @@ def save_weights_to_group(model, h5_group):
 
 def load_weights_from_group(model, h5_group, skip_mismatch=False, filename="the file"):
     """Assign the weights stored under `h5_group`; errors name the layer and the shapes."""
+    _check_layout(h5_group, filename)
     problems = []
     for path, obj in walk(model):
         key = f"{path}/vars" if path else "vars"
@@ -138,6 +139,20 @@ def load_weights_from_group(model, h5_group, skip_mismatch=False, filename="the 
     return problems
 
 
+def _check_layout(h5_group, filename):
+    """Keras 3 always writes the root object's `vars` group; the legacy Keras 2 layout lists its
+    layers in a `layer_names` attribute instead. Say so rather than "expects 2 variables"."""
+    if "vars" in h5_group or "layers" in h5_group:
+        return
+    if "layer_names" in h5_group.attrs or "model_weights" in h5_group:
+        where = filename if filename == "the file" else f"'{filename}'"
+        raise ValueError(
+            f"{where} holds weights in the legacy Keras 2 `.h5` layout (a `layer_names` list), "
+            "not in Keras 3's `.weights.h5` layout. A legacy weights file loads from a name "
+            "ending in `.h5` (model.load_weights('weights.h5')), which reads that layout."
+        )
+
+
 class _GroupWriter:
     """The `store` an optimizer writes into: `store["0"] = array`."""
 
@@ -166,7 +181,9 @@ class _GroupReader:
 
 
 def save_weights_h5(model, filepath):
-    with h5py.File(filepath, "w") as f:
+    from lamina.saving import atomic
+
+    with atomic.h5_file(filepath) as f:
         save_weights_to_group(model, f)
 
 

@@ -57,6 +57,7 @@ class CallContext:
 
 _THREAD_STATE = threading.local()
 _CALL_IDS = itertools.count(1)
+_COMPILED_CALL_ID = -1  # every outermost call inside torch.compile (see _start_compiled_call)
 
 
 def current_call_context():
@@ -231,8 +232,12 @@ class Layer(torch.nn.Module):
             kwargs.pop("training")
         previous = context
         if context is None:  # the outermost call: a new context, with a new id for its losses
-            context = _THREAD_STATE.context = CallContext(training, next(_CALL_IDS))
-            self.__dict__["_outer_call_id"] = context.call_id
+            if torch.compiler.is_compiling():
+                call_id = self._start_compiled_call()
+            else:
+                call_id = next(_CALL_IDS)
+            context = _THREAD_STATE.context = CallContext(training, call_id)
+            self.__dict__["_outer_call_id"] = call_id
         elif training is not None and training != context.training:
             _THREAD_STATE.context = CallContext(training, context.call_id)
         # Until one real forward pass has completed, sublayers may still be built inside it:
@@ -616,6 +621,16 @@ class Layer(torch.nn.Module):
             self.__dict__["_losses_call_id"] = call_id
             self._losses = []
         self._losses.append(loss)
+
+    def _start_compiled_call(self):
+        """The outermost call's id inside torch.compile: always the same one, because a
+        counter read while tracing becomes a guard that fails at every step (a recompilation
+        each step). So the losses of the previous call are cleared here instead of being told
+        apart by their id; tracing unrolls this loop once and the step replays it."""
+        for layer in self._flatten_layers():
+            layer.__dict__["_losses_call_id"] = _COMPILED_CALL_ID
+            layer._losses = []
+        return _COMPILED_CALL_ID
 
     def _current_losses(self):
         """`add_loss` and activity losses of this layer's last outermost call (and later)."""

@@ -398,6 +398,9 @@ class Optimizer:
                 torch._foreach_copy_(self._trainable_variables, averages)
 
     def _advance_iterations(self):
+        if torch.compiler.is_compiling():  # (a compiled step: `_version` is not traceable; the
+            self._iterations.add_(1)       # mirror resyncs from the device when next read)
+            return
         mirror_in_sync = self._iterations._version == self._host_step_version
         self._iterations.add_(1)
         if mirror_in_sync:

@@ -14,7 +14,8 @@ import torch
 
 from lamina import config as lamina_config
 from lamina.distribution import seam as distribution_seam
-from lamina.trainers import argument_checks, compile_utils, data_adapters
+from lamina.trainers import (argument_checks, compile_utils, data_adapters, loss_watch,
+                             step_compiler)
 from lamina.trainers.array_data_adapter import check_finite, to_tensor_structure
 from lamina.trainers.training_state import TrainingState
 from lamina.utils import tree
@@ -27,6 +28,8 @@ _FIT_KWARGS = {"x", "y", "batch_size", "epochs", "verbose", "callbacks", "valida
 _EVALUATE_KWARGS = {"x", "y", "batch_size", "verbose", "sample_weight", "steps", "callbacks",
                     "return_dict"}
 _PREDICT_KWARGS = {"x", "batch_size", "verbose", "steps", "callbacks"}
+_COMPILE_KWARGS = {"optimizer", "loss", "loss_weights", "metrics", "weighted_metrics",
+                   "run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss"}
 
 
 def default_device():
@@ -62,11 +65,6 @@ class Trainer:
         for legacy in kwargs:  # Keras 2 arguments with no effect in Keras 3 (or here)
             warnings.warn(f"Model.compile(): `{legacy}` is a Keras 2 argument with no effect; "
                           "remove it.", DeprecationWarning, stacklevel=2)
-        if jit_compile is True:
-            warnings.warn(
-                "compile(jit_compile=True) is not supported yet: the model runs eagerly (which "
-                "is what `jit_compile='auto'` does too). Wrap the model with torch.compile() "
-                "yourself to experiment.", UserWarning, stacklevel=2)
         self._move_to_default_device()
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
@@ -78,8 +76,14 @@ class Trainer:
         self._output_loss_trackers = []
         self._trainable_params = None
         self.run_eagerly = run_eagerly
-        self.jit_compile = False  # (see the warning above)
-        self.steps_per_execution = steps_per_execution
+        self.jit_compile = step_compiler.resolve(jit_compile, run_eagerly)
+        if isinstance(steps_per_execution, bool) or not isinstance(
+                steps_per_execution, (int, np.integer)) or steps_per_execution < 1:
+            raise ValueError(
+                "compile(steps_per_execution=...) expects a positive integer (the number of "
+                "batches between two calls of the batch callbacks); received "
+                f"{steps_per_execution!r}.")
+        self.steps_per_execution = int(steps_per_execution)
         self._auto_scale_loss = auto_scale_loss
         self._loss_scale = None
         self.compiled = True
@@ -122,6 +126,9 @@ class Trainer:
                 weighted_metrics=_deserialize_spec(config.get("weighted_metrics"), metrics_module),
                 run_eagerly=config.get("run_eagerly", False),
                 steps_per_execution=config.get("steps_per_execution", 1),
+                # Not the file's `jit_compile`: Keras on JAX writes `true` for the default
+                # "auto" (XLA), and torch.compile's minutes of compilation are the caller's
+                # choice to make, not the file's (compile(jit_compile=True) after loading).
             )
 
     def _move_to_default_device(self):
@@ -249,6 +256,7 @@ class Trainer:
 
     def _update_loss_trackers(self, loss, batch_size):
         _add_to_mean(self._loss_tracker, loss, batch_size)
+        loss_watch.record(self, loss)
         for tracker, value in zip(self._output_loss_trackers, self._last_output_losses):
             if value is not None:
                 _add_to_mean(tracker, value, batch_size)
@@ -425,6 +433,10 @@ class Trainer:
         logs = {}
         modes = _set_mode(self, True)  # torch modules inside (Dropout, BatchNorm1d) train too
         state = self.__dict__["training_state"] = TrainingState(self, train)
+        train_function = step_compiler.step_function(self, "train_step")
+        # Batch callbacks (and stop_training) once per `steps_per_execution` steps, as Keras.
+        per_execution = self.steps_per_execution
+        watch = loss_watch.LossWatch(callbacks.callbacks)
         try:
             callbacks.on_train_begin()
             first_epoch, first_step = state.resume_point(initial_epoch)
@@ -434,24 +446,34 @@ class Trainer:
                 if not offset:  # a resumed epoch keeps its restored running metrics
                     self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
+                watch.start_epoch(self, offset)
                 steps_run = 0
+                open_execution = False
                 for step, batch in enumerate(train.batches(), start=offset):
-                    callbacks.on_train_batch_begin(step)
+                    if not open_execution:
+                        callbacks.on_train_batch_begin(step)
                     if seam is None:
-                        batch_logs = self.train_step(data_adapters.pack_x_y_sample_weight(*batch))
+                        batch_logs = train_function(data_adapters.pack_x_y_sample_weight(*batch))
                     else:
                         batch_logs = seam.train_step(self, batch, train.step_info)
                     state.step = step + 1
-                    callbacks.on_train_batch_end(step, batch_logs)
                     steps_run += 1
+                    open_execution = bool(steps_run % per_execution) and (
+                        step + 1 != train.num_batches)
+                    if open_execution:
+                        continue  # inside one execution of `steps_per_execution` steps
+                    callbacks.on_train_batch_end(step, batch_logs)
                     if self.stop_training if seam is None else seam.agree_to_stop(self):
                         break
+                if open_execution:  # a generator's last, shorter execution
+                    callbacks.on_train_batch_end(step, batch_logs)
                 train.on_epoch_end()
                 if steps_run == 0 and not offset:  # a used-up generator: the adapter warned
                     break
                 if seam is not None:
                     seam.sync_states(self)  # process 0's moving statistics everywhere
                 logs = self._epoch_logs(batch_logs if steps_run else None, seam)
+                watch.end_epoch(self, epoch, logs)
                 if val is not None and _should_validate(epoch, validation_freq):
                     # Validation goes through the same callbacks (their on_test_* hooks), as Keras.
                     val_logs = self.evaluate(val, verbose=0, return_dict=True, _internal=True,
@@ -466,6 +488,7 @@ class Trainer:
         finally:
             _restore_modes(modes)
             self._in_fit = False
+            self.__dict__.pop("_step_losses", None)  # (the loss watch's references)
             state._end()
             train.close()
             if val is not None:
@@ -505,15 +528,24 @@ class Trainer:
         self.reset_metrics()
         callbacks.on_test_begin()
         batch_logs = None
+        test_function = step_compiler.step_function(self, "test_step")
         modes = _set_mode(self, False)
         try:
             with torch.no_grad():
+                per_execution = self.steps_per_execution  # (batch callbacks: as in fit)
+                open_execution = False
                 for step, batch in enumerate(data.batches()):
-                    callbacks.on_test_batch_begin(step)
+                    if not open_execution:
+                        callbacks.on_test_batch_begin(step)
                     if data.step_info is not None and data.step_info.padding:
                         batch_logs = seam.padding_step(self.test_step, self, batch)
                     else:
-                        batch_logs = self.test_step(data_adapters.pack_x_y_sample_weight(*batch))
+                        batch_logs = test_function(data_adapters.pack_x_y_sample_weight(*batch))
+                    open_execution = bool((step + 1) % per_execution) and (
+                        step + 1 != data.num_batches)
+                    if not open_execution:
+                        callbacks.on_test_batch_end(step, batch_logs)
+                if open_execution:  # a generator's last, shorter execution
                     callbacks.on_test_batch_end(step, batch_logs)
             data.on_epoch_end()
         finally:
@@ -551,12 +583,13 @@ class Trainer:
                                  epochs=1, steps=data.num_batches)
         callbacks.on_predict_begin()
         outputs = []
+        predict_function = step_compiler.step_function(self, "predict_step")
         modes = _set_mode(self, False)
         try:
             with torch.no_grad():
                 for step, batch in enumerate(data.batches()):
                     callbacks.on_predict_batch_begin(step)
-                    outputs.append(self.predict_step(data_adapters.pack_x_y_sample_weight(*batch)))
+                    outputs.append(predict_function(data_adapters.pack_x_y_sample_weight(*batch)))
                     if data.step_info is not None:
                         outputs[-1] = seam.keep_rows(outputs[-1], data.step_info, counts)
                     callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
@@ -606,7 +639,8 @@ class Trainer:
         modes = _set_mode(self, True)
         try:
             if seam is None:
-                logs = self.train_step(tree.map_structure(move, (x, y, sample_weight)))
+                train_function = step_compiler.step_function(self, "train_step")
+                logs = train_function(tree.map_structure(move, (x, y, sample_weight)))
             else:  # every process trains on its own batch; the gradient is of them all
                 seam.prepare_training(self)
                 batch = tree.map_structure(move, (x, y, sample_weight))
@@ -626,7 +660,8 @@ class Trainer:
         modes = _set_mode(self, False)
         try:
             with torch.no_grad():
-                logs = self.test_step(tree.map_structure(move, (x, y, sample_weight)))
+                test_function = step_compiler.step_function(self, "test_step")
+                logs = test_function(tree.map_structure(move, (x, y, sample_weight)))
         finally:
             _restore_modes(modes)
         logs = _pythonify(logs) if seam is None else self._epoch_logs(logs, seam)

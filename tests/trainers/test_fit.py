@@ -295,8 +295,6 @@ def test_label_check_sees_every_label_not_just_the_first_batch():
 
 def test_compile_options_without_effect_say_so():
     model = linear_model()
-    with pytest.warns(UserWarning, match="jit_compile=True. is not supported"):
-        model.compile(optimizer="sgd", loss="mse", jit_compile=True)
     with pytest.warns(DeprecationWarning, match="sample_weight_mode"):
         model.compile(optimizer="sgd", loss="mse", sample_weight_mode="temporal")
 

@@ -1,0 +1,250 @@
+"""compile(jit_compile=True): fit, evaluate and predict run their steps through torch.compile.
+
+Most tests use the "aot_eager" backend: the same Dynamo capture and AOTAutograd backward as
+the default "inductor", without code generation (seconds instead of minutes on a CPU). One test
+runs inductor itself on a tiny model. Every compiled result is compared with the eager run.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import lamina as keras
+from lamina import layers
+from lamina.trainers import step_compiler
+
+# Dynamo probes `.grad` of every tensor it meets and hides torch's warning about non-leaf
+# tensors with a filter of its own, which this suite's "error" filter overrides.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:The .grad attribute of a Tensor that is not a leaf:UserWarning")
+# (Importing inductor touches torch.jit APIs that torch itself deprecates.)
+_INDUCTOR_IMPORT = pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated")
+
+
+@pytest.fixture(autouse=True)
+def _fast_backend(monkeypatch):
+    monkeypatch.setattr(step_compiler, "BACKEND", "aot_eager")
+    torch._dynamo.reset()
+    yield
+    torch._dynamo.reset()
+
+
+def _mlp():
+    return keras.Sequential([
+        keras.Input((12,)),
+        layers.Dense(16, activation="relu", activity_regularizer="l2"),  # an add_loss each step
+        layers.BatchNormalization(),  # buffers updated inside the compiled graph
+        layers.Dense(3, activation="softmax"),
+    ])
+
+
+def _cnn():
+    return keras.Sequential([
+        keras.Input((10, 10, 1)), layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(),
+        layers.Flatten(), layers.Dropout(0.5), layers.Dense(3, activation="softmax")])
+
+
+def _lstm():
+    return keras.Sequential([
+        keras.Input((9,), dtype="int32"), layers.Embedding(40, 8), layers.LSTM(8),
+        layers.Dense(1, activation="sigmoid")])
+
+
+def _transformer():
+    tokens = keras.Input((9,), dtype="int32")
+    x = layers.Embedding(40, 16)(tokens)
+    x = layers.LayerNormalization()(layers.Add()([x, layers.MultiHeadAttention(2, 8)(x, x)]))
+    ffn = layers.Dense(16)(layers.Dense(32, activation="relu")(x))
+    x = layers.LayerNormalization()(layers.Add()([x, ffn]))
+    out = layers.Dense(1, activation="sigmoid")(layers.GlobalAveragePooling1D()(x))
+    return keras.Model(tokens, out)
+
+
+def _data(kind, n=70):
+    rng = np.random.RandomState(0)
+    if kind == "mlp":
+        return rng.rand(n, 12).astype("float32"), rng.randint(0, 3, n)
+    if kind == "cnn":
+        return rng.rand(n, 10, 10, 1).astype("float32"), rng.randint(0, 3, n)
+    return rng.randint(0, 40, (n, 9)), rng.randint(0, 2, n).astype("float32")
+
+
+MODELS = {"mlp": _mlp, "cnn": _cnn, "lstm": _lstm, "transformer": _transformer}
+
+
+def _train(kind, jit_compile, optimizer="adam"):
+    keras.utils.set_random_seed(7)
+    model = MODELS[kind]()
+    loss = ("sparse_categorical_crossentropy" if kind in ("mlp", "cnn")
+            else "binary_crossentropy")
+    model.compile(optimizer, loss, metrics=["accuracy"], jit_compile=jit_compile)
+    x, y = _data(kind)
+    history = model.fit(x, y, batch_size=16, epochs=2, validation_split=0.2, verbose=0)
+    evaluation = model.evaluate(x, y, batch_size=32, verbose=0)
+    prediction = model.predict(x, batch_size=32, verbose=0)
+    return model, history.history, evaluation, prediction
+
+
+@pytest.mark.parametrize("kind", ["mlp"])  # (the other models: capture tests below)
+def test_compiled_fit_evaluate_predict_equal_eager(kind):
+    eager = _train(kind, False)
+    compiled = _train(kind, True)
+    assert compiled[0].jit_compile is True
+    for key, values in eager[1].items():
+        np.testing.assert_allclose(compiled[1][key], values, rtol=1e-4, atol=1e-6, err_msg=key)
+    np.testing.assert_allclose(compiled[2], eager[2], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(compiled[3], eager[3], rtol=1e-4, atol=1e-5)
+    for a, b in zip(compiled[0].get_weights(), eager[0].get_weights()):  # incl. moving stats
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert compiled[0].optimizer.iterations.item() == eager[0].optimizer.iterations.item()
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+@pytest.mark.parametrize("training", [False, True])
+def test_builtin_models_forward_is_one_graph(kind, training):
+    model = MODELS[kind]()
+    x = torch.as_tensor(_data(kind, 8)[0])
+    explanation = torch._dynamo.explain(lambda inputs: model(inputs, training=training))(x)
+    assert explanation.graph_break_count == 0, explanation.break_reasons
+    assert explanation.graph_count == 1
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_train_step_breaks_only_at_backward(kind):
+    model = MODELS[kind]()
+    loss = "sparse_categorical_crossentropy" if kind in ("mlp", "cnn") else "binary_crossentropy"
+    model.compile("adam", loss, metrics=["accuracy"])
+    x, y = _data(kind, 16)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)  # builds the optimizer and metrics
+    data = (torch.as_tensor(x), torch.as_tensor(y))
+    explanation = torch._dynamo.explain(model.train_step)(data)
+    reasons = [b.reason for b in explanation.break_reasons]
+    assert explanation.graph_break_count == 1, reasons
+    assert "backward" in reasons[0]
+
+
+def test_no_recompilation_after_the_first_epoch():
+    """Two batch sizes (full and last) compile once each; later epochs compile nothing."""
+    keras.utils.set_random_seed(0)
+    model = _mlp()
+    model.compile("adam", "sparse_categorical_crossentropy", jit_compile=True)
+    x, y = _data("mlp", 40)  # batches of 16, 16, 8
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    frames = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == frames
+
+
+def test_custom_train_step_is_compiled_too():
+    class Custom(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred)
+            loss.backward()
+            self.optimizer.apply([v.grad for v in self.trainable_weights], self.trainable_weights)
+            for v in self.trainable_weights:
+                v.grad = None
+            self.__dict__["steps_seen"] = self.__dict__.get("steps_seen", 0) + 1
+            return {"loss": loss}
+
+    def run(jit):
+        keras.utils.set_random_seed(1)
+        inputs = keras.Input((12,))
+        model = Custom(inputs, layers.Dense(3, activation="softmax")(layers.Dense(8)(inputs)))
+        model.compile("sgd", "sparse_categorical_crossentropy", jit_compile=jit)
+        history = model.fit(*_data("mlp", 32), batch_size=16, epochs=2, verbose=0)
+        return model, history.history["loss"]
+
+    eager, compiled = run(False), run(True)
+    np.testing.assert_allclose(compiled[1], eager[1], rtol=1e-5)
+    assert compiled[0].steps_seen == eager[0].steps_seen == 4
+
+
+def test_compile_arguments():
+    model = _mlp()
+    model.compile("adam", "mse")
+    assert model.jit_compile is False  # "auto" on torch is eager, as in Keras
+    model.compile("adam", "mse", jit_compile=True)
+    assert model.get_compile_config()["jit_compile"] is True
+    with pytest.warns(UserWarning, match="running eagerly"):
+        model.compile("adam", "mse", jit_compile=True, run_eagerly=True)
+    assert model.jit_compile is False
+    with pytest.raises(ValueError, match="jit_compile"):
+        model.compile("adam", "mse", jit_compile="yes")
+
+
+def test_a_loaded_model_runs_eagerly_until_asked(tmp_path):
+    """Keras on JAX writes jit_compile=true for its default "auto" (XLA): loading such a file
+    must not make every step wait for torch.compile. Compiling stays the caller's choice."""
+    model = _mlp()
+    model.compile("adam", "sparse_categorical_crossentropy", jit_compile=True)
+    model.fit(*_data("mlp", 16), verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.compiled and loaded.jit_compile is False
+
+
+@_INDUCTOR_IMPORT
+def test_inductor_step_equals_eager(monkeypatch):
+    """The default backend itself, once, on a tiny model (code generation takes a while)."""
+    monkeypatch.setattr(step_compiler, "BACKEND", "inductor")
+
+    def run(jit):
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((6,)), layers.Dense(4, activation="relu"),
+                                  layers.Dense(1)])
+        model.compile("adam", "mse", jit_compile=jit)
+        rng = np.random.RandomState(0)
+        x, y = rng.rand(32, 6).astype("float32"), rng.rand(32, 1).astype("float32")
+        history = model.fit(x, y, batch_size=32, epochs=3, verbose=0)
+        return history.history["loss"], model.get_weights()
+
+    eager, compiled = run(False), run(True)
+    np.testing.assert_allclose(compiled[0], eager[0], rtol=1e-5)
+    for a, b in zip(compiled[1], eager[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+class _BatchLog(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.calls.append(("begin", batch))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.calls.append(("end", batch))
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.calls.append(("test_end", batch))
+
+
+@pytest.mark.parametrize("as_generator", [False, True])
+def test_steps_per_execution_calls_batch_callbacks_once_per_execution(as_generator):
+    """Keras (on JAX/TF) runs N steps per execution and calls the batch callbacks around each
+    execution: begin with its first step, end with its last (the last execution may be short)."""
+    x, y = _data("mlp", 70)  # 5 batches of 16 (the last has 6)
+    model = _mlp()
+    model.compile("sgd", "sparse_categorical_crossentropy", steps_per_execution=2)
+    log = _BatchLog()
+    if as_generator:
+        def batches():
+            for start in range(0, 70, 16):
+                yield x[start:start + 16], y[start:start + 16]
+        model.fit(batches(), epochs=1, verbose=0, callbacks=[log])
+    else:
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[log])
+    assert log.calls == [("begin", 0), ("end", 1), ("begin", 2), ("end", 3), ("begin", 4),
+                         ("end", 4)]
+    assert model.optimizer.iterations.item() == 5  # every step still trains
+    log.calls.clear()
+    model.evaluate(x, y, batch_size=16, verbose=0, callbacks=[log])
+    assert log.calls == [("test_end", 1), ("test_end", 3), ("test_end", 4)]
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, "2", True])
+def test_steps_per_execution_must_be_a_positive_integer(value):
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        _mlp().compile("sgd", "mse", steps_per_execution=value)

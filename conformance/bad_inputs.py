@@ -1,16 +1,22 @@
 """Score lamina and Keras 3 on the same table of bad inputs (tests/bad_inputs/cases.py).
 
     python -m conformance.bad_inputs            # lamina, and Keras when it is installed
+    KERAS_BACKEND=jax /work/kvenv/bin/python -m conformance.bad_inputs   # (the project's setup)
+
+Each case runs in a fresh temporary directory (the `files` cases write there).
 
 A case is *handled* when the code raises the expected kind of exception (ValueError/TypeError)
 with a message that names what to fix (every word the case lists). Prints "family:
 handled/total" per library, and the cases each library misses with what it did instead.
 """
 
+import contextlib
 import importlib.util
+import io
 import os
 import pathlib
 import sys
+import tempfile
 
 import numpy as np
 
@@ -22,6 +28,16 @@ _spec.loader.exec_module(cases)
 
 
 def outcome(keras, code, types, words):
+    with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):
+        previous = os.getcwd()
+        os.chdir(folder)
+        try:
+            return _outcome(keras, code, types, words)
+        finally:
+            os.chdir(previous)
+
+
+def _outcome(keras, code, types, words):
     namespace = {"keras": keras, "np": np}
     exec(cases.PRELUDE, namespace)
     try:
@@ -60,13 +76,17 @@ def main():
     families = list(dict.fromkeys(family for family, *_ in cases.CASES))
     print("| family | " + " | ".join(label for label, _ in libraries) + " |")
     print("|---|" + "---|" * len(libraries))
-    for family in families:
-        cells = [f"{results[label][0][family][0]}/{results[label][0][family][1]}"
-                 for label, _ in libraries]
+    for family in families + ["total"]:
+        cells = []
+        for label, _ in libraries:
+            table = results[label][0]
+            rows = table.values() if family == "total" else [table[family]]
+            cells.append(f"{sum(r[0] for r in rows)}/{sum(r[1] for r in rows)}")
         print(f"| {family} | " + " | ".join(cells) + " |")
     for label, _ in libraries:
         print(f"\n{label} misses:", file=sys.stderr)
         for family, code, what in results[label][1]:
+            code = code.replace("\n", "; ")
             print(f"  [{family}] {code}  ->  {what}", file=sys.stderr)
 
 

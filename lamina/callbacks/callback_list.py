@@ -17,11 +17,23 @@ class CallbackList(Callback):
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
                  **params):
         super().__init__()
+        if isinstance(callbacks, Callback):  # one callback, not in a list (Keras takes it too)
+            callbacks = [callbacks]
+        elif callbacks is not None and (isinstance(callbacks, (str, bytes, dict))
+                                        or not hasattr(callbacks, "__iter__")):
+            raise TypeError("`callbacks` must be a list of Callback instances, e.g. "
+                            "callbacks=[keras.callbacks.EarlyStopping(patience=3)]. "
+                            f"Received: callbacks={callbacks!r}")
         self.callbacks = list(callbacks or [])
         for callback in self.callbacks:
+            if isinstance(callback, type) and issubclass(callback, Callback):
+                raise TypeError(f"`callbacks` holds the class {callback.__name__}, not an "
+                                f"instance: write {callback.__name__}(...) with parentheses.")
             if not isinstance(callback, Callback):
                 raise TypeError(
-                    f"callbacks must be lamina.callbacks.Callback instances; received {callback!r}."
+                    "`callbacks` must hold lamina.callbacks.Callback instances (subclass "
+                    "Callback, or wrap a function in LambdaCallback); received "
+                    f"{callback!r}."
                 )
         if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
             self.callbacks.append(ProgbarLogger())

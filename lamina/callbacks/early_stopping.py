@@ -34,6 +34,11 @@ class EarlyStopping(MonitorCallback):
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
             raise ValueError("EarlyStopping: `patience` (epochs without improvement before "
                              f"stopping) must be an integer >= 0. Received: patience={patience!r}")
+        if isinstance(start_from_epoch, bool) or not isinstance(start_from_epoch, int) or (
+                start_from_epoch < 0):
+            raise ValueError("EarlyStopping: `start_from_epoch` (epochs to wait before watching "
+                             "for improvement) must be an integer >= 0. Received: "
+                             f"start_from_epoch={start_from_epoch!r}")
         self.patience = patience
         self.verbose = verbose
         self.restore_best_weights = restore_best_weights

@@ -2,7 +2,7 @@
 
 from lamina.callbacks.callback import Callback
 from lamina.registry.export import keras_export
-from lamina.utils.arguments import check_kwargs
+from lamina.utils.arguments import check_call_signature, check_kwargs
 
 # Hooks called with (index, logs) and with (logs) only.
 _INDEXED_HOOKS = {"on_epoch_begin", "on_epoch_end", "on_batch_begin", "on_batch_end"} | {
@@ -41,7 +41,14 @@ class LambdaCallback(Callback):
             if not callable(function):
                 raise TypeError(f"LambdaCallback({name}=...) expects a function; "
                                 f"received {function!r}.")
-            methods[name] = _indexed(function) if name in _INDEXED_HOOKS else _plain(function)
+            if name in _INDEXED_HOOKS:
+                index = "epoch" if "epoch" in name else "batch"
+                check_call_signature(function, (0, {}), f"LambdaCallback({name}=...)",
+                                     f"fn({index}, logs)")
+                methods[name] = _indexed(function)
+            else:
+                check_call_signature(function, ({},), f"LambdaCallback({name}=...)", "fn(logs)")
+                methods[name] = _plain(function)
         # The given functions become methods of a class made for this instance: CallbackList
         # calls only the hooks a callback's class overrides, so unused hooks cost nothing.
         self.__class__ = type(type(self).__name__, (type(self),), methods)

@@ -8,6 +8,7 @@ import torch
 
 from lamina.callbacks.callback import Callback
 from lamina.registry.export import keras_export
+from lamina.utils.arguments import check_call_signature
 
 
 @keras_export("callbacks.LearningRateScheduler")
@@ -33,9 +34,12 @@ class LearningRateScheduler(Callback):
                 "LearningRateScheduler expects a function schedule(epoch, lr) -> float. "
                 f"Received: {schedule!r}"
             )
+        self._takes_learning_rate = _accepts_two_arguments(schedule)
+        check_call_signature(schedule, (0, 0.1) if self._takes_learning_rate else (0,),
+                             "LearningRateScheduler(schedule=...)",
+                             "schedule(epoch, lr) or schedule(epoch), returning the new rate")
         self.schedule = schedule
         self.verbose = verbose
-        self._takes_learning_rate = _accepts_two_arguments(schedule)
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer
@@ -76,5 +80,6 @@ def _as_float(value):
     if isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, bool):
         return float(value)
     raise ValueError(
-        f"The output of the `schedule` function should be a float. Got: {value!r}"
+        "LearningRateScheduler: the output of the `schedule` function (the epoch's learning "
+        f"rate) should be a float. Got: {value!r}"
     )

@@ -45,6 +45,14 @@ class MonitorCallback(Callback):
             # Keras warns and falls back to "auto", which may watch the metric the wrong way.
             raise ValueError(f"{type(self).__name__}: `mode` must be 'auto', 'min' or 'max'. "
                              f"Received: mode={mode!r}")
+        if not isinstance(monitor, str):
+            raise TypeError(f"{type(self).__name__}: `monitor` must be the name of a logged "
+                            "quantity, such as 'val_loss' or 'val_accuracy'. "
+                            f"Received: monitor={monitor!r}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)):
+            raise TypeError(f"{type(self).__name__}: `min_delta` (the smallest change that "
+                            f"counts as an improvement) must be a number. "
+                            f"Received: min_delta={min_delta!r}")
         self.monitor = monitor
         self.mode = mode
         self.baseline = baseline

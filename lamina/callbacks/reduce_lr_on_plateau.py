@@ -36,11 +36,23 @@ class ReduceLROnPlateau(MonitorCallback):
         min_delta = kwargs.pop("min_delta", min_delta)
         check_kwargs(kwargs, _ARGUMENTS, "ReduceLROnPlateau()")
         super().__init__(monitor, mode, min_delta=min_delta)
-        if factor >= 1.0:
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor >= 1.0:
             raise ValueError(
                 "ReduceLROnPlateau does not support a factor >= 1.0 (it lowers the learning "
-                f"rate by multiplying it with factor). Received factor={factor}"
+                f"rate by multiplying it with factor). Received factor={factor!r}"
             )
+        if factor <= 0:
+            raise ValueError("ReduceLROnPlateau: `factor` must be a number in (0, 1) (the "
+                             "learning rate is multiplied by it; 0 would stop training). "
+                             f"Received: factor={factor!r}")
+        for name, value, meaning in (("patience", patience, "epochs without improvement"),
+                                     ("cooldown", cooldown, "epochs to wait after a reduction")):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"ReduceLROnPlateau: `{name}` ({meaning}) must be an integer "
+                                 f">= 0. Received: {name}={value!r}")
+        if isinstance(min_lr, bool) or not isinstance(min_lr, (int, float)) or min_lr < 0:
+            raise ValueError("ReduceLROnPlateau: `min_lr` (the lowest learning rate it sets) "
+                             f"must be a number >= 0. Received: min_lr={min_lr!r}")
         self.factor = factor
         self.patience = patience
         self.verbose = verbose
@@ -50,6 +62,18 @@ class ReduceLROnPlateau(MonitorCallback):
         self.wait = 0
 
     def on_train_begin(self, logs=None):
+        # Found now, not after `patience` epochs of training: a schedule cannot be lowered.
+        from lamina.optimizers.schedules.learning_rate_schedule import LearningRateSchedule
+
+        optimizer = getattr(self.model, "optimizer", None)
+        schedule = getattr(optimizer, "_learning_rate", None)
+        if isinstance(schedule, LearningRateSchedule):
+            raise TypeError(
+                f"ReduceLROnPlateau cannot lower the learning rate of optimizer "
+                f"'{optimizer.name}': its learning_rate is a {type(schedule).__name__} schedule. "
+                "Give the optimizer a float learning_rate, or drop ReduceLROnPlateau and let the "
+                "schedule decide."
+            )
         self.best = None
         self.cooldown_counter = 0
         self.wait = 0

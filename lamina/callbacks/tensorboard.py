@@ -67,6 +67,11 @@ class TensorBoard(Callback):
                           "remove it.", DeprecationWarning, stacklevel=2)
         super().__init__()
         self.log_dir = os.fspath(log_dir)
+        if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) or (
+                histogram_freq < 0):
+            raise ValueError("TensorBoard: `histogram_freq` (write weight histograms every this "
+                             "many epochs; 0 = never) must be an integer >= 0. "
+                             f"Received: histogram_freq={histogram_freq!r}")
         self.histogram_freq = histogram_freq
         self.write_graph = write_graph
         self.write_images = write_images

@@ -34,6 +34,12 @@ class Constant(Initializer):
     """
 
     def __init__(self, value=0.0):
+        try:
+            if not isinstance(value, torch.Tensor):
+                np.asarray(value, dtype="float64")
+        except (TypeError, ValueError):
+            raise TypeError("Constant(): `value` must be a number or an array of numbers. "
+                            f"Received: value={value!r}") from None
         self.value = value
 
     def __call__(self, shape, dtype=None):

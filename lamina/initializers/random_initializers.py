@@ -9,6 +9,12 @@ from lamina.initializers.initializer import RandomInitializer
 from lamina.registry.export import keras_export
 
 
+def check_stddev(stddev, owner):
+    """A standard deviation is a number >= 0 (torch would fail only at the first build)."""
+    if isinstance(stddev, bool) or not isinstance(stddev, (int, float)) or not stddev >= 0:
+        raise ValueError(f"{owner}: `stddev` must be a number >= 0. Received: stddev={stddev!r}")
+
+
 def sample_normal(tensor, mean, stddev, generator):
     return tensor.normal_(mean, stddev, generator=generator)
 
@@ -34,6 +40,7 @@ class RandomNormal(RandomInitializer):
     """
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        check_stddev(stddev, "RandomNormal()")
         self.mean = mean
         self.stddev = stddev
         super().__init__(seed=seed)
@@ -59,6 +66,7 @@ class TruncatedNormal(RandomInitializer):
     """
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        check_stddev(stddev, "TruncatedNormal()")
         self.mean = mean
         self.stddev = stddev
         super().__init__(seed=seed)

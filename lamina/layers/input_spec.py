@@ -63,7 +63,7 @@ def check_input_shape(spec, shape, layer, index=0):
     if spec.ndim is not None and rank != spec.ndim and not spec.allow_last_axis_squeeze:
         raise ValueError(
             f"{where}: expected ndim={spec.ndim}, found ndim={rank}. Full shape received: "
-            f"{_fmt(shape)}."
+            f"{_fmt(shape)}.{_batch_axis_hint(shape, spec.ndim)}"
         )
     if spec.min_ndim is not None and rank < spec.min_ndim:
         raise ValueError(
@@ -103,6 +103,16 @@ def _check_full_shape(spec, shape, where):
             raise ValueError(
                 f"{where}: expected shape={_fmt(spec.shape)}, found shape={_fmt(shape)}."
             )
+
+
+def _batch_axis_hint(shape, expected_ndim):
+    """One axis too many: most often `Input(shape=...)` / `input_shape=` given the batch size
+    too (`(None, 28, 28, 1)` or `(32, 28, 28, 1)`), which adds its own batch axis in front."""
+    if len(shape) != expected_ndim + 1 or len(shape) < 3:
+        return ""
+    without = _fmt(shape[2:])
+    return (f" If you gave `Input(shape=...)` or `input_shape=` with the batch axis included, "
+            f"leave the batch axis out: shape={without} (the batch size is never part of it).")
 
 
 def _product(dims):

@@ -124,6 +124,10 @@ class Layer(torch.nn.Module):
         # Keras semantics: inference unless training=True is passed or the model is put in
         # train mode (fit does); torch modules assigned before this line follow too.
         self.train(False)
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            # (as Keras: "/" separates the parts of a weight's path, model/layer/kernel)
+            raise ValueError(f"{type(self).__name__}(): `name` must be a string without '/'. "
+                             f"Received: name={name!r}")
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
         self.built = False
         self._trainable = bool(trainable)

@@ -39,7 +39,15 @@ def resolve_compile_loss(identifier, y_true_shape, y_pred_shape):
     if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
         loss = crossentropy_for_shapes(y_true_shape, y_pred_shape)
     else:
-        loss = losses.get(identifier)
+        try:
+            loss = losses.get(identifier)
+        except TypeError:
+            raise TypeError(
+                f"compile(loss=...): could not interpret {identifier!r} as a loss. Pass a loss "
+                "name such as 'mse', a Loss instance such as keras.losses.MeanSquaredError(), "
+                "or a function(y_true, y_pred); one per output (a list or a dict keyed by "
+                "output name) for a model with several outputs."
+            ) from None
     if isinstance(loss, Loss):
         return loss
     name = identifier if isinstance(identifier, str) else getattr(loss, "__name__", None)

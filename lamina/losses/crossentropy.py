@@ -17,6 +17,14 @@ from lamina.registry.export import keras_export
 from lamina.utils.arguments import check_rate
 
 
+def _check_focusing(owner, gamma, alpha):
+    """Focal losses: `gamma` >= 0 (0 is plain crossentropy), `alpha` a class weight in [0, 1]."""
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not gamma >= 0:
+        raise ValueError(f"{owner}: `gamma` (the focusing exponent) must be a number >= 0. "
+                         f"Received: gamma={gamma!r}")
+    check_rate(alpha, "alpha", owner)
+
+
 def _check_axis(axis):
     if isinstance(axis, bool) or not isinstance(axis, int):
         raise ValueError(f"`axis` must be an int; received axis={axis!r}.")
@@ -202,6 +210,7 @@ class BinaryFocalCrossentropy(BuiltinLoss):
     def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
                  label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
                  name="binary_focal_crossentropy", dtype=None):
+        _check_focusing("BinaryFocalCrossentropy()", gamma, alpha)
         super().__init__(binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
                          apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
@@ -226,6 +235,7 @@ class CategoricalCrossentropy(BuiltinLoss):
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
         check_rate(label_smoothing, "label_smoothing", "CategoricalCrossentropy()")
+        _check_axis(axis)
         super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits
@@ -240,6 +250,7 @@ class CategoricalFocalCrossentropy(BuiltinLoss):
     def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="categorical_focal_crossentropy",
                  dtype=None):
+        _check_focusing("CategoricalFocalCrossentropy()", gamma, alpha)
         super().__init__(categorical_focal_crossentropy, reduction=reduction, name=name,
                          dtype=dtype, alpha=alpha, gamma=gamma, from_logits=from_logits,
                          label_smoothing=label_smoothing, axis=axis)

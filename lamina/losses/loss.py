@@ -186,7 +186,19 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
         sample_weight = to_tensor(sample_weight, values.dtype, values.device)
     sample_weight = apply_mask(sample_weight, mask, values.dtype, reduction)
     if sample_weight is not None:
+        given = tuple(sample_weight.shape)
         values, sample_weight = match_weight_rank(values, sample_weight.to(values.dtype))
+        try:  # shapes only: no work on the device
+            fits = torch.broadcast_shapes(values.shape, sample_weight.shape) == values.shape
+        except RuntimeError:
+            fits = False
+        if not fits:
+            per = "one per sample" + (", per time step" if values.dim() > 1 else "")
+            raise ValueError(
+                f"`sample_weight` of shape {given} does not fit the losses of shape "
+                f"{tuple(values.shape)} ({per}). Give one weight per sample: an array of shape "
+                f"({values.shape[0]},)."
+            )
         values = values * sample_weight
     return reduce_values(values, sample_weight, reduction)
 
@@ -204,14 +216,23 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     return total / count if count else total * 0
 
 
-def check_function_kwargs(fn, kwargs, where):
-    """Reject keywords `fn` cannot take now, not at the first training step."""
-    if not kwargs:
-        return
+def check_function_kwargs(fn, kwargs, where, what="loss"):
+    """Reject keywords `fn` cannot take, and a function that cannot be called as
+    `fn(y_true, y_pred, **kwargs)`, now rather than at the first training step."""
     try:
-        parameters = inspect.signature(fn).parameters
+        signature = inspect.signature(fn)
     except (TypeError, ValueError):  # builtins without a signature: let the call decide
         return
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return
-    check_kwargs(kwargs, [name for name in parameters if name not in ("y_true", "y_pred")], where)
+    parameters = signature.parameters
+    if kwargs and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        check_kwargs(kwargs, [name for name in parameters if name not in ("y_true", "y_pred")],
+                     where)
+    try:
+        signature.bind(None, None, **kwargs)
+    except TypeError:
+        name = getattr(fn, "__name__", type(fn).__name__)
+        raise TypeError(
+            f"{where}: a {what} function is called as fn(y_true, y_pred) (labels, then the model's "
+            f"predictions) and must return one value per sample, but its signature is "
+            f"{name}{signature}. Give it the arguments (y_true, y_pred)."
+        ) from None

@@ -13,7 +13,7 @@ from lamina import config
 from lamina.losses.loss import float_pair, squeeze_or_expand_to_same_rank
 from lamina.losses.wrapper import BuiltinLoss
 from lamina.registry.export import keras_export
-from lamina.utils.arguments import check_positive_number
+from lamina.utils.arguments import check_axis, check_positive_number
 
 
 def _prepared(y_true, y_pred):
@@ -149,4 +149,5 @@ class CosineSimilarity(BuiltinLoss):
 
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity",
                  dtype=None):
+        check_axis(axis, "axis", "CosineSimilarity()")
         super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)

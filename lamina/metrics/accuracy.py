@@ -9,6 +9,7 @@ from lamina import config
 from lamina.losses.loss import float_pair, squeeze_or_expand_to_same_rank, to_tensor
 from lamina.metrics.reduction import BuiltinMeanMetric
 from lamina.registry.export import keras_export
+from lamina.utils.arguments import check_rate
 
 
 def _floatx():
@@ -120,6 +121,7 @@ class BinaryAccuracy(BuiltinMeanMetric):
     """How often `y_pred > threshold` matches the binary label."""
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        check_rate(threshold, "threshold", "BinaryAccuracy()")
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
         self.threshold = threshold
 

@@ -30,7 +30,14 @@ def resolve_compile_metric(identifier, y_true_shape, y_pred_shape):
     if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
         metric = accuracy_for_shapes(y_true_shape, y_pred_shape, name=identifier)
     else:
-        metric = metrics.get(identifier)
+        try:
+            metric = metrics.get(identifier)
+        except TypeError:
+            raise TypeError(
+                f"compile(metrics=...): could not interpret {identifier!r} as a metric. Pass "
+                "a list of metric names such as ['accuracy'], Metric instances or functions"
+                "(y_true, y_pred) (a dict keyed by output name for several outputs)."
+            ) from None
     if isinstance(identifier, str):
         name = identifier
     else:

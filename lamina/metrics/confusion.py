@@ -67,6 +67,11 @@ class _PrecisionRecall(Metric):
     _other = None  # the second count: false positives or false negatives
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)
+                                  or top_k < 1):
+            raise ValueError(f"{type(self).__name__}(): `top_k` (how many of the highest "
+                             "predictions count as positive) must be a positive integer or None. "
+                             f"Received: top_k={top_k!r}")
         super().__init__(name=name, dtype=dtype)
         self.init_thresholds = thresholds
         self.top_k = top_k

@@ -43,7 +43,9 @@ def parse_thresholds(thresholds, default):
     values = list(thresholds) if isinstance(thresholds, (list, tuple)) else [thresholds]
     invalid = [t for t in values if t is None or not 0 <= t <= 1]
     if invalid:
-        raise ValueError(f"Threshold values must be in [0, 1]. Received: {invalid}")
+        raise ValueError("Threshold values must be in [0, 1]: each of `thresholds` is a "
+                         "probability (a prediction above it counts as positive). "
+                         f"Received: thresholds={invalid}")
     return [float(t) for t in values]
 
 

@@ -99,7 +99,8 @@ class MeanMetricWrapper(Mean):
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         if not callable(fn):
             raise TypeError(f"MeanMetricWrapper expects a callable fn(y_true, y_pred); got {fn!r}.")
-        check_function_kwargs(fn, kwargs, f"MeanMetricWrapper({getattr(fn, '__name__', fn)})")
+        check_function_kwargs(fn, kwargs, f"MeanMetricWrapper({getattr(fn, '__name__', fn)})",
+                              what="metric")
         super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs

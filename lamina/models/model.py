@@ -56,16 +56,22 @@ class Model(StateTreeMixin, Trainer, Layer):
     def get_layer(self, name=None, index=None):
         if index is not None and name is not None:
             raise ValueError("Provide only one of `name` or `index` to get_layer(), not both.")
+        if name is None and index is None:
+            raise ValueError("get_layer() needs a layer `name` (a string) or an `index` (its "
+                             "position in model.layers).")
         layers = self.layers
+        if isinstance(name, int) and not isinstance(name, bool):  # get_layer(2): a position
+            name, index = None, name
         if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int):
+                raise TypeError("get_layer(): `index` must be an integer. "
+                                f"Received: index={index!r}")
             if not -len(layers) <= index < len(layers):
                 raise ValueError(
                     f"Was asked to retrieve layer at index {index} but model only has "
                     f"{len(layers)} layers."
                 )
             return layers[index]
-        if isinstance(name, int):
-            return layers[name]
         for layer in layers:
             if layer.name == name:
                 return layer

@@ -92,10 +92,19 @@ class Sequential(Model):
             return
         if input_shape is None:
             raise ValueError("Sequential.build() needs an input shape, e.g. build((None, 8)).")
+        if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, (tuple, list)) or (
+                any(d is not None and (isinstance(d, bool) or not isinstance(d, int))
+                    for d in input_shape)):
+            raise TypeError("Sequential.build(): `input_shape` must be a tuple of integers or "
+                            "None, batch axis first, e.g. build((None, 8)). Received: "
+                            f"input_shape={input_shape!r}")
         dtype = _input_dtype(self._stack[0]) if self._stack else None
         self._start_from(Input(batch_shape=tuple(input_shape), dtype=dtype))
 
     def _call_pipeline(self, *args, **kwargs):
+        if not self._stack:
+            raise ValueError(f'Sequential model "{self.name}" has no layers, so it cannot be '
+                             "called or built: add layers first, e.g. model.add(Dense(8)).")
         if self._input_tensor is None and args and not isinstance(args[0], KerasTensor):
             self._build_from_data(args[0])
         return super()._call_pipeline(*args, **kwargs)

@@ -2,7 +2,7 @@
 
 import torch
 
-from lamina.optimizers import optimizer
+from lamina.optimizers import optimizer, optimizer_arguments
 from lamina.registry.export import keras_export
 
 
@@ -25,6 +25,8 @@ class Adadelta(optimizer.Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
+        optimizer_arguments.check_decay_rates("Adadelta()", rho=rho)
+        optimizer_arguments.check_non_negative("Adadelta()", epsilon=epsilon)
         self.rho = rho
         self.epsilon = epsilon
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from lamina.optimizers import optimizer
+from lamina.optimizers import optimizer, optimizer_arguments
 from lamina.registry.export import keras_export
 
 
@@ -23,6 +23,8 @@ class Adagrad(optimizer.Optimizer):
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
+        optimizer_arguments.check_non_negative(
+            "Adagrad()", initial_accumulator_value=initial_accumulator_value, epsilon=epsilon)
         self.initial_accumulator_value = initial_accumulator_value
         self.epsilon = epsilon
 

@@ -31,6 +31,7 @@ class Adam(optimizer.Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         optimizer_arguments.check_decay_rates("Adam()", beta_1=beta_1, beta_2=beta_2)
+        optimizer_arguments.check_non_negative("Adam()", epsilon=epsilon)
         self.epsilon = epsilon
         self.amsgrad = amsgrad
 

@@ -26,6 +26,7 @@ class Adamax(optimizer.Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         optimizer_arguments.check_decay_rates("Adamax()", beta_1=beta_1, beta_2=beta_2)
+        optimizer_arguments.check_non_negative("Adamax()", epsilon=epsilon)
         self.epsilon = epsilon
 
     def build(self, variables):

@@ -37,6 +37,7 @@ class Nadam(optimizer.Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         optimizer_arguments.check_decay_rates("Nadam()", beta_1=beta_1, beta_2=beta_2)
+        optimizer_arguments.check_non_negative("Nadam()", epsilon=epsilon)
         self.epsilon = epsilon
 
     def build(self, variables):

@@ -82,6 +82,8 @@ class Optimizer:
         valid = optimizer_arguments.valid_keywords(type(self))
         arguments.check_kwargs(kwargs, valid, type(self).__name__)
         optimizer_arguments.check_clipping(clipnorm, clipvalue, global_clipnorm)
+        optimizer_arguments.check_non_negative(type(self).__name__ + "()",
+                                               weight_decay=weight_decay)
         optimizer_arguments.check_ema(use_ema, ema_momentum, ema_overwrite_frequency)
         optimizer_arguments.check_accumulation(gradient_accumulation_steps)
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))

@@ -95,7 +95,26 @@ def check_decay_rates(owner, **rates):
                              f"old average). Received: {name}={value!r}")
 
 
+def check_non_negative(owner, **values):
+    """Constants such as `epsilon` or `initial_accumulator_value`: numbers >= 0 (None = unset),
+    or a ValueError naming them (a negative epsilon can divide by zero)."""
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+            raise ValueError(f"{owner}: `{name}` must be a number >= 0. "
+                             f"Received: {name}={value!r}")
+
+
 def check_clipping(clipnorm, clipvalue, global_clipnorm):
+    for name, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                        ("global_clipnorm", global_clipnorm)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+            raise ValueError(f"`{name}` must be a positive number (the largest gradient "
+                             f"{'value' if name == 'clipvalue' else 'norm'} kept), or None for no "
+                             f"clipping. Received: {name}={value!r}")
     if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
         raise ValueError(
             "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "

@@ -2,7 +2,7 @@
 
 import torch
 
-from lamina.optimizers import optimizer
+from lamina.optimizers import optimizer, optimizer_arguments
 from lamina.registry.export import keras_export
 
 
@@ -29,6 +29,8 @@ class RMSprop(optimizer.Optimizer):
         self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs
     ):
         super().__init__(learning_rate=learning_rate, **kwargs)
+        optimizer_arguments.check_decay_rates("RMSprop()", rho=rho, momentum=momentum)
+        optimizer_arguments.check_non_negative("RMSprop()", epsilon=epsilon)
         self.rho = rho
         self.momentum = momentum
         self.epsilon = epsilon

@@ -172,5 +172,13 @@ def flatten_outputs(structure, output_names):
             )
         return [structure[name] for name in output_names]
     if isinstance(structure, (list, tuple)) and len(output_names) > 1:
-        return list(structure)
+        if len(structure) == len(output_names):
+            return list(structure)
+        flat = tree.flatten(structure)  # (outputs nested in lists)
+        if len(flat) == len(output_names):
+            return flat
+        raise ValueError(
+            f"The model has {len(output_names)} outputs {output_names}, but {len(structure)} "
+            "arrays were given for them. Pass one array per output, in that order, or a dict "
+            "keyed by output name.")
     return [structure] if not isinstance(structure, (list, tuple)) else list(tree.flatten(structure))

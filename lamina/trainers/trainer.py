@@ -61,7 +61,9 @@ class Trainer:
         from lamina import metrics as metrics_module
         from lamina import optimizers
 
-        check_kwargs(kwargs, {"sample_weight_mode", "target_tensors"}, "Model.compile()")
+        check_kwargs(kwargs, {"sample_weight_mode", "target_tensors"}, "Model.compile()",
+                     listed=_COMPILE_KWARGS)
+        argument_checks.check_compile_arguments(loss_weights, run_eagerly, auto_scale_loss)
         for legacy in kwargs:  # Keras 2 arguments with no effect in Keras 3 (or here)
             warnings.warn(f"Model.compile(): `{legacy}` is a Keras 2 argument with no effect; "
                           "remove it.", DeprecationWarning, stacklevel=2)
@@ -303,6 +305,7 @@ class Trainer:
         check_finite(x, name)
         if y is not None:
             check_finite(y, "y")
+        check_finite(sample_weight, "sample_weight")
         if class_weight is not None:
             if sample_weight is not None:
                 raise ValueError(
@@ -391,8 +394,10 @@ class Trainer:
         check_kwargs(kwargs, _FIT_KWARGS, "Model.fit()")
         argument_checks.check_fit_arguments(batch_size, epochs, verbose, shuffle, initial_epoch,
                                             steps_per_epoch, validation_steps,
-                                            validation_batch_size, validation_freq)
+                                            validation_batch_size, validation_freq,
+                                            validation_split, class_weight)
         self._ensure_compiled("fit()")
+        argument_checks.check_targets_given(x, y, self.loss, "Model.fit()")
         seam = distribution_seam.seam_for(self)  # None unless this is a multi-process job
         self._move_to_default_device()
         data_adapters.check_validation_split(x, validation_split)
@@ -512,6 +517,7 @@ class Trainer:
         self._ensure_compiled("evaluate()")
         seam = distribution_seam.seam_for(self)
         if not internal:
+            argument_checks.check_targets_given(x, y, self.loss, "Model.evaluate()")
             self._move_to_default_device()
         data = data_adapters.get_data_adapter(x, y, sample_weight, batch_size=batch_size,
                                               steps=_capped_steps(steps), device=self._device)
@@ -520,6 +526,8 @@ class Trainer:
         data.reset()  # fit's validation adapter, reused each epoch, starts from its beginning
         peek_x, peek_y, _ = data.peek()
         self._ensure_built(peek_x, peek_y)
+        if not internal:  # labels checked once against the loss, as fit does
+            self._check_targets(data.y if data.is_array_data else peek_y)
         from lamina.callbacks.callback_list import CallbackList
 
         if not isinstance(callbacks, CallbackList):  # (fit's validation hands in its own)
@@ -628,7 +636,9 @@ class Trainer:
         return self.predict(x, batch_size=batch_size, verbose=verbose)
 
     # ------------------------------------------------------------------ single batches
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False,
+                       **kwargs):
+        argument_checks.check_batch_arguments("train_on_batch", kwargs, return_dict, class_weight)
         self._ensure_compiled("train_on_batch()")
         seam = distribution_seam.seam_for(self)
         self._move_to_default_device()
@@ -650,7 +660,8 @@ class Trainer:
         logs = _pythonify(logs) if seam is None else self._epoch_logs(logs, seam)
         return logs if return_dict else self._flatten_logs(logs)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False, **kwargs):
+        argument_checks.check_batch_arguments("test_on_batch", kwargs, return_dict)
         self._ensure_compiled("test_on_batch()")
         seam = distribution_seam.seam_for(self)
         x, y, sample_weight = self._prepare_arrays(x, y, sample_weight, None)
@@ -667,9 +678,10 @@ class Trainer:
         logs = _pythonify(logs) if seam is None else self._epoch_logs(logs, seam)
         return logs if return_dict else self._flatten_logs(logs)
 
-    def predict_on_batch(self, x):
+    def predict_on_batch(self, x, **kwargs):
         from lamina import config
 
+        argument_checks.check_batch_arguments("predict_on_batch", kwargs)
         if self._device is None:
             self._move_to_default_device()
         x = to_tensor_structure(x, "x", config.to_torch_dtype(None))
@@ -827,6 +839,12 @@ def _unpack(data):
 def _unpack_validation(validation_data):
     if validation_data is None:
         return None
+    if isinstance(validation_data, (str, bytes)):
+        raise TypeError(
+            "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight) "
+            "of arrays, or a generator / PyDataset / DataLoader; read the file first. "
+            f"Received: validation_data={validation_data!r}."
+        )
     if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):
         if len(validation_data) == 2:
             return validation_data[0], validation_data[1], None

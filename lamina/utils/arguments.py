@@ -9,11 +9,15 @@ import difflib
 import warnings
 
 
-def check_kwargs(kwargs, allowed, where):
-    """Raise TypeError for the first keyword in `kwargs` that is not in `allowed`."""
+def check_kwargs(kwargs, allowed, where, listed=None):
+    """Raise TypeError for the first keyword in `kwargs` that is not in `allowed`.
+
+    The message suggests and lists `listed` (default: `allowed`): a method whose `**kwargs`
+    only takes legacy keywords lists its real parameters instead.
+    """
     for key in kwargs:
         if key not in allowed:
-            raise TypeError(unknown_keyword_message(key, allowed, where))
+            raise TypeError(unknown_keyword_message(key, listed or allowed, where))
 
 
 def unknown_keyword_message(key, allowed, where):
@@ -68,3 +72,44 @@ def check_axis(value, argument, owner):
         raise TypeError(f"{owner}: `{argument}` must be an int (or a list of ints). "
                         f"Received: {argument}={value!r}")
     return value
+
+
+def check_call_signature(function, arguments, where, expected):
+    """TypeError now if `function(*arguments)` could not even be called (wrong number of
+    parameters), rather than a bare "takes 0 positional arguments" deep inside a training loop.
+    `expected` spells the call the library makes, e.g. "fn(epoch, logs)"."""
+    import inspect
+
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # builtins without a signature: let the call decide
+        return
+    try:
+        signature.bind(*arguments)
+    except TypeError:
+        named = getattr(function, "func", function)  # a functools.partial: its function's name
+        name = getattr(named, "__name__", type(named).__name__)
+        raise TypeError(f"{where}: the function is called as {expected}, but its signature is "
+                        f"{name}{signature}. Change its parameters to match.") from None
+
+
+def check_bool(value, argument, owner):
+    """`value` as a bool, or a TypeError: `bool("no")` is True, so a string would silently mean
+    the opposite of what it says."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_" or value in (0, 1):
+        return bool(value)
+    raise TypeError(f"{owner}: `{argument}` must be True or False. Received: {argument}={value!r}")
+
+
+def check_integer(value, argument, owner, minimum=1, optional=False):
+    """`value` as an int >= `minimum` (None too when `optional`), or an error naming it."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) and type(value).__name__ not in (
+            "int64", "int32"):
+        raise TypeError(f"{owner}: `{argument}` must be an integer"
+                        f"{' or None' if optional else ''}. Received: {argument}={value!r}")
+    if value < minimum:
+        allowed = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{owner}: `{argument}` must be {allowed}. Received: {argument}={value!r}")
+    return int(value)

@@ -10,6 +10,8 @@ from lamina.registry.export import keras_export
 class ELU(Layer):
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
+            raise TypeError(f"ELU(): `alpha` must be a number. Received: alpha={alpha!r}")
         self.alpha = float(alpha)
         self.supports_masking = True
         self.built = True

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from lamina.layers.layer import Layer
 from lamina.registry.export import keras_export
 from lamina.symbolic import keras_tensor as kt
-from lamina.utils.arguments import warn_deprecated
+from lamina.utils.arguments import check_rate, warn_deprecated
 
 
 @keras_export("layers.Attention")
@@ -30,7 +30,7 @@ class Attention(Layer):
             )
         self.use_scale = bool(use_scale)
         self.score_mode = score_mode
-        self.dropout = float(dropout)
+        self.dropout = check_rate(dropout, "dropout", f"{type(self).__name__}()")
         self.seed = seed
         self.supports_masking = True
         self._causal_by_default = bool(causal)

@@ -7,7 +7,7 @@ from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import serialize_keras_object
-from lamina.utils.arguments import rename_legacy_kwargs
+from lamina.utils.arguments import check_bool, rename_legacy_kwargs
 
 
 @keras_export("layers.Dense")
@@ -39,7 +39,7 @@ class Dense(Layer):
             )
         self.units = units
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool(use_bias, "use_bias", "Dense()")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)

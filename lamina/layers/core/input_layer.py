@@ -5,7 +5,7 @@ from lamina.layers.layer import Layer
 from lamina.registry.export import keras_export
 from lamina.symbolic.keras_tensor import KerasTensor
 from lamina.symbolic.node import Node
-from lamina.utils.arguments import check_kwargs, warn_deprecated
+from lamina.utils.arguments import check_integer, check_kwargs, warn_deprecated
 from lamina.utils.strings import is_string_dtype
 
 
@@ -18,6 +18,15 @@ class InputLayer(Layer):
         if "batch_input_shape" in kwargs:
             batch_shape = kwargs.pop("batch_input_shape")
         check_kwargs(kwargs, set(), "InputLayer()")
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            # "/" separates the parts of a weight's path (model/layer/kernel).
+            raise ValueError("Input(): `name` must be a string without '/'. "
+                             f"Received: name={name!r}")
+        if shape is not None and batch_shape is not None:
+            raise ValueError("Input(): pass either `shape` (without the batch axis) or "
+                             "`batch_shape` (with it), not both. Received: "
+                             f"shape={shape!r}, batch_shape={batch_shape!r}")
+        check_integer(batch_size, "batch_size", "Input()", optional=True)
         text = is_string_dtype(dtype)
         super().__init__(name=name, dtype=None if text else dtype)
         if text:
@@ -42,7 +51,9 @@ class InputLayer(Layer):
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         for d in self.batch_shape:
             if d is not None and d <= 0:
-                raise ValueError(f"Input() shape dimensions must be positive; got {self.batch_shape}.")
+                raise ValueError("Input(): every dimension of `shape` must be a positive integer "
+                                 f"or None. Received: shape={self.batch_shape[1:]!r} (batch "
+                                 f"shape {self.batch_shape!r})")
         self.optional = optional
         self.built = True
         tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name)

@@ -6,6 +6,7 @@ in safe mode (the default) with an error that says how to opt out.
 """
 
 import base64
+import functools
 import inspect
 import marshal
 import types
@@ -15,6 +16,7 @@ from lamina.registry import object_registry
 from lamina.registry.export import keras_export
 from lamina.registry.safe_mode import in_safe_mode
 from lamina.utils import tree
+from lamina.utils.arguments import check_call_signature
 
 
 @keras_export("layers.Lambda")
@@ -22,9 +24,14 @@ class Lambda(Layer):
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
-            raise TypeError(f"Lambda() needs a callable; received {function!r}.")
+            raise TypeError("Lambda(): `function` must be a callable, such as lambda x: x * 2. "
+                            f"Received: function={function!r}")
         self.function = function
         self.arguments = dict(arguments or {})
+        # Called with one positional value: the input tensor, or the list/dict of inputs given.
+        check_call_signature(functools.partial(function, **self.arguments), (None,), "Lambda()",
+                             "function(inputs" + "".join(f", {k}=..." for k in self.arguments)
+                             + ") (several inputs arrive as one list: lambda t: t[0] + t[1])")
         self._output_shape = output_shape
         self.mask = mask
         self._function_takes_training = "training" in _parameters(function)

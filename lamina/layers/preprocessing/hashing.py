@@ -42,7 +42,7 @@ class Hashing(HostInputLayer):
         if output_mode not in ("int", "one_hot", "multi_hot", "count"):
             raise ValueError(
                 "Invalid value for argument `output_mode`. Expected one of ('int', 'one_hot', "
-                f"'multi_hot', 'count'). Received: output_mode={output_mode}"
+                f"'multi_hot', 'count'). Received: output_mode={output_mode!r}"
             )
         if output_mode == "int" and self.dtype not in ("int32", "int64"):
             raise ValueError(

@@ -78,11 +78,12 @@ class TextVectorization(HostInputLayer):
         output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
         if isinstance(ngrams, list):
             ngrams = tuple(ngrams)
-        if not (ngrams is None or isinstance(ngrams, int) or (
-                isinstance(ngrams, tuple) and all(isinstance(n, int) for n in ngrams))):
+        sizes = ngrams if isinstance(ngrams, tuple) else (ngrams,)
+        if not (ngrams is None or all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
+                                      for n in sizes)):
             raise ValueError(
-                f"`ngrams` must be None, an integer, or a tuple of integers. Received: "
-                f"ngrams={ngrams}"
+                f"`ngrams` must be None, a positive integer, or a tuple of positive integers "
+                f"(n-gram sizes). Received: ngrams={ngrams!r}"
             )
         if output_mode == "int" and not (output_sequence_length is None
                                          or isinstance(output_sequence_length, int)):

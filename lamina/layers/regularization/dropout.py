@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from lamina.layers.layer import Layer
 from lamina.registry.export import keras_export
-from lamina.utils.arguments import rename_legacy_kwargs
+from lamina.utils.arguments import check_integer, rename_legacy_kwargs
 
 
 @keras_export("layers.Dropout")
@@ -21,6 +21,7 @@ class Dropout(Layer):
             )
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        check_integer(seed, "seed", f"{type(self).__name__}()", minimum=-2**63, optional=True)
         self.seed = seed
         self._generator = None
         if seed is not None:

@@ -23,6 +23,10 @@ class Reshape(Layer):
                              f"axis left out; -1 once at most). Received: target_shape="
                              f"{target_shape!r}")
         self.target_shape = tuple(int(d) for d in target_shape)
+        if any(d == 0 or d < -1 for d in self.target_shape):
+            raise ValueError("Reshape(): every size in `target_shape` must be a positive integer "
+                             f"(or -1, once, for 'whatever is left'). Received: target_shape="
+                             f"{self.target_shape!r}")
         if sum(d == -1 for d in self.target_shape) > 1:
             raise ValueError(
                 f"Reshape target_shape can contain at most one -1; got {self.target_shape}."

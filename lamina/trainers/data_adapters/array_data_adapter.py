@@ -32,6 +32,7 @@ class ArrayDataAdapter(DataAdapter):
         sample_weight = to_tensor_structure(sample_weight, "sample_weight")
         check_finite(x, "x")
         check_finite(y, "y")
+        check_finite(sample_weight, "sample_weight")
         if class_weight is not None:
             sample_weight = ClassWeights(class_weight).sample_weights(y, sample_weight)
         self.x, self.y, self.sample_weight = x, y, sample_weight

@@ -85,7 +85,7 @@ def _train(kind, jit_compile, optimizer="adam"):
     return model, history.history, evaluation, prediction
 
 
-@pytest.mark.parametrize("kind", ["mlp"])  # (the other models: capture tests below)
+@pytest.mark.parametrize("kind", ["mlp", "lstm"])  # (the other models: capture tests below)
 def test_compiled_fit_evaluate_predict_equal_eager(kind):
     eager = _train(kind, False)
     compiled = _train(kind, True)
@@ -99,14 +99,23 @@ def test_compiled_fit_evaluate_predict_equal_eager(kind):
     assert compiled[0].optimizer.iterations.item() == eager[0].optimizer.iterations.item()
 
 
+def _outside_fused_recurrence(break_reasons):
+    """The breaks not caused by the fused recurrent kernel, which runs outside the graph on
+    purpose (lamina/layers/rnn/fused.py: torch 2.13 cannot compile torch.lstm with autograd on
+    the CPU); Dynamo breaks the enclosing RNN frames around it too."""
+    return [b for b in break_reasons
+            if not (b.user_stack and "lamina/layers/rnn/" in b.user_stack[-1].filename)]
+
+
 @pytest.mark.parametrize("kind", sorted(MODELS))
 @pytest.mark.parametrize("training", [False, True])
 def test_builtin_models_forward_is_one_graph(kind, training):
     model = MODELS[kind]()
     x = torch.as_tensor(_data(kind, 8)[0])
     explanation = torch._dynamo.explain(lambda inputs: model(inputs, training=training))(x)
-    assert explanation.graph_break_count == 0, explanation.break_reasons
-    assert explanation.graph_count == 1
+    assert not _outside_fused_recurrence(explanation.break_reasons)
+    if kind != "lstm":
+        assert explanation.graph_count == 1 and explanation.graph_break_count == 0
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
@@ -118,9 +127,8 @@ def test_train_step_breaks_only_at_backward(kind):
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)  # builds the optimizer and metrics
     data = (torch.as_tensor(x), torch.as_tensor(y))
     explanation = torch._dynamo.explain(model.train_step)(data)
-    reasons = [b.reason for b in explanation.break_reasons]
-    assert explanation.graph_break_count == 1, reasons
-    assert "backward" in reasons[0]
+    reasons = [b.reason for b in _outside_fused_recurrence(explanation.break_reasons)]
+    assert len(reasons) == 1 and "backward" in reasons[0], reasons
 
 
 def test_no_recompilation_after_the_first_epoch():

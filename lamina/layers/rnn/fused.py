@@ -30,20 +30,30 @@ def run_fused(kernel, sequences, states, lengths=None):
     train = torch.is_grad_enabled()
     with _contiguous_weights_warning_silenced(sequences):
         if lengths is None:
-            result = function(sequences, hidden, params, has_biases, 1, 0.0, train, False, True)
+            result = _eager(function, sequences, hidden, params, has_biases, 1, 0.0, train,
+                            False, True)
             return result[0], [s.squeeze(0) for s in result[1:]]
         packed = pack_padded_sequence(sequences, lengths, batch_first=True, enforce_sorted=False)
         order = packed.sorted_indices
         hidden = tuple(h.index_select(1, order) for h in hidden) if is_lstm else \
             hidden.index_select(1, order)
-        result = function(packed.data, packed.batch_sizes, hidden, params, has_biases, 1, 0.0,
-                          train, False)
+        result = _eager(function, packed.data, packed.batch_sizes, hidden, params, has_biases, 1,
+                        0.0, train, False)
     outputs, _ = pad_packed_sequence(
         PackedSequence(result[0], packed.batch_sizes, order, packed.unsorted_indices),
         batch_first=True, total_length=sequences.shape[1],
     )
     finals = [s.index_select(1, packed.unsorted_indices).squeeze(0) for s in result[1:]]
     return outputs, finals
+
+
+@torch.compiler.disable
+def _eager(function, *args):
+    """The fused kernel, kept out of torch.compile graphs (a graph break around it): in torch
+    2.13, compiling `torch.lstm` with autograd on the CPU fails (its mkldnn_rnn_layer saves a
+    None for backward), and where it compiles, the recurrence is unrolled step by step, which
+    takes minutes for a long sequence and gains nothing over the fused kernel."""
+    return function(*args)
 
 
 def right_padded_lengths(mask):

@@ -1,7 +1,9 @@
 """Quantized dtype policies (Keras's int8 / int4 / float8 / GPTQ / AWQ policies).
 
-lamina has no quantized layers yet: these policies can be created, compared and serialized (so
-configs that name them can be read), but a layer asked to use one raises NotImplementedError.
+Dense, EinsumDense and Embedding use the int8 and int4 policies (`layer.quantize(mode)` sets
+them; a layer built with one creates quantized variables: lamina/quantizers/
+layer_quantization.py). The float8, GPTQ and AWQ policies can be created, compared and
+serialized, but no lamina layer computes with them yet.
 """
 
 from lamina.mixed_precision.policy import DTypePolicy, global_policy

@@ -142,6 +142,24 @@ class Model(StateTreeMixin, Trainer, Layer):
 
         return json.dumps(serialize_keras_object(self), **kwargs)
 
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantize the weights of this built model's Dense, EinsumDense and Embedding layers
+        in place (Keras's `Model.quantize`).
+
+        Args:
+            mode: "int8" (int8 weights, inputs quantized per row at call time unless the
+                config's activation_quantizer is None) or "int4" (packed int4 weights, one
+                scale and zero point per group of `block_size` rows, weight-only). Optional
+                when `config` is given.
+            config: A `lamina.quantizers.QuantizationConfig` (Int8QuantizationConfig,
+                Int4QuantizationConfig) choosing the quantizers.
+            filters: Only quantize layers whose name matches this regex (or one of a list of
+                them), or for which this callable returns True.
+        """
+        from lamina.quantizers.layer_quantization import quantize_model
+
+        quantize_model(self, mode, config=config, filters=filters, **kwargs)
+
     # ------------------------------------------------------------------ export (lamina/saving/export.py)
     def export(self, filepath, format=None, verbose=None, input_signature=None, **kwargs):
         """Write an inference artifact: `format="onnx"` or `"torch_export"` (`.pt2`)."""

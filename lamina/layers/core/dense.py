@@ -1,21 +1,38 @@
 """Dense: `output = activation(inputs @ kernel + bias)`; the kernel is stored as Keras does, (in, out)."""
 
+import math
+
+import torch
 import torch.nn.functional as F
 
 from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.quantizers import layer_quantization as lq
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import serialize_keras_object
 from lamina.utils.arguments import check_bool, rename_legacy_kwargs
 
 
 @keras_export("layers.Dense")
-class Dense(Layer):
+class Dense(lq.QuantizableMixin, Layer):
+    """`activation(inputs @ kernel + bias)`.
+
+    After `quantize("int8")` the kernel is int8 (`kernel`, `kernel_scale` of shape (units,))
+    and, by default, each input row is quantized to int8 too, so the product is an exact int8
+    matmul rescaled by both scales; after `quantize("int4")`, two int4 values per byte of the
+    kernel (packed along the units), with per-group scales and zero points (`kernel_scale`,
+    `kernel_zero`, `g_idx`) when the config's `block_size` is set (128 by default).
+    """
+
+    _serialization_spec = {None: ("kernel", "bias"), "int8": ("kernel", "bias", "kernel_scale"),
+                           "int4": ("kernel", "bias", "kernel_scale", "kernel_zero", "g_idx")}
+
     def __init__(self, units=None, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None,
+                 quantization_config=None, **kwargs):
         rename_legacy_kwargs(kwargs, {
             "output_dim": "units", "init": "kernel_initializer", "W_regularizer": "kernel_regularizer",
             "b_regularizer": "bias_regularizer", "W_constraint": "kernel_constraint",
@@ -46,6 +63,7 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
+        self.quantization_config = quantization_config
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
         self._linear_activation = activations.serialize(self.activation) == "linear"
@@ -57,10 +75,15 @@ class Dense(Layer):
                 f'Layer "{self.name}" needs a known last input dimension; got input shape '
                 f"{tuple(input_shape)}."
             )
-        self.kernel = self.add_weight(
-            shape=(input_dim, self.units), initializer=self.kernel_initializer, name="kernel",
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-        )
+        if self.quantization_mode is not None:  # built from a quantized policy (a saved model)
+            self.quantized_build((input_dim, self.units), self.quantization_mode,
+                                 self.quantization_config)
+        else:
+            self.kernel = self.add_weight(
+                shape=(input_dim, self.units), initializer=self.kernel_initializer,
+                name="kernel", regularizer=self.kernel_regularizer,
+                constraint=self.kernel_constraint,
+            )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
@@ -71,6 +94,8 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
+        if self.quantization_mode is not None:
+            return self._quantized_call(inputs)
         # F.linear wants (out, in); the transposed view costs nothing (BLAS reads it as is).
         outputs = F.linear(inputs, self.kernel.t(), self.bias)
         return outputs if self._linear_activation else self.activation(outputs)
@@ -90,6 +115,108 @@ class Dense(Layer):
             "bias_regularizer": serialize_keras_object(self.bias_regularizer),
             "kernel_constraint": serialize_keras_object(self.kernel_constraint),
             "bias_constraint": serialize_keras_object(self.bias_constraint),
-            "quantization_config": None,  # Keras 3 writes it; lamina does not quantize
-        }
+        } | self._with_quantized_dtype({})
+
+    # ------------------------------------------------------------------ quantization
+    def _quantize_weights(self, mode, config):
+        from lamina import quantizers
+
+        self.quantization_config = config
+        kernel = self.kernel.detach()
+        if mode == "int8":
+            quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+                config, quantizers.AbsMaxQuantizer(axis=0))
+            values, scale = quantizer(kernel, to_numpy=True)
+            assign = {"kernel": values, "kernel_scale": scale.squeeze(0)}
+        else:  # int4: packed along the units
+            block_size = lq.int4_block_size(self, config)
+            if block_size is None:
+                quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+                    config, quantizers.AbsMaxQuantizer(axis=0, value_range=(-8, 7)))
+                values, scale = quantizer(kernel, to_numpy=True)
+                assign = {"kernel_scale": scale.squeeze(0)}
+            else:
+                values, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(
+                    kernel, block_size=block_size, to_numpy=True)
+                assign = {"kernel_scale": scale, "kernel_zero": zero}
+            assign["kernel"] = quantizers.pack_int4(values, axis=-1)[0]
+        self._drop_weight("kernel")
+        self.quantized_build(tuple(kernel.shape), mode, config)
+        self._assign_quantized(**assign)
+        self._set_quantized_policy(mode, config)
+
+    def quantized_build(self, kernel_shape, mode, config=None):
+        """The quantized variables (Keras's names, shapes and dtypes), zero until assigned."""
+        from lamina import quantizers
+
+        input_dim, units = kernel_shape
+        default_inputs_quantizer = quantizers.AbsMaxQuantizer() if mode == "int8" else None
+        if mode not in ("int8", "int4"):
+            raise NotImplementedError(
+                f"lamina's Dense implements quantization modes 'int8' and 'int4'; layer "
+                f"'{self.name}' asks for {mode!r}."
+            )
+        self.inputs_quantizer = quantizers.QuantizationConfig.activation_quantizer_or_default(
+            config, default_inputs_quantizer)
+        if mode == "int8":
+            self._add_frozen_weight("kernel", kernel_shape, torch.int8)
+            # _int_mm reads the right operand fastest column by column; the values and the
+            # saved array are the same.
+            self.kernel.data = lq.column_major(self.kernel.data)
+            self._add_frozen_weight("kernel_scale", (units,), self.dtype, "ones")
+        else:
+            self._add_frozen_weight("kernel", (input_dim, (units + 1) // 2), torch.int8)
+            block_size = self._int4_block_size = lq.int4_block_size(self, config)
+            groups = None if block_size is None else math.ceil(input_dim / block_size)
+            scale_shape = (units,) if groups is None else (groups, units)
+            self._add_frozen_weight("kernel_scale", scale_shape, self.dtype, "ones")
+            if groups is not None:
+                self._add_frozen_weight("kernel_zero", scale_shape, torch.int8)
+                self._add_frozen_weight("g_idx", (input_dim,), torch.float32)
+                self.g_idx.copy_(torch.div(torch.arange(input_dim, dtype=torch.float32),
+                                           block_size, rounding_mode="floor"))
+        self._is_quantized = True
+
+    def _quantized_call(self, inputs):
+        float_kernel = self._dequantized_kernel
+        if self.quantization_mode == "int8":
+            outputs = self._scaled_matmul(inputs, self.kernel, self.kernel_scale)
+        elif getattr(self, "_int4_block_size", None) is None:
+            kernel = _unpack(self.kernel, self.units)
+            outputs = self._scaled_matmul(inputs, kernel, self.kernel_scale)
+        else:
+            outputs = torch.matmul(inputs, float_kernel().to(inputs.dtype))
+        outputs = self._straight_through(outputs, inputs, float_kernel, torch.matmul)
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return outputs if self._linear_activation else self.activation(outputs)
+
+    def _scaled_matmul(self, inputs, kernel, kernel_scale):
+        """`inputs @ kernel` for an int kernel with one scale per unit; with an inputs
+        quantizer, an exact int8 product divided by both scales (as Keras computes it)."""
+        if self.inputs_quantizer:
+            quantized, inputs_scale = self.inputs_quantizer(inputs, axis=-1)
+            if quantized.dtype == torch.int8:
+                product = lq.int8_matmul(quantized, kernel)
+            else:
+                product = torch.matmul(quantized.to(torch.float64), kernel.to(torch.float64))
+            outputs = product.to(inputs.dtype)  # a new tensor: divide it in place
+            return outputs.div_(kernel_scale * inputs_scale)
+        return torch.matmul(inputs, kernel.to(inputs.dtype)) / kernel_scale
+
+    def _dequantized_kernel(self):
+        """The float kernel the quantized one stands for (used for gradients)."""
+        if self.quantization_mode == "int8":
+            return self.kernel.to(self.kernel_scale.dtype) / self.kernel_scale
+        kernel = _unpack(self.kernel, self.units).to(self.kernel_scale.dtype)
+        if getattr(self, "_int4_block_size", None) is None:
+            return kernel / self.kernel_scale
+        return lq.dequantize_with_groups(kernel, self.kernel_scale, self.kernel_zero, self.g_idx,
+                                         group_axis=0)
+
+
+def _unpack(packed, length):
+    from lamina.quantizers import unpack_int4
+
+    return unpack_int4(packed, length, axis=-1)
 

@@ -9,6 +9,7 @@ decides). The kernel's axes are Y's letters: an axis that is also in Z takes its
 axes), so it broadcasts over the rest.
 """
 
+import math
 import re
 
 import torch
@@ -17,6 +18,7 @@ from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.attention.head_projection import _with_fan_axes
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.quantizers import layer_quantization as lq
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import serialize_keras_object
 
@@ -99,7 +101,7 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
 
 
 @keras_export("layers.EinsumDense")
-class EinsumDense(Layer):
+class EinsumDense(lq.QuantizableMixin, Layer):
     """A dense layer written as an einsum between the input and a kernel of any rank.
 
     Args:
@@ -110,12 +112,21 @@ class EinsumDense(Layer):
         bias_axes: letters of the output axes that get a bias (default None: no bias).
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
         kernel_constraint, bias_constraint: as for `Dense`.
+        quantization_config: the `QuantizationConfig` a quantized layer was made with.
+
+    `quantize("int8")` keeps the kernel in int8 with one scale per output position
+    (`kernel_scale`, laid out on the output's axes as Keras lays it out) and by default
+    quantizes the inputs over the summed axes; `quantize("int4")` flattens the kernel to
+    (summed axes, other axes) and packs it two values per byte, as `Dense` does.
     """
+
+    _serialization_spec = {None: ("kernel", "bias"), "int8": ("kernel", "bias", "kernel_scale"),
+                           "int4": ("kernel", "bias", "kernel_scale", "kernel_zero", "g_idx")}
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, lora_rank=None, **kwargs):
+                 bias_constraint=None, lora_rank=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
         if lora_rank is not None:
             raise NotImplementedError("EinsumDense(lora_rank=...) is not supported by lamina yet.")
@@ -130,17 +141,22 @@ class EinsumDense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
+        self.quantization_config = quantization_config
         self._linear_activation = activations.serialize(self.activation) == "linear"
 
     def build(self, input_shape):
         kernel_shape, bias_shape, _, input_axes, output_axes = analyze_equation(
             self.equation, self.bias_axes, input_shape, self.partial_output_shape)
         self.input_spec = InputSpec(ndim=len(input_shape))
-        self.kernel = self.add_weight(
-            shape=tuple(kernel_shape), name="kernel",
-            initializer=_with_fan_axes(self.kernel_initializer, input_axes, output_axes),
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-        )
+        if self.quantization_mode is not None:  # built from a quantized policy (a saved model)
+            self.quantized_build(tuple(kernel_shape), self.quantization_mode,
+                                 self.quantization_config)
+        else:
+            self.kernel = self.add_weight(
+                shape=tuple(kernel_shape), name="kernel",
+                initializer=_with_fan_axes(self.kernel_initializer, input_axes, output_axes),
+                regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            )
         self.bias = None
         if bias_shape is not None:
             self.bias = self.add_weight(
@@ -150,6 +166,8 @@ class EinsumDense(Layer):
         self.built = True
 
     def call(self, inputs):
+        if self.quantization_mode is not None:
+            return self._quantized_call(inputs)
         outputs = torch.einsum(self.equation, inputs, self.kernel)
         if self.bias is not None:
             outputs = outputs + self.bias
@@ -173,5 +191,123 @@ class EinsumDense(Layer):
             "activity_regularizer": serialize_keras_object(self.activity_regularizer),
             "kernel_constraint": serialize_keras_object(self.kernel_constraint),
             "bias_constraint": serialize_keras_object(self.bias_constraint),
-            "quantization_config": None,
-        }
+        } | self._with_quantized_dtype({})
+
+    # ------------------------------------------------------------------ quantization
+    def _quantization_axes(self):
+        from lamina.quantizers import einsum_axes
+
+        if not hasattr(self, "_input_layout"):
+            self._input_layout, self._kernel_layout, _ = einsum_axes.analyze(
+                self.equation, self.input_spec.ndim)
+        return self._input_layout, self._kernel_layout
+
+    def _flat_kernel_shape(self, kernel_shape):
+        """(rows, columns) of the int4 kernel: summed axes x the others (a plain reshape, as
+        Keras does it)."""
+        reduced = self._quantization_axes()[1].reduced_axes
+        rows = math.prod(d for i, d in enumerate(kernel_shape) if i in reduced)
+        return rows, math.prod(d for i, d in enumerate(kernel_shape) if i not in reduced)
+
+    def _quantize_weights(self, mode, config):
+        from lamina import quantizers
+
+        self.quantization_config = config
+        _, kernel_layout = self._quantization_axes()
+        kernel = self.kernel.detach()
+        if mode == "int8":
+            quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+                config, quantizers.AbsMaxQuantizer(axis=tuple(kernel_layout.reduced_axes)))
+            values, scale = quantizer(kernel, to_numpy=True)
+            assign = {"kernel": values, "kernel_scale": kernel_layout.to_output(scale)}
+        else:
+            flat = kernel.reshape(self._flat_kernel_shape(kernel.shape))
+            block_size = lq.int4_block_size(self, config)
+            if block_size is None:
+                values, scale = quantizers.abs_max_quantize(
+                    flat, axis=0, value_range=(-8, 7), dtype="int8", to_numpy=True)
+                assign = {"kernel_scale": scale.squeeze(0)}
+            else:
+                values, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(
+                    flat, block_size=block_size, to_numpy=True)
+                assign = {"kernel_scale": scale, "kernel_zero": zero}
+            assign["kernel"] = quantizers.pack_int4(values, axis=-1)[0]
+        self._drop_weight("kernel")
+        self.quantized_build(tuple(kernel.shape), mode, config)
+        self._assign_quantized(**assign)
+        self._set_quantized_policy(mode, config)
+
+    def quantized_build(self, kernel_shape, mode, config=None):
+        """The quantized variables (Keras's names, shapes and dtypes), zero until assigned."""
+        from lamina import quantizers
+
+        if mode not in ("int8", "int4"):
+            raise NotImplementedError(
+                f"lamina's EinsumDense implements quantization modes 'int8' and 'int4'; layer "
+                f"'{self.name}' asks for {mode!r}."
+            )
+        input_layout, kernel_layout = self._quantization_axes()
+        default_inputs_quantizer = quantizers.AbsMaxQuantizer() if mode == "int8" else None
+        self.inputs_quantizer = quantizers.QuantizationConfig.activation_quantizer_or_default(
+            config, default_inputs_quantizer)
+        self.quantization_axis = tuple(input_layout.reduced_axes)
+        self.original_kernel_shape = tuple(kernel_shape)
+        if mode == "int8":
+            self._add_frozen_weight("kernel", kernel_shape, torch.int8)
+            self._add_frozen_weight("kernel_scale", kernel_layout.scale_shape(kernel_shape),
+                                    self.dtype, "ones")
+        else:
+            rows, columns = self._flat_kernel_shape(kernel_shape)
+            self._int4_columns = columns
+            self._add_frozen_weight("kernel", (rows, (columns + 1) // 2), torch.int8)
+            block_size = self._int4_block_size = lq.int4_block_size(self, config)
+            groups = None if block_size is None else math.ceil(rows / block_size)
+            scale_shape = (columns,) if groups is None else (groups, columns)
+            self._add_frozen_weight("kernel_scale", scale_shape, self.dtype, "ones")
+            if groups is not None:
+                self._add_frozen_weight("kernel_zero", scale_shape, torch.int8)
+                self._add_frozen_weight("g_idx", (rows,), torch.float32)
+                self.g_idx.copy_(torch.div(torch.arange(rows, dtype=torch.float32), block_size,
+                                           rounding_mode="floor"))
+        self._is_quantized = True
+
+    def _quantized_call(self, inputs):
+        input_layout, _ = self._quantization_axes()
+        if self.quantization_mode == "int8" and self.inputs_quantizer:
+            quantized, inputs_scale = self.inputs_quantizer(inputs, axis=self.quantization_axis)
+            summed = math.prod(inputs.shape[a] for a in self.quantization_axis)
+            outputs = lq.int8_einsum(self.equation, quantized, self.kernel, summed)
+            outputs = outputs.to(inputs.dtype) / (
+                input_layout.to_output(inputs_scale) * self.kernel_scale)
+        elif self.quantization_mode == "int8":  # weight-only
+            outputs = torch.einsum(self.equation, inputs, self.kernel.to(inputs.dtype))
+            outputs = outputs / self.kernel_scale
+        elif self.inputs_quantizer and getattr(self, "_int4_block_size", None) is None:
+            quantized, inputs_scale = self.inputs_quantizer(inputs, axis=self.quantization_axis)
+            outputs = torch.einsum(self.equation, quantized.to(inputs.dtype),
+                                   self._dequantized_kernel().to(inputs.dtype))
+            outputs = outputs / input_layout.to_output(inputs_scale)
+        else:
+            outputs = torch.einsum(self.equation, inputs,
+                                   self._dequantized_kernel().to(inputs.dtype))
+        outputs = self._straight_through(
+            outputs, inputs, self._dequantized_kernel,
+            lambda x, kernel: torch.einsum(self.equation, x, kernel.to(x.dtype)))
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return outputs if self._linear_activation else self.activation(outputs)
+
+    def _dequantized_kernel(self):
+        """The float kernel (original shape) the quantized one stands for."""
+        from lamina.quantizers import unpack_int4
+
+        if self.quantization_mode == "int8":
+            scale = self._quantization_axes()[1].from_output(self.kernel_scale)
+            return self.kernel.to(scale.dtype) / scale
+        kernel = unpack_int4(self.kernel, self._int4_columns, axis=-1).to(self.kernel_scale.dtype)
+        if getattr(self, "_int4_block_size", None) is None:
+            kernel = kernel / self.kernel_scale
+        else:
+            kernel = lq.dequantize_with_groups(kernel, self.kernel_scale, self.kernel_zero,
+                                               self.g_idx, group_axis=0)
+        return kernel.reshape(self.original_kernel_shape)

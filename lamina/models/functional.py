@@ -73,11 +73,15 @@ class Functional(Model):
             if simple:
                 plan.append((layer, slots[id(node.call_args[0])], None, None,
                              [slots[id(t)] for t in node.output_tensors], node.outputs))
-            else:
-                plan.append((layer, None, node.call_args, node.call_kwargs,
+            else:  # the arguments with each symbolic tensor replaced by its slot
+                args, kwargs = tree.map_structure(
+                    lambda x: _Slot(slots[id(x)]) if isinstance(x, KerasTensor) else x,
+                    (node.call_args, node.call_kwargs))
+                plan.append((layer, None, args, kwargs,
                              [slots[id(t)] for t in node.output_tensors], node.outputs))
+        # Slot numbers only: a plan keyed by id() would not survive copy.deepcopy(model).
         self._plan = plan
-        self._slots = slots
+        self._num_slots = len(slots)
         self._input_slots = [slots[id(t)] for t in self.inputs]
         self._output_slots = [slots[id(t)] for t in self.outputs]
 
@@ -90,7 +94,7 @@ class Functional(Model):
         _convert_input_dtypes(self.inputs, old, new)
 
     def call(self, inputs, training=None, mask=None):
-        values = [None] * len(self._slots)
+        values = [None] * self._num_slots
         for slot, value in zip(self._input_slots, self._flatten_inputs(inputs)):
             values[slot] = value
         for layer, in_slot, args, kwargs, out_slots, out_struct in self._plan:
@@ -98,9 +102,7 @@ class Functional(Model):
                 outputs = layer(values[in_slot])
             else:
                 call_args, call_kwargs = tree.map_structure(
-                    lambda x: values[self._slots[id(x)]] if isinstance(x, KerasTensor) else x,
-                    (args, kwargs),
-                )
+                    lambda x: values[x.index] if isinstance(x, _Slot) else x, (args, kwargs))
                 outputs = layer(*call_args, **call_kwargs)
             if len(out_slots) == 1 and not tree.is_nested(out_struct):
                 values[out_slots[0]] = outputs
@@ -358,3 +360,12 @@ def _layers_by_depth(inputs, outputs):
         if layer not in layer_depth:
             layer_depth[layer], order[layer] = 0, -1
     return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], order[layer]))
+
+
+class _Slot:
+    """Where a layer's argument is found among the values a functional call computes."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index

@@ -703,6 +703,22 @@ class Layer(torch.nn.Module):
     def _get_name(self):  # what torch prints in module reprs
         return type(self).__name__
 
+    # ------------------------------------------------------------------ quantization
+    # (Dense, EinsumDense and Embedding implement it: lamina/quantizers/layer_quantization.py)
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantize this built layer's weights in place: `mode` "int8" or "int4" (or a
+        `config`, a `lamina.quantizers.QuantizationConfig`). Layers that cannot be quantized
+        raise NotImplementedError; an unbuilt or already quantized layer raises ValueError."""
+        from lamina.quantizers.layer_quantization import quantize_layer
+
+        quantize_layer(self, mode, type_check=type_check, config=config)
+
+    @property
+    def quantization_mode(self):
+        """The quantization mode of this layer ("int8", "int4", ...); None if not quantized."""
+        policy = self.__dict__.get("dtype_policy")
+        return None if policy is None else policy.quantization_mode
+
 
 DEFAULT_GET_CONFIGS = {Layer.get_config}  # get_configs that auto-config completes
 
@@ -731,23 +747,6 @@ def _map_tensors(fn, structure):
     if isinstance(structure, (list, tuple)):
         return type(structure)(_map_tensors(fn, value) for value in structure)
     return structure
-
-    # ------------------------------------------------------------------ quantization
-    # (Dense, EinsumDense and Embedding implement it: lamina/quantizers/layer_quantization.py)
-    def quantize(self, mode=None, type_check=True, config=None):
-        """Quantize this built layer's weights in place: `mode` "int8" or "int4" (or a
-        `config`, a `lamina.quantizers.QuantizationConfig`). Layers that cannot be quantized
-        raise NotImplementedError; an unbuilt or already quantized layer raises ValueError."""
-        from lamina.quantizers.layer_quantization import quantize_layer
-
-        quantize_layer(self, mode, type_check=type_check, config=config)
-
-    @property
-    def quantization_mode(self):
-        """The quantization mode of this layer ("int8", "int4", ...); None if not quantized."""
-        policy = self.__dict__.get("dtype_policy")
-        return None if policy is None else policy.quantization_mode
-
 
 def _has_real_weights(layer):
     return any(not t.is_meta for t in layer.parameters()) or any(

@@ -2,10 +2,15 @@
 
 The Pima MLP (8-12-8-1, batch 10) is tiny, so this measures the framework's per-step overhead,
 which is what Keras-on-torch users complain about (keras#22561). Both runs happen in this process,
-interleaved, several times; the report is the ratio of medians. Optionally Keras 3 is timed too
-when it is importable (KERAS_BACKEND decides which backend).
+interleaved (the order rotates each repeat), several times; the report is the median time per
+step and the median (and range) of the per-repeat ratios. Optionally Keras 3 is timed too when
+it is importable (KERAS_BACKEND decides which backend).
 
-    python bench/pima_mlp.py [--epochs 20] [--repeats 5] [--keras]
+    python bench/pima_mlp.py [--epochs 20] [--repeats 5] [--keras] [--clock cpu]
+
+`--clock cpu` times this process's CPU time instead of the wall clock: on a machine shared with
+other work it is far less disturbed (the runs are single-threaded, so on an idle machine the
+two agree).
 """
 
 import argparse
@@ -72,21 +77,28 @@ def main():
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--keras", action="store_true")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.clock == "cpu":
+        time.perf_counter = time.process_time  # every runner reads time.perf_counter
     x, y = pima_indians_diabetes.load_data()
     runners = {"lamina": lamina_run, "torch": torch_run}
     if args.keras:
         runners["keras"] = keras_run
+    for run in runners.values():  # warm-up: first calls, lazy imports, allocator
+        run(x, y, 1)
+    names = list(runners)
     times = {name: [] for name in runners}
-    for _ in range(args.repeats):
-        for name, run in runners.items():
-            times[name].append(run(x, y, args.epochs))
+    for repeat in range(args.repeats):
+        for name in names[repeat % len(names):] + names[:repeat % len(names)]:
+            times[name].append(runners[name](x, y, args.epochs))
     steps = args.epochs * int(np.ceil(len(x) / 10))
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    for name, median in medians.items():
-        print(f"{name:>7}: {median / steps * 1e6:8.1f} us/step   "
-              f"({median / medians['torch']:.2f}x plain PyTorch)")
+    for name, values in times.items():
+        ratios = sorted(a / b for a, b in zip(values, times["torch"]))
+        print(f"{name:>7}: {statistics.median(values) / steps * 1e6:8.1f} us/step   "
+              f"({statistics.median(ratios):.2f}x plain PyTorch, "
+              f"range {ratios[0]:.2f}-{ratios[-1]:.2f} over {len(ratios)} repeats)")
 
 
 if __name__ == "__main__":

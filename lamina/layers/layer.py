@@ -8,7 +8,8 @@ short pipeline that joins them:
 2. build on first use, from the input's shape;
 3. check the input against `input_spec` (only when the shape changes: this is the hot path);
 4. resolve `training` (explicit argument > the enclosing call's value > `module.training`);
-5. run `torch.nn.Module.__call__` (so torch hooks work) -> `forward` -> `call`.
+5. run `torch.nn.Module.__call__` (so torch hooks work) -> `forward` -> `call`; a layer
+   without hooks (nor compilation or tracing) goes straight to `forward`, as torch would.
 
 `training` defaults to inference, as in Keras: a lamina layer starts with `module.training`
 False, so `model(x)` is deterministic. Plain torch code can still use `model.train()`.
@@ -55,18 +56,27 @@ class CallContext:
         self.call_id = call_id
 
 
-_THREAD_STATE = threading.local()
+class _ThreadState(threading.local):
+    """Per-thread call state. The class attributes are every thread's defaults, so reading
+    them never goes through a failed lookup (this is read at every layer call)."""
+
+    context = None  # the CallContext of the outermost call in progress
+    autocast_device = None  # the device type while lamina's own autocast region is open
+    scope = None  # layers whose build or call is in progress (see name_scope)
+
+
+_THREAD_STATE = _ThreadState()
 _CALL_IDS = itertools.count(1)
 _COMPILED_CALL_ID = -1  # every outermost call inside torch.compile (see _start_compiled_call)
 
 
 def current_call_context():
     """The CallContext of the layer call in progress on this thread, or None."""
-    return getattr(_THREAD_STATE, "context", None)
+    return _THREAD_STATE.context
 
 
 def _scope_stack():
-    stack = getattr(_THREAD_STATE, "scope", None)
+    stack = _THREAD_STATE.scope
     if stack is None:
         stack = _THREAD_STATE.scope = []
     return stack
@@ -105,6 +115,10 @@ def _scoped_path(layer, name):
 @keras_export("layers.Layer", "Layer", package=False)
 class Layer(torch.nn.Module):
     _passes_strings = False  # Models hand text inputs to their (preprocessing) layers as is
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _set_call_traits(cls)
 
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
@@ -199,20 +213,34 @@ class Layer(torch.nn.Module):
             raise filter_traceback(error)  # zero cost unless something was raised
 
     def _call_pipeline(self, *args, **kwargs):
-        if _has_symbolic(args, kwargs):
-            return self._symbolic_call(args, kwargs)
-        if args and not isinstance(args[0], torch.Tensor) and not (
-                self._passes_strings and is_string_data(args[0])):
-            args = (_to_tensor(args[0], self._torch_dtype, self._passes_strings),) + args[1:]
-        if self._leaves_autocast and getattr(_THREAD_STATE, "autocast_device", None):
+        # The hot path is a built layer called on one tensor: for it each step below is an
+        # attribute test or two (no symbolic scan, no conversion, no build, the shape checked
+        # only when it changes), and nn.Module.__call__ is entered only when it has work to do.
+        first = args[0] if args else None
+        is_tensor = isinstance(first, torch.Tensor)
+        if not is_tensor:
+            if _has_symbolic(args, kwargs):
+                return self._symbolic_call(args, kwargs)
+            if args and not (self._passes_strings and is_string_data(first)):
+                first = _to_tensor(first, self._torch_dtype, self._passes_strings)
+                args = (first,) + args[1:]
+                is_tensor = isinstance(first, torch.Tensor)
+        if self._leaves_autocast and _THREAD_STATE.autocast_device:
             return self._call_outside_autocast(args, kwargs)
         if not self.built:
             self._build_from_inputs(args, kwargs)
-        if args and getattr(args[0], "is_meta", False) and _has_real_weights(self):
+        meta = first.is_meta if is_tensor else bool(args) and getattr(first, "is_meta", False)
+        if meta and _has_real_weights(self):
             return _call_with_meta_weights(self, args, kwargs)
-        if self.input_spec is not None and args:
-            self._check_inputs(args[0])
-        mask = _input_mask(args[0]) if args else None  # read before autocast makes a new tensor
+        if self.input_spec is not None and args and (
+                not is_tensor or first.shape != self._shape_checked
+                or torch.compiler.is_compiling()):
+            self._check_inputs(first)
+        # (read before autocast makes a new tensor)
+        if is_tensor:
+            mask = getattr(first, "_keras_mask", None)
+        else:
+            mask = _input_mask(first) if args else None
         if "mask" in kwargs:
             mask = kwargs["mask"]
             if not self._call_has_mask:
@@ -220,12 +248,13 @@ class Layer(torch.nn.Module):
         elif mask is not None and self._call_has_mask:
             kwargs["mask"] = mask
         if self.autocast and args:
-            first = args[0]
-            if isinstance(first, torch.Tensor):
-                args = (self._autocast(first),) + args[1:]
+            if is_tensor:
+                # (Layer's own _autocast leaves a tensor already in the layer's dtype as is)
+                if first.dtype != self._torch_dtype or not self._lamina_base_autocast:
+                    args = (self._autocast(first),) + args[1:]
             elif isinstance(first, (list, tuple, dict)):  # every tensor of a structure
                 args = (_map_tensors(self._autocast, first),) + args[1:]
-        context = current_call_context()
+        context = _THREAD_STATE.context
         training = kwargs.get("training")
         if self._call_has_training and training is None:
             # An enclosing call's explicit `training=` wins; else this module's own mode.
@@ -252,13 +281,16 @@ class Layer(torch.nn.Module):
         try:
             if self._autocast_dtype is not None and _autocast_applies(args):
                 outputs = self._call_in_autocast(args, kwargs)
+            elif self._lamina_plain_module_call and _runs_forward_only(self):
+                outputs = self.call(*args, **kwargs) if self._lamina_forward_is_call else \
+                    self.forward(*args, **kwargs)
             else:
                 outputs = super().__call__(*args, **kwargs)
         finally:
             _THREAD_STATE.context = previous
             if scoped:
                 _scope_stack().pop()
-        if scoped and not (args and getattr(args[0], "is_meta", False)):
+        if scoped and not meta:
             self.__dict__["_forward_done"] = True
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs, context.call_id)
@@ -271,7 +303,7 @@ class Layer(torch.nn.Module):
         is marked as lamina's own (unlike one the user opened around the model), so that a
         full-precision layer inside can leave it (_call_outside_autocast)."""
         device = args[0].device.type
-        outer = getattr(_THREAD_STATE, "autocast_device", None)
+        outer = _THREAD_STATE.autocast_device
         _THREAD_STATE.autocast_device = device
         try:
             with torch.autocast(device, dtype=self._autocast_dtype):
@@ -748,6 +780,7 @@ def _map_tensors(fn, structure):
         return type(structure)(_map_tensors(fn, value) for value in structure)
     return structure
 
+
 def _has_real_weights(layer):
     return any(not t.is_meta for t in layer.parameters()) or any(
         not t.is_meta for t in layer.buffers())
@@ -988,6 +1021,36 @@ def _autocast_applies(args):
     x = args[0] if args else None
     return (isinstance(x, torch.Tensor) and x.device.type in ("cuda", "cpu", "xpu", "mps")
             and not torch.is_autocast_enabled(x.device.type))
+
+
+_TORCH_MODULE = torch.nn.modules.module
+
+
+def _runs_forward_only(layer):
+    """True when `nn.Module.__call__` would only call `forward`: no hooks on the layer or
+    global ones, no `module.compile()`, no `torch.jit.trace` (torch's own fast path, taken
+    here without its two extra frames). Hooks, tracing and compilation go through torch
+    (inside torch.compile too: Dynamo breaks the graph on some of these reads)."""
+    return not (torch.compiler.is_compiling() or layer._forward_hooks or layer._forward_pre_hooks or layer._backward_hooks
+                or layer._backward_pre_hooks or _TORCH_MODULE._global_forward_hooks
+                or _TORCH_MODULE._global_forward_pre_hooks
+                or _TORCH_MODULE._global_backward_hooks
+                or _TORCH_MODULE._global_backward_pre_hooks
+                or layer._compiled_call_impl is not None
+                or torch._C._get_tracing_state())
+
+
+def _set_call_traits(cls):
+    """What the call pipeline needs to know about a layer class, as plain class attributes
+    (set when the class is created; torch.compile reads them as constants): whether the
+    `__call__` after Layer's is nn.Module's (a mixin may add its own), whether `forward` is
+    Layer's (which only calls `call`), and whether `_autocast` is Layer's."""
+    cls._lamina_plain_module_call = super(Layer, cls).__call__ is torch.nn.Module.__call__
+    cls._lamina_forward_is_call = cls.forward is Layer.forward
+    cls._lamina_base_autocast = cls._autocast is Layer._autocast
+
+
+_set_call_traits(Layer)
 
 
 def _policy_name(dtype):

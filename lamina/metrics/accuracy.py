@@ -13,7 +13,14 @@ from lamina.utils.arguments import check_rate
 
 
 def _floatx():
-    return config.to_torch_dtype(None)
+    name = config.floatx()  # (read at every update: the torch dtype is looked up once per name)
+    dtype = _FLOATX_DTYPES.get(name)
+    if dtype is None:
+        dtype = _FLOATX_DTYPES[name] = config.to_torch_dtype(name)
+    return dtype
+
+
+_FLOATX_DTYPES = {}
 
 
 def _prediction(y_pred):

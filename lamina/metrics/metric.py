@@ -123,6 +123,8 @@ def _following_data(update_state):
         device = _data_device(args, kwargs)
         if device is not None and device != self._device:
             self._follow_device(device)
+        if not torch.is_grad_enabled():  # (e.g. a wrapper's update calling its base class's)
+            return update_state(self, *args, **kwargs)
         with torch.no_grad():
             return update_state(self, *args, **kwargs)
 
@@ -136,13 +138,13 @@ def _data_device(args, kwargs):
     Labels or weights often stay on the CPU while the model output is on CUDA; the state
     belongs with the model output.
     """
-    device = None
+    on_cpu = None
     for value in (*args, *kwargs.values()):
         if isinstance(value, torch.Tensor):
-            if value.device.type != "cpu":
+            if not value.is_cpu:  # (`is_cpu` is read every step: much cheaper than device.type)
                 return value.device
-            device = value.device
-    return device
+            on_cpu = value
+    return None if on_cpu is None else on_cpu.device
 
 
 def _initial_value(initializer, shape, dtype):

@@ -39,7 +39,13 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype, device=
         if weight_rank > 1:
             sample_weight = reduce_fn(sample_weight, dim=tuple(range(1, weight_rank)))
     if values.dim() > 1:
-        values = reduce_fn(values, dim=tuple(range(1, values.dim())))
+        if values.numel() == values.shape[0] and values.is_floating_point() and \
+                reduce_fn in (torch.mean, torch.sum):
+            # One value per sample already ((N, 1) from a single-unit output): the mean or sum
+            # of one value is that value, so a view replaces the reduction kernel.
+            values = values.reshape(values.shape[0])
+        else:
+            values = reduce_fn(values, dim=tuple(range(1, values.dim())))
     return values, sample_weight
 
 

@@ -276,13 +276,18 @@ class Optimizer:
         self.apply(grads, trainable_variables)
         return self._iterations
 
-    @torch.no_grad()
     def apply(self, grads, trainable_variables=None):
         """Update `trainable_variables` in place with `grads` (None entries are skipped).
 
         Without `trainable_variables`, the gradients must match the built variables one to one.
         The optimizer builds itself on the first call if `build` was not called.
         """
+        if torch.is_grad_enabled():  # (a `with` here: cheaper per step than the decorator)
+            with torch.no_grad():
+                return self._apply_without_grad(grads, trainable_variables)
+        return self._apply_without_grad(grads, trainable_variables)
+
+    def _apply_without_grad(self, grads, trainable_variables):
         grads = list(grads)
         if not grads:
             return
@@ -344,10 +349,10 @@ class Optimizer:
         return group.cast(self.iterations + 1)
 
     def _base_learning_rate(self):
+        if isinstance(self._learning_rate, torch.Tensor):  # (the common case, checked first)
+            return self._learning_rate
         if isinstance(self._learning_rate, learning_rate_schedule.LearningRateSchedule):
             return self._learning_rate(self._iterations)
-        if isinstance(self._learning_rate, torch.Tensor):
-            return self._learning_rate
         value = self._learning_rate()
         if isinstance(value, torch.Tensor):
             return value
@@ -458,6 +463,8 @@ class Optimizer:
     def _present_gradients(self, indices, grads):
         """Drop None gradients; cast the others to their variable's dtype."""
         variables = self._trainable_variables
+        if isinstance(indices, range) and _all_present(grads, variables):
+            return tuple(indices), grads  # every step of a plain model: nothing to drop or cast
         present_indices, present_grads = [], []
         for index, grad in zip(indices, grads):
             if grad is None:
@@ -485,6 +492,12 @@ class Optimizer:
         return tuple(present_indices), present_grads
 
     def _groups_for(self, indices):
+        groups = self._groups.get(indices) if type(indices) is tuple else None
+        if groups is not None and len(groups) == 1 and not groups[0].moved():
+            return groups  # (every step of a model on one device in one dtype)
+        return self._groups_checked(indices)
+
+    def _groups_checked(self, indices):
         indices = tuple(indices)
         groups = self._groups.get(indices)
         if groups is not None and not any(group.moved() for group in groups):
@@ -607,3 +620,11 @@ class Optimizer:
                 config["learning_rate"], custom_objects=custom_objects
             )
         return cls(**config)
+
+
+def _all_present(grads, variables):
+    """Every gradient is there, in its variable's dtype (the variables in their built order)."""
+    for grad, variable in zip(grads, variables):
+        if grad is None or grad.dtype != variable.dtype:
+            return False
+    return True

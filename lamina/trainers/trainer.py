@@ -194,10 +194,11 @@ class Trainer:
         y_flat = compile_utils.flatten_outputs(y, names)
         pred_flat = compile_utils.flatten_outputs(y_pred, names)
         total, per_output = self._compile_loss(y_flat, pred_flat, sample_weight)
-        # Kept for the per-output loss trackers only: detached, so the model holds no autograd
-        # graph between steps (copy.deepcopy(model) works after fit).
+        # Kept for the per-output loss trackers only (a model with several outputs): detached,
+        # so the model holds no autograd graph between steps (copy.deepcopy works after fit).
         self.__dict__["_last_output_losses"] = tuple(
-            None if value is None else value.detach() for value in per_output)
+            None if value is None else value.detach() for value in per_output
+        ) if getattr(self, "_output_loss_trackers", None) else ()
         extra = self._collect_losses()
         if extra is not None:
             total = extra if total is None else total + extra
@@ -721,7 +722,7 @@ class Trainer:
             finally:
                 self.__dict__["_ddp_forward"] = forward
         device = self._device
-        if device is not None and device.type != "cpu" and args:
+        if device is not None and args and not _is_cpu(device):
             # The model lives on the GPU: bring numpy or CPU inputs to it (Keras-on-torch does too).
             args = (tree.map_structure(lambda t: _to_device(t, device), args[0]),) + args[1:]
         return super()._call_pipeline(*args, **kwargs)
@@ -770,13 +771,24 @@ class LazyLogs(collections.abc.Mapping):
 
 def _add_to_mean(tracker, value, weight):
     """Loss tracking, every step: the batch-size-weighted running mean Keras keeps, added in
-    place (the generic Metric.update_state path costs several extra kernels per step)."""
+    place (the generic Metric.update_state path costs several extra kernels per step). The
+    detached value records no autograd graph, so no `no_grad` region is needed around it."""
+    value = value.detach()
     if tracker._device != value.device:
-        tracker.update_state(value.detach(), sample_weight=weight)  # first step: moves the state
+        tracker.update_state(value, sample_weight=weight)  # first step: moves the state
         return
-    with torch.no_grad():
-        tracker.total.add_(value.detach() * weight)
-        tracker.count.add_(weight)
+    tracker.total.add_(value * weight)
+    tracker.count.add_(weight)
+
+
+def _is_cpu(device, _known={}):  # noqa: B006 - a cache: `device.type` is slow to read
+    """Whether `device` is the CPU (read at every model call: cached per device)."""
+    if torch.compiler.is_compiling():  # (Dynamo would break the graph on the cache)
+        return device.type == "cpu"
+    answer = _known.get(device)
+    if answer is None:
+        answer = _known[device] = device.type == "cpu"
+    return answer
 
 
 def _to_device(value, device):
@@ -860,6 +872,8 @@ def _unpack_validation(validation_data):
 
 
 def _batch_size(x):
+    if isinstance(x, torch.Tensor):  # (every step: skip the structure walk for one tensor)
+        return x.shape[0]
     return tree.flatten(x)[0].shape[0]
 
 

@@ -200,6 +200,11 @@ def check_finite(structure, name):
     """NaN or inf in the inputs ruins training silently; say where it is instead."""
     for tensor in tree.flatten(structure):
         if isinstance(tensor, torch.Tensor) and tensor.is_floating_point():
+            # One pass and no mask first: a NaN or inf anywhere makes the sum NaN or inf, so a
+            # finite sum clears the data (finite values summing past the dtype's range only
+            # send it to the exact, element-wise check below).
+            if bool(torch.isfinite(tensor.sum())):
+                continue
             bad = ~torch.isfinite(tensor)
             if bool(bad.any()):
                 row = int(bad.reshape(tensor.shape[0], -1).any(dim=1).nonzero()[0, 0])

@@ -57,12 +57,15 @@ class CallContext:
 
 
 class _ThreadState(threading.local):
-    """Per-thread call state. The class attributes are every thread's defaults, so reading
-    them never goes through a failed lookup (this is read at every layer call)."""
+    """Per-thread call state, set in each thread's own dict from the start (threading.local
+    runs __init__ once per thread), so reading it never goes through a failed lookup (this is
+    read at every layer call). Not class-level defaults: torch.compile guards on whether the
+    instance dict holds a name, and a name that appears during the traced call breaks it."""
 
-    context = None  # the CallContext of the outermost call in progress
-    autocast_device = None  # the device type while lamina's own autocast region is open
-    scope = None  # layers whose build or call is in progress (see name_scope)
+    def __init__(self):
+        self.context = None  # the CallContext of the outermost call in progress
+        self.autocast_device = None  # the device type while lamina's autocast region is open
+        self.scope = None  # layers whose build or call is in progress (see name_scope)
 
 
 _THREAD_STATE = _ThreadState()

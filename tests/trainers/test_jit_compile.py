@@ -256,3 +256,26 @@ def test_steps_per_execution_calls_batch_callbacks_once_per_execution(as_generat
 def test_steps_per_execution_must_be_a_positive_integer(value):
     with pytest.raises(ValueError, match="steps_per_execution"):
         _mlp().compile("sgd", "mse", steps_per_execution=value)
+
+
+def test_compiled_predict_as_the_first_call_of_a_thread():
+    """A thread's first layer call compiled: its per-thread call state must already exist
+    (a name that appears in it during the traced call broke Dynamo's guards)."""
+    import threading
+
+    x, _ = _data("mlp", 40)
+    model = _mlp()
+    model.compile("adam", "sparse_categorical_crossentropy", jit_compile=True)
+    results = {}
+
+    def run():
+        try:
+            results["value"] = model.predict(x, batch_size=16, verbose=0)
+        except Exception as error:  # noqa: BLE001 - reported below
+            results["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert "error" not in results, results.get("error")
+    assert results["value"].shape == (40, 3)

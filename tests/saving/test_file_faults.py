@@ -18,6 +18,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 
@@ -265,7 +266,18 @@ def _start(*args, prefix=()):
 
 
 def _result(process, timeout=120):
-    out, err = process.communicate(timeout=timeout)
+    # Not communicate(): it reads the pipes' file descriptors directly, so a line that the
+    # readline() waiting for "ready" already took into stdout's buffer (RESULT, from a fast
+    # worker) would be lost. stderr is drained in a thread so that neither pipe can fill up.
+    errors = []
+    drain = threading.Thread(target=lambda: errors.append(process.stderr.read()))
+    drain.start()
+    out = process.stdout.read()
+    process.wait(timeout=timeout)
+    drain.join(timeout)
+    process.stdout.close()
+    process.stderr.close()
+    err = "".join(errors)
     assert process.returncode == 0, err[-3000:]
     line = [line for line in out.splitlines() if line.startswith("RESULT ")][-1]
     return json.loads(line[len("RESULT "):])

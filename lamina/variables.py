@@ -24,8 +24,37 @@ class _VariableMeta(type(torch.nn.Parameter)):
             isinstance(instance, _SHARDED_CLASS[0])
 
 
+class KerasVariableSurface:
+    """The Keras attributes a lamina variable shows, whole (`Variable`) or sharded by
+    ModelParallel (`lamina.distribution.gathering.ShardedVariable`)."""
+
+    __slots__ = ()
+
+    @property
+    def name(self):
+        return self._keras_name
+
+    @property
+    def path(self):
+        return self._keras_path
+
+    @property
+    def trainable(self):
+        return self._keras_trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._keras_trainable = bool(value)
+        self.requires_grad_(bool(value))
+
+    @property
+    def value(self):
+        """The tensor itself, as in Keras's torch backend (so `v.value.grad` is the gradient)."""
+        return self
+
+
 @keras_export("Variable")
-class Variable(torch.nn.Parameter, metaclass=_VariableMeta):
+class Variable(KerasVariableSurface, torch.nn.Parameter, metaclass=_VariableMeta):
     """`Variable(initializer, shape=None, dtype=None, trainable=True, ..., name=None)`, as in
     Keras: `initializer` is a value (array, tensor, number) or an initializer (a name such as
     "ones", or a callable) that is called with `shape` and `dtype`."""
@@ -54,28 +83,6 @@ class Variable(torch.nn.Parameter, metaclass=_VariableMeta):
 
     def __init__(self, *args, **kwargs):  # (all done in __new__; Parameter has no __init__ args)
         super().__init__()
-
-    @property
-    def name(self):
-        return self._keras_name
-
-    @property
-    def path(self):
-        return self._keras_path
-
-    @property
-    def trainable(self):
-        return self._keras_trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        self._keras_trainable = bool(value)
-        self.requires_grad_(bool(value))
-
-    @property
-    def value(self):
-        """The tensor itself, as in Keras's torch backend (so `v.value.grad` is the gradient)."""
-        return self
 
     def numpy(self, force=False):
         return self.detach().cpu().numpy(force=force)

@@ -23,32 +23,11 @@ from lamina import variables
 _gathered = {"depth": 0, "values": {}}  # id(tensor) -> (tensor, numpy array)
 
 
-class ShardedVariable(DTensor):
+class ShardedVariable(variables.KerasVariableSurface, DTensor):
     """A lamina `Variable` sharded between processes (under `ModelParallel`): a DTensor whose
     `numpy()` and `assign()` take and give the whole value."""
 
     __slots__ = ()
-
-    @property
-    def name(self):
-        return self._keras_name
-
-    @property
-    def path(self):
-        return self._keras_path
-
-    @property
-    def trainable(self):
-        return self._keras_trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        self._keras_trainable = bool(value)
-        self.requires_grad_(bool(value))
-
-    @property
-    def value(self):
-        return self
 
     def numpy(self, force=False):
         """The whole value (gathered from every process: call it on all of them)."""

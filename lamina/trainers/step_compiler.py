@@ -1,10 +1,14 @@
 """`compile(jit_compile=True)`: fit, evaluate and predict run their step through `torch.compile`.
 
 What is compiled is the step method itself (`train_step`, `test_step`, `predict_step`, the
-user's override included), as Keras's torch backend does. Dynamo captures the forward pass and
-the loss in one graph, AOTAutograd derives a compiled backward graph from it, and the code after
-`loss.backward()` (the optimizer's multi-tensor update and the metric updates) is a second
-graph: two graphs per training step, one break, at `backward()`.
+user's override included), as Keras's torch backend does. The built-in train step is one graph:
+forward pass, loss, gradients, the optimizer's multi-tensor update and the metric updates. Its
+gradients come from `torch.autograd.grad` (Trainer.train_step), which Dynamo traces into the
+graph when `trace_autograd_ops` is on; `run` below turns it on around lamina's steps only.
+(`loss.backward()` would leave the gradients in `.grad` and break the graph there.) A user's
+own train step that calls `backward()` still compiles, as two graphs around that call. The
+LSTM's fused kernel runs outside the graph (lamina/layers/rnn/fused.py), so its step breaks
+around the kernel and around the gradient computation.
 
 Shapes are static (`dynamic=False`): a fit sees at most two batch sizes per step (the full
 batch and a smaller last one), so each gets its own graph, compiled once, and the full batches
@@ -45,4 +49,13 @@ def step_function(model, name):
     step = getattr(model, name)
     if not getattr(model, "jit_compile", False):
         return step
-    return torch.compile(step, dynamic=False, backend=BACKEND)
+    compiled = torch.compile(step, dynamic=False, backend=BACKEND)
+
+    def run(data):
+        # The gradients are traced into the step's graph (torch.autograd.grad, see
+        # Trainer.train_step): Dynamo does that only with `trace_autograd_ops` on, which is
+        # switched on for lamina's steps alone, not for the user's own torch.compile calls.
+        with torch._dynamo.config.patch(trace_autograd_ops=True):
+            return compiled(data)
+
+    return run

@@ -277,12 +277,17 @@ class Trainer:
             scale_loss = getattr(self.optimizer, "scale_loss", None)
             if scale_loss is not None:
                 loss = scale_loss(loss)
-            (loss if scale is None else scale.scale_loss(loss)).backward()
-            grads = [p.grad for p in params]
+            scaled = loss if scale is None else scale.scale_loss(loss)
+            if torch.compiler.is_compiling():
+                grads = _compiled_gradients(self, scaled, params)
+            else:
+                scaled.backward()
+                grads = [p.grad for p in params]
             if scale is None or scale.unscale(grads):  # float16: skip a step that overflowed
                 self.optimizer.apply(grads, params)
-            for p in params:  # (the optimizer applies weight constraints after its update)
-                p.grad = None
+            if not torch.compiler.is_compiling():
+                for p in params:  # (the optimizer applies weight constraints after its update)
+                    p.grad = None
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -797,6 +802,21 @@ def _to_device(value, device):
     if isinstance(value, np.ndarray) and not is_string_data(value):
         return to_tensor_structure(value, "inputs").to(device, non_blocking=True)
     return value
+
+
+def _compiled_gradients(model, loss, params):
+    """The gradients of a compiled train step, traced into the step's one graph.
+
+    `torch.autograd.grad` rather than `backward()`: Dynamo traces it (step_compiler turns on
+    `trace_autograd_ops`), so forward, backward, optimizer and metric updates are one graph,
+    whereas `backward()` leaves the gradients in `.grad` of lamina's Variables, which Dynamo
+    cannot read (a tensor subclass) and breaks the graph on. The losses that layers recorded in
+    this forward pass (add_loss, activity regularizers) are detached first: the graph would
+    otherwise return tensors whose autograd history the gradient computation consumes."""
+    for layer in model.__dict__.get("_loss_layers", ()):
+        if layer._losses:
+            layer._losses = [value.detach() for value in layer._losses]
+    return list(torch.autograd.grad(loss, params, allow_unused=True))
 
 
 def _set_mode(model, training):

@@ -23,6 +23,26 @@ def test_dense_gradients_reach_every_weight():
     assert all(w.grad is not None and w.grad.abs().sum() > 0 for w in dense.weights)
 
 
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_dense_2d_and_nd_inputs_give_the_same_numbers(use_bias):
+    """2-D inputs take one GEMM (addmm / mm on the stored (in, out) kernel), other ranks
+    F.linear; values and gradients agree to the bit, row by row."""
+    torch.manual_seed(0)
+    dense = layers.Dense(5, use_bias=use_bias, bias_initializer="random_normal")
+    x = torch.randn(6, 4, requires_grad=True)
+    flat = dense(x)
+    flat_grads = torch.autograd.grad(flat.square().sum(), [x, *dense.trainable_weights])
+    x3 = x.detach().reshape(2, 3, 4).requires_grad_()
+    nd = dense(x3)
+    nd_grads = torch.autograd.grad(nd.square().sum(), [x3, *dense.trainable_weights])
+    assert torch.equal(nd.reshape(6, 5), flat)
+    assert torch.equal(nd_grads[0].reshape(6, 4), flat_grads[0])
+    for a, b in zip(nd_grads[1:], flat_grads[1:]):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)  # (summed in another order)
+    expected = x.detach() @ dense.kernel.detach() + (dense.bias.detach() if use_bias else 0)
+    torch.testing.assert_close(flat.detach(), expected)
+
+
 def test_dense_rejects_bad_units():
     with pytest.raises(ValueError, match="positive integer.*units=-1"):
         layers.Dense(-1)

@@ -96,8 +96,14 @@ class Dense(lq.QuantizableMixin, Layer):
     def call(self, inputs):
         if self.quantization_mode is not None:
             return self._quantized_call(inputs)
-        # F.linear wants (out, in); the transposed view costs nothing (BLAS reads it as is).
-        outputs = F.linear(inputs, self.kernel.t(), self.bias)
+        if inputs.dim() == 2:
+            # One GEMM node for the (in, out) kernel as stored: F.linear would add a transpose
+            # node to the autograd graph forward and backward (bitwise the same numbers).
+            outputs = (torch.mm(inputs, self.kernel) if self.bias is None
+                       else torch.addmm(self.bias, inputs, self.kernel))
+        else:
+            # F.linear wants (out, in); the transposed view costs nothing (BLAS reads it as is).
+            outputs = F.linear(inputs, self.kernel.t(), self.bias)
         return outputs if self._linear_activation else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):

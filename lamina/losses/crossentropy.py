@@ -44,9 +44,14 @@ def elementwise_binary_crossentropy(target, output, from_logits=False):
         )
     if from_logits:
         return F.binary_cross_entropy_with_logits(output, target, reduction="none")
-    # Written out (not F.binary_cross_entropy) because that kernel refuses to run under autocast.
     output = _clip_probabilities(output)
-    return -(target * torch.log(output) + (1.0 - target) * torch.log(1.0 - output))
+    if torch.is_autocast_enabled(output.device.type):
+        # torch's kernel refuses to run under autocast: the formula written out (as Keras's
+        # JAX backend writes it), each op at the precision autocast gives it.
+        return -(target * torch.log(output) + (1.0 - target) * torch.log(1.0 - output))
+    # As Keras's torch backend: one kernel and one autograd node (the written-out formula is
+    # nine nodes, as much work as a small network's whole forward pass).
+    return F.binary_cross_entropy(output, target, reduction="none")
 
 
 @keras_export(

@@ -59,20 +59,22 @@ class InputSpec:
 def check_input_shape(spec, shape, layer, index=0):
     """Raise ValueError naming the layer, the expectation and the received shape."""
     rank = len(shape)
-    where = f'Input {index} of layer "{layer.name}" is incompatible with the layer'
     if spec.ndim is not None and rank != spec.ndim and not spec.allow_last_axis_squeeze:
         raise ValueError(
-            f"{where}: expected ndim={spec.ndim}, found ndim={rank}. Full shape received: "
+            f"{_where(layer, index)}: expected ndim={spec.ndim}, found ndim={rank}. "
+            "Full shape received: "
             f"{_fmt(shape)}.{_batch_axis_hint(shape, spec.ndim)}"
         )
     if spec.min_ndim is not None and rank < spec.min_ndim:
         raise ValueError(
-            f"{where}: expected min_ndim={spec.min_ndim}, found ndim={rank}. Full shape received: "
+            f"{_where(layer, index)}: expected min_ndim={spec.min_ndim}, found ndim={rank}. "
+            "Full shape received: "
             f"{_fmt(shape)}."
         )
     if spec.max_ndim is not None and rank > spec.max_ndim:
         raise ValueError(
-            f"{where}: expected max_ndim={spec.max_ndim}, found ndim={rank}. Full shape received: "
+            f"{_where(layer, index)}: expected max_ndim={spec.max_ndim}, found ndim={rank}. "
+            "Full shape received: "
             f"{_fmt(shape)}."
         )
     for axis, value in spec.axes.items():
@@ -86,14 +88,21 @@ def check_input_shape(spec, shape, layer, index=0):
                 if flat == value:
                     hint = " Add a Flatten layer before it."
             raise ValueError(
-                f"{where}: expected axis {axis} of input shape to have value {value}, but "
+                f"{_where(layer, index)}: expected axis {axis} of input shape to have value "
+                f"{value}, but "
                 f"received input with shape {_fmt(shape)}.{hint}"
             )
     if spec.shape is not None:
-        _check_full_shape(spec, tuple(shape), where)
+        _check_full_shape(spec, tuple(shape), layer, index)
 
 
-def _check_full_shape(spec, shape, where):
+def _where(layer, index):
+    # Built only when raising: a compiled step would otherwise read (and guard on) the layer's
+    # name, and recompile for every new model whose layers are named dense_1, dense_2, ...
+    return f'Input {index} of layer "{layer.name}" is incompatible with the layer'
+
+
+def _check_full_shape(spec, shape, layer, index):
     expected, received = spec.shape, shape
     if spec.allow_last_axis_squeeze:  # compare without a trailing axis of size 1 on either side
         received = received[:-1] if received and received[-1] == 1 else received
@@ -101,7 +110,8 @@ def _check_full_shape(spec, shape, where):
     for want, got in zip(expected, received):
         if want is not None and got is not None and want != got:
             raise ValueError(
-                f"{where}: expected shape={_fmt(spec.shape)}, found shape={_fmt(shape)}."
+                f"{_where(layer, index)}: expected shape={_fmt(spec.shape)}, "
+                f"found shape={_fmt(shape)}."
             )
 
 

@@ -668,7 +668,7 @@ class Layer(torch.nn.Module):
         apart by their id; tracing unrolls this loop once and the step replays it."""
         for layer in self._flatten_layers():
             layer.__dict__["_losses_call_id"] = _COMPILED_CALL_ID
-            layer._losses = []
+            layer.__dict__["_losses"] = []  # (not setattr: it reads the old list into a guard)
         return _COMPILED_CALL_ID
 
     def _current_losses(self):

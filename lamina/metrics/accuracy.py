@@ -13,14 +13,14 @@ from lamina.utils.arguments import check_rate
 
 
 def _floatx():
-    name = config.floatx()  # (read at every update: the torch dtype is looked up once per name)
-    dtype = _FLOATX_DTYPES.get(name)
-    if dtype is None:
-        dtype = _FLOATX_DTYPES[name] = config.to_torch_dtype(name)
-    return dtype
+    # (floatx read at every update, its torch dtype from a fixed table: a cache that filled up
+    # during a compiled step would make Dynamo trace the step again)
+    name = config.floatx()
+    return _FLOATX_DTYPES.get(name) or config.to_torch_dtype(name)
 
 
-_FLOATX_DTYPES = {}
+_FLOATX_DTYPES = {name: config.to_torch_dtype(name)
+                  for name in ("float16", "bfloat16", "float32", "float64")}
 
 
 def _prediction(y_pred):

@@ -491,6 +491,10 @@ class Optimizer:
             )
         return tuple(present_indices), present_grads
 
+    def prepare_groups(self, indices):
+        """Group the variables at `indices` (by device and dtype) ahead of the first step."""
+        self._groups_checked(tuple(indices))
+
     def _groups_for(self, indices):
         groups = self._groups.get(indices) if type(indices) is tuple else None
         if groups is not None and len(groups) == 1 and not groups[0].moved():

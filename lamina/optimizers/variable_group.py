@@ -8,6 +8,8 @@ gradients and reused on every later step.
 
 import collections
 
+import torch
+
 
 class VariableGroup:
     def __init__(self, indices, grad_positions, variables):
@@ -22,6 +24,8 @@ class VariableGroup:
 
     def take(self, per_variable):
         """The entries of a per-variable list (e.g. one slot per variable) for this group."""
+        if torch.compiler.is_compiling():  # (free in a graph; a cache would add guards)
+            return [per_variable[i] for i in self.indices]
         entry = self._taken.get(id(per_variable))
         if entry is None or entry[0] is not per_variable:
             entry = (per_variable, [per_variable[i] for i in self.indices])

@@ -27,6 +27,9 @@ import torch
 # The torch.compile backend. Tests set "aot_eager" (the same graph capture and autograd, without
 # code generation) to check the capture in seconds instead of minutes.
 BACKEND = "inductor"
+# Compiled versions kept per step function, for all models of the process together (two or so
+# per model: the full batch and a smaller last one).
+RECOMPILE_LIMIT = 64
 
 
 def resolve(jit_compile, run_eagerly):
@@ -55,7 +58,11 @@ def step_function(model, name):
         # The gradients are traced into the step's graph (torch.autograd.grad, see
         # Trainer.train_step): Dynamo does that only with `trace_autograd_ops` on, which is
         # switched on for lamina's steps alone, not for the user's own torch.compile calls.
-        with torch._dynamo.config.patch(trace_autograd_ops=True):
+        # Every model compiles its own steps (as Keras traces per model): Dynamo keeps them all
+        # on the one step function's code, so its limit of 8 versions per code object would
+        # make the fifth model of a process (k-fold, a search) run eagerly.
+        with torch._dynamo.config.patch(trace_autograd_ops=True,
+                                        recompile_limit=RECOMPILE_LIMIT):
             return compiled(data)
 
     return run

@@ -178,6 +178,10 @@ class Trainer:
                 if m.activity_regularizer is not None or _may_add_loss(m)]
             if self._trainable_params:
                 self.optimizer.build(self._trainable_params)
+                # Filled now rather than in the first step: a compiled step that fills a cache
+                # is traced again on its next call (Dynamo guards on what it read).
+                self.optimizer.prepare_groups(range(len(self._trainable_params)))
+            _accepts_training(type(self).compute_loss)
             if self._auto_scale_loss and not _is_loss_scale_optimizer(self.optimizer) and any(
                 getattr(getattr(layer, "dtype_policy", None), "name", None) == "mixed_float16"
                 for layer in self._flatten_layers()

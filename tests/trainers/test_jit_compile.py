@@ -152,29 +152,34 @@ def test_no_recompilation_after_the_first_epoch():
 
 
 def test_custom_train_step_is_compiled_too():
-    class Custom(keras.Model):
-        def train_step(self, data):
-            x, y = data
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x, y, y_pred)
-            loss.backward()
-            self.optimizer.apply([v.grad for v in self.trainable_weights], self.trainable_weights)
-            for v in self.trainable_weights:
-                v.grad = None
-            self.__dict__["steps_seen"] = self.__dict__.get("steps_seen", 0) + 1
-            return {"loss": loss}
-
     def run(jit):
+        # Counted in a tensor: a compiled step replays tensor updates at every step, whereas a
+        # Python counter is a constant of the traced code (as in Keras on JAX).
+        steps_seen = torch.zeros((), dtype=torch.int64)
+
+        class Custom(keras.Model):
+            def train_step(self, data):
+                x, y = data
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x, y, y_pred)
+                loss.backward()
+                self.optimizer.apply([v.grad for v in self.trainable_weights],
+                                     self.trainable_weights)
+                for v in self.trainable_weights:
+                    v.grad = None
+                steps_seen.add_(1)
+                return {"loss": loss}
+
         keras.utils.set_random_seed(1)
         inputs = keras.Input((12,))
         model = Custom(inputs, layers.Dense(3, activation="softmax")(layers.Dense(8)(inputs)))
         model.compile("sgd", "sparse_categorical_crossentropy", jit_compile=jit)
         history = model.fit(*_data("mlp", 32), batch_size=16, epochs=2, verbose=0)
-        return model, history.history["loss"]
+        return history.history["loss"], int(steps_seen)
 
     eager, compiled = run(False), run(True)
-    np.testing.assert_allclose(compiled[1], eager[1], rtol=1e-5)
-    assert compiled[0].steps_seen == eager[0].steps_seen == 4
+    np.testing.assert_allclose(compiled[0], eager[0], rtol=1e-5)
+    assert compiled[1] == eager[1] == 4
 
 
 def test_compile_arguments():
@@ -311,3 +316,20 @@ def test_loss_scaling_and_clipping_compiled_equal_eager(policy, optimizer):
     np.testing.assert_allclose(loss, eager_loss, rtol=tolerance)
     for a, b in zip(weights, eager_weights):
         np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+
+
+def test_each_new_model_compiles_its_two_batch_sizes_once_and_no_more():
+    """A model's first step must not be traced twice (a cache filled inside the trace, a layer
+    name read into a guard), and a process may compile more models than Dynamo's default limit
+    of 8 versions per function (a k-fold loop) without falling back to eager steps."""
+    x, y = _data("mlp", 40)  # batches of 16, 16, 8
+    counts = []
+    for fold in range(5):
+        keras.utils.set_random_seed(fold)
+        model = _mlp()
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"],
+                      jit_compile=True)
+        before = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        counts.append(torch._dynamo.utils.counters["stats"]["unique_graphs"] - before)
+    assert counts == [2] * 5

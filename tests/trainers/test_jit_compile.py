@@ -139,6 +139,21 @@ def test_train_step_is_one_graph(kind):
         assert explanation.graph_count == 1 and explanation.graph_break_count == 0
 
 
+@pytest.mark.parametrize("kind", ["mlp", "cnn", "transformer"])
+@pytest.mark.parametrize("step", ["test_step", "predict_step"])
+def test_evaluate_and_predict_steps_are_one_graph(kind, step):
+    model = MODELS[kind]()
+    loss = "sparse_categorical_crossentropy" if kind in ("mlp", "cnn") else "binary_crossentropy"
+    model.compile("adam", loss, metrics=["accuracy"])
+    x, y = _data(kind, 16)
+    model.evaluate(x, y, batch_size=16, verbose=0)  # builds the metrics
+    data = (torch.as_tensor(x), torch.as_tensor(y))
+    with torch.no_grad():
+        explanation = torch._dynamo.explain(getattr(model, step))(data)
+    assert explanation.graph_count == 1 and explanation.graph_break_count == 0, \
+        [b.reason for b in explanation.break_reasons]
+
+
 def test_no_recompilation_after_the_first_epoch():
     """Two batch sizes (full and last) compile once each; later epochs compile nothing."""
     keras.utils.set_random_seed(0)

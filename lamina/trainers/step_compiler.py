@@ -61,8 +61,22 @@ def step_function(model, name):
         # Every model compiles its own steps (as Keras traces per model): Dynamo keeps them all
         # on the one step function's code, so its limit of 8 versions per code object would
         # make the fifth model of a process (k-fold, a search) run eagerly.
-        with torch._dynamo.config.patch(trace_autograd_ops=True,
-                                        recompile_limit=RECOMPILE_LIMIT):
+        with torch._dynamo.config.patch(**_dynamo_settings()):
             return compiled(data)
 
     return run
+
+
+def _dynamo_settings(config=None):
+    """The settings above, under the names this torch has: older releases call the limit
+    `cache_size_limit` and cannot trace autograd.grad (the step then breaks around it, and
+    runs that part eagerly)."""
+    config = torch._dynamo.config if config is None else config
+    settings = {}
+    if hasattr(config, "trace_autograd_ops"):
+        settings["trace_autograd_ops"] = True
+    if hasattr(config, "recompile_limit"):
+        settings["recompile_limit"] = RECOMPILE_LIMIT
+    elif hasattr(config, "cache_size_limit"):
+        settings["cache_size_limit"] = RECOMPILE_LIMIT
+    return settings

@@ -348,3 +348,13 @@ def test_each_new_model_compiles_its_two_batch_sizes_once_and_no_more():
         model.fit(x, y, batch_size=16, epochs=2, verbose=0)
         counts.append(torch._dynamo.utils.counters["stats"]["unique_graphs"] - before)
     assert counts == [2] * 5
+
+
+def test_dynamo_settings_follow_the_installed_torch():
+    from types import SimpleNamespace
+
+    assert step_compiler._dynamo_settings() == {
+        "trace_autograd_ops": True, "recompile_limit": step_compiler.RECOMPILE_LIMIT}
+    older = SimpleNamespace(cache_size_limit=8)  # a torch before both settings' current names
+    assert step_compiler._dynamo_settings(older) == {
+        "cache_size_limit": step_compiler.RECOMPILE_LIMIT}

@@ -1,0 +1,63 @@
+"""Keras's Adam step through torch's fused CPU kernel: one pass over each weight tensor.
+
+lamina's multi-tensor Adam makes seven passes over the weights and the two slots per step
+(lerp, mul, addcmul, sqrt, add, div, addcdiv); `torch._fused_adam_` makes one.
+
+The kernel computes torch's formula: it corrects the bias itself, in float64, from the step
+count, and adds epsilon to the corrected `sqrt(v / c2**2)` where Keras adds it to the
+uncorrected `sqrt(v)` (with `c1 = 1 - beta_1**t`, `c2 = sqrt(1 - beta_2**t)`). Given
+`lr = step_size * c1 / c2` and `eps = epsilon / c2`, where `step_size` is Keras's
+`learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)` in the weights' precision, its update
+is Keras's `step_size * m / (sqrt(v) + epsilon)`: the kernel's own corrections cancel. The
+step size is computed on the host with NumPy scalars of the weights' dtype, from the
+optimizer's host mirror of its step counter: the operations the multi-tensor path runs on
+0-d tensors, in the same precision (the powers agree bit for bit; torch's CPU square root
+may differ from NumPy's in the last bit), and without a tensor op per scalar. What remains
+is the rounding of a one-pass update: tests/optimizers compare both paths with the updates
+recorded from Keras at the same tolerance, and with each other.
+
+Only the CPU takes this path (the CUDA kernel is untested here); compiled steps keep the
+multi-tensor update, which the compiler fuses itself.
+"""
+
+import math
+
+import numpy
+import torch
+
+_HOST_DTYPES = {torch.float32: numpy.float32, torch.float64: numpy.float64}
+
+
+def applies(optimizer, group, grads):
+    """True when the fused kernel can take this group's update as it stands."""
+    if (group.device.type != "cpu" or group.dtype not in _HOST_DTYPES
+            or optimizer.gradient_accumulation_steps or torch.compiler.is_compiling()):
+        return False
+    dtype = group.dtype
+    return (all(g.dtype == dtype and g.layout == torch.strided and g.is_contiguous()
+                for g in grads)
+            and all(v.is_contiguous() for v in group.variables))
+
+
+def step_size(optimizer, learning_rate, step, dtype):
+    """Keras's `learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)` in `dtype` (NumPy)."""
+    one, t = dtype(1), dtype(step)
+    correction_1 = one - dtype(optimizer.beta_1) ** t
+    correction_2 = one - dtype(optimizer.beta_2) ** t
+    return dtype(learning_rate) * numpy.sqrt(correction_2) / correction_1
+
+
+def update(optimizer, group, grads, learning_rate):
+    """One Adam (or AMSGrad) step of `group`, in place, at the 0-d tensor `learning_rate`."""
+    step = optimizer._host_iterations() + 1  # (no accumulation here: `applies` checked)
+    size = step_size(optimizer, learning_rate.item(), step, _HOST_DTYPES[group.dtype])
+    c1 = 1.0 - optimizer.beta_1 ** step
+    c2 = math.sqrt(1.0 - optimizer.beta_2 ** step)
+    steps = [torch.full((), float(step), dtype=torch.float32)] * len(grads)
+    maxima = group.take(optimizer._velocity_hats) if optimizer.amsgrad else []
+    torch._fused_adam_(
+        group.variables, grads, group.take(optimizer._momentums),
+        group.take(optimizer._velocities), maxima, steps,
+        lr=float(size) * (c1 / c2), beta1=optimizer.beta_1, beta2=optimizer.beta_2,
+        weight_decay=0.0, eps=optimizer.epsilon / c2, amsgrad=optimizer.amsgrad,
+        maximize=False)

@@ -1,0 +1,105 @@
+"""Adam's fused one-pass CPU update (lamina/optimizers/fused_adam.py) and its multi-tensor
+update both match the steps recorded from Keras 3, and each other."""
+
+import numpy as np
+import pytest
+import torch
+
+from lamina import optimizers
+from lamina.optimizers import fused_adam
+from . import keras_fixtures
+from .test_optimizer_steps import CASES, PROBLEM, make_optimizer, run_steps
+
+ADAM_CASES = sorted(name for name, case in CASES.items()
+                    if case["class_name"] in ("Adam", "AdamW"))
+
+
+@pytest.fixture
+def fused_calls(monkeypatch):
+    calls = []
+    kernel = torch._fused_adam_
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return kernel(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "_fused_adam_", counting)
+    return calls
+
+
+@pytest.mark.parametrize("name", ADAM_CASES)
+@pytest.mark.parametrize("path", ["fused", "multi-tensor"])
+def test_each_path_matches_keras_at_every_step(name, path, fused_calls, monkeypatch):
+    if path == "multi-tensor":
+        monkeypatch.setattr(fused_adam, "applies", lambda *args: False)
+    case = CASES[name]
+    variables = keras_fixtures.make_variables(PROBLEM)
+    steps = run_steps(name, make_optimizer(case), variables)
+    for step, (weights, expected) in enumerate(zip(steps, case["weights"])):
+        for actual, reference in zip(weights, expected):
+            np.testing.assert_allclose(actual, reference, rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{name}, {path}, step {step + 1}")
+    accumulating = bool(case["kwargs"].get("gradient_accumulation_steps"))
+    assert bool(fused_calls) == (path == "fused" and not accumulating)
+
+
+def _train(steps, fused, amsgrad=False, dtype=torch.float32, transpose_grads=False):
+    torch.manual_seed(0)
+    variables = [torch.nn.Parameter(torch.randn(64, 32, dtype=dtype)),
+                 torch.nn.Parameter(torch.zeros(32, dtype=dtype))]
+    optimizer = optimizers.Adam(learning_rate=0.01, amsgrad=amsgrad)
+    optimizer.build(variables)
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(steps):
+        # gradients over six orders of magnitude: where epsilon matters and where it does not
+        grads = [torch.randn(v.shape, generator=generator, dtype=dtype)
+                 * 10.0 ** torch.randint(-6, 1, v.shape, generator=generator) for v in variables]
+        if transpose_grads:  # a non-contiguous gradient: the multi-tensor path takes it
+            grads[0] = grads[0].t().contiguous().t()
+        if fused:
+            optimizer.apply(grads, variables)
+        else:
+            original = fused_adam.applies
+            fused_adam.applies = lambda *args: False
+            try:
+                optimizer.apply(grads, variables)
+            finally:
+                fused_adam.applies = original
+    return [v.detach().clone() for v in variables]
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_fused_and_multi_tensor_updates_agree(amsgrad, dtype, fused_calls):
+    fused = _train(50, True, amsgrad, dtype)
+    assert fused_calls
+    multi = _train(50, False, amsgrad, dtype)
+    tolerance = 1e-5 if dtype == torch.float32 else 1e-12
+    for a, b in zip(fused, multi):
+        torch.testing.assert_close(a, b, rtol=tolerance, atol=tolerance)
+
+
+def test_non_contiguous_gradients_take_the_multi_tensor_path(fused_calls):
+    weights = _train(3, True, transpose_grads=True)
+    assert not fused_calls
+    for a, b in zip(weights, _train(3, False, transpose_grads=True)):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("dtype, numpy_dtype", [(torch.float32, np.float32),
+                                                (torch.float64, np.float64)])
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.95, 0.98), (0.5, 0.9999)])
+def test_host_step_size_is_the_device_step_size_to_the_last_bit(dtype, numpy_dtype, betas):
+    """The fused path computes Keras's step size with NumPy scalars; the multi-tensor path
+    with 0-d tensors (Adam._update_group). Their powers agree bit for bit; torch's CPU sqrt
+    is not always correctly rounded, so the step sizes may differ in the last bit."""
+    optimizer = optimizers.Adam(learning_rate=3e-4, beta_1=betas[0], beta_2=betas[1])
+    learning_rate = torch.tensor(3e-4, dtype=dtype)
+    ulp = float(torch.finfo(dtype).eps)
+    for step in list(range(1, 3001)) + [10_000, 123_457, 1_000_000]:
+        t = torch.tensor(float(step), dtype=dtype)
+        assert torch.pow(betas[1], t).item() == float(numpy_dtype(betas[1]) ** numpy_dtype(step))
+        device = (learning_rate * torch.sqrt(1 - torch.pow(betas[1], t))
+                  / (1 - torch.pow(betas[0], t))).item()
+        host = float(fused_adam.step_size(optimizer, learning_rate.item(), step, numpy_dtype))
+        assert abs(host - device) <= 2 * ulp * abs(device), step

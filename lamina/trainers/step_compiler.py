@@ -6,7 +6,7 @@ forward pass, loss, gradients, the optimizer's multi-tensor update and the metri
 gradients come from `torch.autograd.grad` (Trainer.train_step), which Dynamo traces into the
 graph when `trace_autograd_ops` is on; `run` below turns it on around lamina's steps only.
 (`loss.backward()` would leave the gradients in `.grad` and break the graph there.) A user's
-own train step that calls `backward()` still compiles, as two graphs around that call. The
+own train step that calls `backward()` still compiles, with graph breaks around that call. The
 LSTM's fused kernel runs outside the graph (lamina/layers/rnn/fused.py), so its step breaks
 around the kernel and around the gradient computation.
 
@@ -53,6 +53,7 @@ def step_function(model, name):
     if not getattr(model, "jit_compile", False):
         return step
     compiled = torch.compile(step, dynamic=False, backend=BACKEND)
+    settings = _dynamo_settings()
 
     def run(data):
         # The gradients are traced into the step's graph (torch.autograd.grad, see
@@ -61,7 +62,7 @@ def step_function(model, name):
         # Every model compiles its own steps (as Keras traces per model): Dynamo keeps them all
         # on the one step function's code, so its limit of 8 versions per code object would
         # make the fifth model of a process (k-fold, a search) run eagerly.
-        with torch._dynamo.config.patch(**_dynamo_settings()):
+        with torch._dynamo.config.patch(**settings):
             return compiled(data)
 
     return run

@@ -176,10 +176,11 @@ class Trainer:
             self.__dict__["_loss_layers"] = [
                 m for m in self._flatten_layers()
                 if m.activity_regularizer is not None or _may_add_loss(m)]
+            # The caches a step reads (the optimizer's variable groups, the compute_loss
+            # signature check) are filled now rather than in the first step: a compiled step
+            # that fills a cache is traced again on its next call (Dynamo guards on what it read).
             if self._trainable_params:
                 self.optimizer.build(self._trainable_params)
-                # Filled now rather than in the first step: a compiled step that fills a cache
-                # is traced again on its next call (Dynamo guards on what it read).
                 self.optimizer.prepare_groups(range(len(self._trainable_params)))
             _accepts_training(type(self).compute_loss)
             if self._auto_scale_loss and not _is_loss_scale_optimizer(self.optimizer) and any(
@@ -282,14 +283,15 @@ class Trainer:
             if scale_loss is not None:
                 loss = scale_loss(loss)
             scaled = loss if scale is None else scale.scale_loss(loss)
-            if torch.compiler.is_compiling():
+            compiling = torch.compiler.is_compiling()
+            if compiling:
                 grads = _compiled_gradients(self, scaled, params)
             else:
                 scaled.backward()
                 grads = [p.grad for p in params]
             if scale is None or scale.unscale(grads):  # float16: skip a step that overflowed
                 self.optimizer.apply(grads, params)
-            if not torch.compiler.is_compiling():
+            if not compiling:
                 for p in params:  # (the optimizer applies weight constraints after its update)
                     p.grad = None
         return self.compute_metrics(x, y, y_pred, sample_weight)

@@ -1,14 +1,15 @@
 """Adam's fused one-pass CPU update (lamina/optimizers/fused_adam.py) and its multi-tensor
 update both match the steps recorded from Keras 3, and each other."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 import torch
 
 from lamina import optimizers
 from lamina.optimizers import fused_adam
-from . import keras_fixtures
-from .test_optimizer_steps import CASES, PROBLEM, make_optimizer, run_steps
+from .test_optimizer_steps import CASES, assert_steps_match_keras
 
 ADAM_CASES = sorted(name for name, case in CASES.items()
                     if case["class_name"] in ("Adam", "AdamW"))
@@ -32,14 +33,8 @@ def fused_calls(monkeypatch):
 def test_each_path_matches_keras_at_every_step(name, path, fused_calls, monkeypatch):
     if path == "multi-tensor":
         monkeypatch.setattr(fused_adam, "applies", lambda *args: False)
-    case = CASES[name]
-    variables = keras_fixtures.make_variables(PROBLEM)
-    steps = run_steps(name, make_optimizer(case), variables)
-    for step, (weights, expected) in enumerate(zip(steps, case["weights"])):
-        for actual, reference in zip(weights, expected):
-            np.testing.assert_allclose(actual, reference, rtol=1e-5, atol=1e-6,
-                                       err_msg=f"{name}, {path}, step {step + 1}")
-    accumulating = bool(case["kwargs"].get("gradient_accumulation_steps"))
+    assert_steps_match_keras(name, f", {path}")
+    accumulating = bool(CASES[name]["kwargs"].get("gradient_accumulation_steps"))
     assert bool(fused_calls) == (path == "fused" and not accumulating)
 
 
@@ -59,12 +54,8 @@ def _train(steps, fused, amsgrad=False, dtype=torch.float32, transpose_grads=Fal
         if fused:
             optimizer.apply(grads, variables)
         else:
-            original = fused_adam.applies
-            fused_adam.applies = lambda *args: False
-            try:
+            with mock.patch.object(fused_adam, "applies", lambda *args: False):
                 optimizer.apply(grads, variables)
-            finally:
-                fused_adam.applies = original
     return [v.detach().clone() for v in variables]
 
 

@@ -78,6 +78,8 @@ def main():
     parser.add_argument("--steps", type=int, default=30, help="timed steps (after warm-up)")
     parser.add_argument("--warmup-steps", type=int, default=5)
     parser.add_argument("--jit", action="store_true", help="compile(jit_compile=True)")
+    parser.add_argument("--mode", default=None,
+                        help="torch.compile mode under --jit (e.g. reduce-overhead)")
     parser.add_argument("--precision", default="mixed_bfloat16")
     parser.add_argument("--peak-tflops", type=float, default=None)
     args = parser.parse_args()
@@ -85,7 +87,9 @@ def main():
     import torch
 
     import lamina as keras
+    from lamina.trainers import step_compiler
 
+    step_compiler.MODE = args.mode
     keras.mixed_precision.set_global_policy(args.precision)
     keras.utils.set_random_seed(0)
     model = build(keras, args)
@@ -113,7 +117,7 @@ def main():
         peak = next((v for k, v in PEAK_BF16_TFLOPS.items() if k in device), None)
     print(json.dumps({
         "device": device, "layers": args.layers, "width": args.width, "seq": args.seq,
-        "batch": args.batch, "precision": args.precision, "jit_compile": args.jit,
+        "batch": args.batch, "precision": args.precision, "jit_compile": args.jit, "mode": args.mode,
         "warmup_s": round(warmup, 2), "step_ms": round(1e3 * elapsed / args.steps, 2),
         "tokens_per_s": round(args.batch * args.seq * args.steps / elapsed),
         "achieved_tflops": round(flops / 1e12, 3),

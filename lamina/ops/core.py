@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from lamina import config, tree
+from lamina.devices import default_device
 from lamina.registry.export import keras_export
 from lamina.symbolic.dispatch import keras_op
 
@@ -72,7 +73,7 @@ def _numpy_to_tensor(array, dtype, device):
         array = array.copy()  # torch cannot share read-only or reversed NumPy memory
     if dtype is None:
         dtype = _default_dtype_for(array)
-    return torch.from_numpy(array).to(device=device or torch.get_default_device(), dtype=dtype)
+    return torch.from_numpy(array).to(device=device or default_device(), dtype=dtype)
 
 
 def _scalar_dtype(value):
@@ -90,7 +91,7 @@ def to_tensor(x, dtype=None, device=None):
     if isinstance(x, torch.Tensor):
         return x if dtype is None or x.dtype == dtype else x.to(dtype)
     if is_python_scalar(x):
-        return torch.tensor(x, dtype=dtype or _scalar_dtype(x), device=device)
+        return torch.tensor(x, dtype=dtype or _scalar_dtype(x), device=device or default_device())
     if isinstance(x, (list, tuple)) and builtins.any(isinstance(item, torch.Tensor) for item in x):
         return torch.stack([to_tensor(item, dtype, device) for item in x])
     array = np.asarray(x)

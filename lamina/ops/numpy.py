@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from lamina import config
+from lamina.devices import default_device
 from lamina.ops.core import binary_operands, tensor_operands, to_tensor
 from lamina.symbolic.dispatch import keras_op
 
@@ -782,21 +783,21 @@ def _shape(shape):
 
 
 def ones(shape, dtype=None):
-    return torch.ones(_shape(shape), dtype=_dtype_or_floatx(dtype))
+    return torch.ones(_shape(shape), dtype=_dtype_or_floatx(dtype), device=default_device())
 
 
 def zeros(shape, dtype=None):
-    return torch.zeros(_shape(shape), dtype=_dtype_or_floatx(dtype))
+    return torch.zeros(_shape(shape), dtype=_dtype_or_floatx(dtype), device=default_device())
 
 
 def empty(shape, dtype=None):
-    return torch.empty(_shape(shape), dtype=_dtype_or_floatx(dtype))
+    return torch.empty(_shape(shape), dtype=_dtype_or_floatx(dtype), device=default_device())
 
 
 def full(shape, fill_value, dtype=None):
     dtype = _dtype_or_floatx(dtype)
     if isinstance(fill_value, (bool, int, float)):
-        return torch.full(_shape(shape), fill_value, dtype=dtype)
+        return torch.full(_shape(shape), fill_value, dtype=dtype, device=default_device())
     fill_value = to_tensor(fill_value, dtype=dtype)
     return torch.broadcast_to(fill_value, _shape(shape)).clone()
 
@@ -829,8 +830,8 @@ def full_like(x, fill_value, dtype=None):
 
 def _diagonal_mask(N, M, k, dtype, compare):
     M = N if M is None else M
-    rows = torch.arange(N).unsqueeze(1)
-    columns = torch.arange(M).unsqueeze(0)
+    rows = torch.arange(N, device=default_device()).unsqueeze(1)
+    columns = torch.arange(M, device=default_device()).unsqueeze(0)
     return compare(columns - rows, k).to(_dtype_or_floatx(dtype))
 
 
@@ -856,7 +857,8 @@ def arange(start, stop=None, step=None, dtype=None):
     if dtype is None:
         is_float = builtins.any(isinstance(v, float) for v in (start, stop, step))
         dtype = None if is_float else "int32"
-    return torch.arange(start, stop, step, dtype=_dtype_or_floatx(dtype))
+    return torch.arange(start, stop, step, dtype=_dtype_or_floatx(dtype),
+                        device=default_device())
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):

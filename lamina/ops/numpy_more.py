@@ -11,6 +11,7 @@ import re
 import torch
 
 from lamina import config
+from lamina.devices import default_device
 from lamina.ops.core import binary_operands, tensor_operands, to_tensor
 from lamina.ops.numpy import (
     _accumulation_dtype, _arg_extreme, _dims, _dtype_or_floatx, _flat_or, _float, _same_dtype,
@@ -339,7 +340,7 @@ right_shift = bitwise_right_shift
 # ---- nan-aware reductions ------------------------------------------------------------------------
 
 def _fill_nan(x, value):
-    return torch.where(torch.isnan(x), torch.as_tensor(value, dtype=x.dtype), x) \
+    return torch.where(torch.isnan(x), torch.as_tensor(value, dtype=x.dtype, device=x.device), x) \
         if x.is_floating_point() else x
 
 
@@ -394,7 +395,8 @@ def _nan_extreme(reduce, fill, x, axis, keepdims):
         all_nan = torch.isnan(x)
         for a in sorted(_axes(axis, x.ndim), reverse=True):
             all_nan = all_nan.all(dim=a, keepdim=keepdims)
-    return torch.where(all_nan, torch.as_tensor(float("nan"), dtype=x.dtype), result)
+    return torch.where(all_nan, torch.as_tensor(float("nan"), dtype=x.dtype, device=x.device),
+                       result)
 
 
 @keras_op
@@ -517,7 +519,7 @@ def _window_length(x):
 def _window(torch_fn, x, **kwargs):
     length = _window_length(x)
     if length <= 0:
-        return torch.zeros((0,), dtype=_floatx())
+        return torch.zeros((0,), dtype=_floatx(), device=default_device())
     return torch_fn(length, periodic=False, dtype=torch.float64, **kwargs).to(_floatx())
 
 

@@ -16,8 +16,11 @@ may differ from NumPy's in the last bit), and without a tensor op per scalar. Wh
 is the rounding of a one-pass update: tests/optimizers compare both paths with the updates
 recorded from Keras at the same tolerance, and with each other.
 
-Only the CPU takes this path (the CUDA kernel is untested here); compiled steps keep the
-multi-tensor update, which the compiler fuses itself.
+On a GPU reading the learning rate back to the host would stall the stream, so there the step
+size is computed on the device with the multi-tensor path's own 0-d operations and handed to
+the kernel as a tensor (its `tensor_lr` form); only the powers of the betas, which depend on
+the host's step count alone, are host floats. Compiled steps keep the multi-tensor update,
+which the compiler fuses itself.
 """
 
 import math
@@ -30,7 +33,7 @@ _HOST_DTYPES = {torch.float32: numpy.float32, torch.float64: numpy.float64}
 
 def applies(optimizer, group, grads):
     """True when the fused kernel can take this group's update as it stands."""
-    if (group.device.type != "cpu" or group.dtype not in _HOST_DTYPES
+    if (group.device.type not in ("cpu", "cuda") or group.dtype not in _HOST_DTYPES
             or optimizer.gradient_accumulation_steps or torch.compiler.is_compiling()):
         return False
     dtype = group.dtype
@@ -47,17 +50,29 @@ def step_size(optimizer, learning_rate, step, dtype):
     return dtype(learning_rate) * numpy.sqrt(correction_2) / correction_1
 
 
+def reads_learning_rate_on_host(device):
+    """The CPU reads the learning rate as a float (no stall there); other devices do not."""
+    return device.type == "cpu"
+
+
 def update(optimizer, group, grads, learning_rate):
     """One Adam (or AMSGrad) step of `group`, in place, at the 0-d tensor `learning_rate`."""
     step = optimizer._host_iterations() + 1  # (no accumulation here: `applies` checked)
-    size = step_size(optimizer, learning_rate.item(), step, _HOST_DTYPES[group.dtype])
     c1 = 1.0 - optimizer.beta_1 ** step
     c2 = math.sqrt(1.0 - optimizer.beta_2 ** step)
-    steps = [torch.full((), float(step), dtype=torch.float32)] * len(grads)
+    if reads_learning_rate_on_host(group.device):
+        size = step_size(optimizer, learning_rate.item(), step, _HOST_DTYPES[group.dtype])
+        lr = float(size) * (c1 / c2)
+    else:  # Adam._update_group's operations, on the device
+        t = optimizer._local_step(group)
+        size = (learning_rate * torch.sqrt(1 - torch.pow(optimizer.beta_2, t))
+                / (1 - torch.pow(optimizer.beta_1, t)))
+        lr = size * (c1 / c2)
+    steps = [torch.full((), float(step), dtype=torch.float32, device=group.device)] * len(grads)
     maxima = group.take(optimizer._velocity_hats) if optimizer.amsgrad else []
     torch._fused_adam_(
         group.variables, grads, group.take(optimizer._momentums),
         group.take(optimizer._velocities), maxima, steps,
-        lr=float(size) * (c1 / c2), beta1=optimizer.beta_1, beta2=optimizer.beta_2,
+        lr=lr, beta1=optimizer.beta_1, beta2=optimizer.beta_2,
         weight_decay=0.0, eps=optimizer.epsilon / c2, amsgrad=optimizer.amsgrad,
         maximize=False)

@@ -4,13 +4,14 @@ The `seed` argument, everywhere:
   * `None`: torch's global RNG (seed it with `lamina.utils.set_random_seed`);
   * an int: the same values on every call with that seed;
   * a `SeedGenerator`: a reproducible stream that advances with each call.
-Samples are created on torch's default device; `dropout` and `shuffle` follow their input.
+Samples are created on lamina's default device (lamina/devices.py); `dropout` and `shuffle` follow their input.
 """
 
 import torch
 import torch.nn.functional as F
 
 from lamina import config
+from lamina.devices import default_device
 from lamina.ops.core import to_tensor
 from lamina.symbolic.dispatch import keras_op
 from lamina.random.seed_generator import SeedGenerator
@@ -23,7 +24,7 @@ def torch_generator(seed, device=None):
     if isinstance(seed, SeedGenerator):
         return seed.generator(device)
     if isinstance(seed, int) and not isinstance(seed, bool):
-        device = device if device is not None else torch.get_default_device()
+        device = device if device is not None else default_device()
         return torch.Generator(device=device).manual_seed(seed)
     raise ValueError(
         f"`seed` must be None, an int or a lamina.random.SeedGenerator. Received: seed={seed!r}."
@@ -43,19 +44,22 @@ def _shape(shape):
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Samples from a normal distribution."""
-    samples = torch.empty(_shape(shape), dtype=_float_dtype(dtype, "normal"))
+    samples = torch.empty(_shape(shape), dtype=_float_dtype(dtype, "normal"),
+                          device=default_device())
     return samples.normal_(mean, stddev, generator=torch_generator(seed, samples.device))
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Samples from the uniform distribution on [minval, maxval)."""
-    samples = torch.empty(_shape(shape), dtype=_float_dtype(dtype, "uniform"))
+    samples = torch.empty(_shape(shape), dtype=_float_dtype(dtype, "uniform"),
+                          device=default_device())
     return samples.uniform_(minval, maxval, generator=torch_generator(seed, samples.device))
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal samples restricted to [mean - 2 * stddev, mean + 2 * stddev], as in Keras."""
-    samples = torch.empty(_shape(shape), dtype=_float_dtype(dtype, "truncated_normal"))
+    samples = torch.empty(_shape(shape), dtype=_float_dtype(dtype, "truncated_normal"),
+                          device=default_device())
     generator = torch_generator(seed, samples.device)
     return torch.nn.init.trunc_normal_(
         samples, mean, stddev, mean - 2 * stddev, mean + 2 * stddev, generator=generator
@@ -64,7 +68,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     """Integers drawn uniformly from [minval, maxval)."""
-    device = torch.get_default_device()
+    device = default_device()
     return torch.randint(
         int(minval), int(maxval), _shape(shape), dtype=config.to_torch_dtype(dtype),
         generator=torch_generator(seed, device), device=device,
@@ -132,7 +136,7 @@ def gamma(shape, alpha, dtype=None, seed=None):
     `alpha` is a number or an array broadcastable to `shape`.
     """
     dtype = _float_dtype(dtype, "gamma")
-    device = torch.get_default_device()
+    device = default_device()
     concentration = _parameter(alpha, _shape(shape), dtype, device)
     if bool((concentration <= 0).any()):
         raise ValueError(f"gamma: `alpha` must be positive. Received: alpha={alpha!r}.")
@@ -144,7 +148,7 @@ def beta(shape, alpha, beta, dtype=None, seed=None):
     """Samples from the beta distribution: `X / (X + Y)` with `X ~ Gamma(alpha)`,
     `Y ~ Gamma(beta)` (both numbers or arrays broadcastable to `shape`)."""
     dtype = _float_dtype(dtype, "beta")
-    device = torch.get_default_device()
+    device = default_device()
     shape = _shape(shape)
     a, b = _parameter(alpha, shape, dtype, device), _parameter(beta, shape, dtype, device)
     if bool((a <= 0).any()) or bool((b <= 0).any()):
@@ -160,7 +164,7 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
     """Number of successes in `counts` trials of probability `probabilities` (numbers or arrays
     broadcastable to `shape`), returned as floats of `dtype` as in Keras."""
     dtype = _float_dtype(dtype, "binomial")
-    device = torch.get_default_device()
+    device = default_device()
     shape = _shape(shape)
     n = _parameter(counts, shape, torch.float32 if dtype == torch.float16 else dtype, device)
     p = _parameter(probabilities, shape, n.dtype, device)

@@ -9,6 +9,7 @@ import random
 
 import torch
 
+from lamina.devices import default_device
 from lamina.utils.arguments import check_kwargs
 
 
@@ -44,8 +45,8 @@ class SeedGenerator:
         self._generators = {}
 
     def generator(self, device=None):
-        """The torch.Generator for `device` (default: torch's default device)."""
-        device = torch.device(device) if device is not None else torch.get_default_device()
+        """The torch.Generator for `device` (default: lamina's default device)."""
+        device = torch.device(device) if device is not None else default_device()
         if device.type == "cuda" and device.index is None:
             device = torch.device("cuda", torch.cuda.current_device())
         generator = self._generators.get(device)

@@ -20,6 +20,7 @@ LAZY = {
         "Regularizer": "lamina.regularizers.regularizers",
         "Sequential": "lamina.models.sequential",
         "Variable": "lamina.variables",
+        "device": "lamina.devices",
         "remat": "lamina.rematerialization",
         "version": "lamina.version",
     },

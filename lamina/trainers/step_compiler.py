@@ -27,6 +27,9 @@ import torch
 # The torch.compile backend. Tests set "aot_eager" (the same graph capture and autograd, without
 # code generation) to check the capture in seconds instead of minutes.
 BACKEND = "inductor"
+# torch.compile's `mode` (None: its default). bench/gpu_compile_modes.py measures the others
+# ("reduce-overhead": CUDA graphs) against eager on a GPU.
+MODE = None
 # Compiled versions kept per step function, for all models of the process together (two or so
 # per model: the full batch and a smaller last one).
 RECOMPILE_LIMIT = 64
@@ -52,7 +55,7 @@ def step_function(model, name):
     step = getattr(model, name)
     if not getattr(model, "jit_compile", False):
         return step
-    compiled = torch.compile(step, dynamic=False, backend=BACKEND)
+    compiled = torch.compile(step, dynamic=False, backend=BACKEND, mode=MODE)
     settings = _dynamo_settings()
 
     def run(data):

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from lamina import config as lamina_config
+from lamina import devices
 from lamina.distribution import seam as distribution_seam
 from lamina.trainers import (argument_checks, compile_utils, data_adapters, loss_watch,
                              step_compiler)
@@ -33,10 +34,9 @@ _COMPILE_KWARGS = {"optimizer", "loss", "loss_weights", "metrics", "weighted_met
 
 
 def default_device():
-    device = distribution_seam.device()  # in a multi-process job: this process's own device
-    if device is not None:
-        return device
-    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    """Where compile/fit place a model: lamina's default device (lamina/devices.py), which is
+    this process's own device in a multi-process job, else the GPU when there is one."""
+    return devices.default_device()
 
 
 class Trainer:

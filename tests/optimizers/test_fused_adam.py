@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from lamina import optimizers
-from lamina.optimizers import fused_adam
+from lamina.optimizers import fused_adam, schedules
+from .test_optimizer_state import forbid_host_sync  # noqa: F401 (a fixture)
 from .test_optimizer_steps import CASES, assert_steps_match_keras
 
 ADAM_CASES = sorted(name for name, case in CASES.items()
@@ -38,17 +39,19 @@ def test_each_path_matches_keras_at_every_step(name, path, fused_calls, monkeypa
     assert bool(fused_calls) == (path == "fused" and not accumulating)
 
 
-def _train(steps, fused, amsgrad=False, dtype=torch.float32, transpose_grads=False):
+def _train(steps, fused, amsgrad=False, dtype=torch.float32, transpose_grads=False,
+           device="cpu"):
     torch.manual_seed(0)
-    variables = [torch.nn.Parameter(torch.randn(64, 32, dtype=dtype)),
-                 torch.nn.Parameter(torch.zeros(32, dtype=dtype))]
+    variables = [torch.nn.Parameter(torch.randn(64, 32, dtype=dtype).to(device)),
+                 torch.nn.Parameter(torch.zeros(32, dtype=dtype, device=device))]
     optimizer = optimizers.Adam(learning_rate=0.01, amsgrad=amsgrad)
     optimizer.build(variables)
     generator = torch.Generator().manual_seed(1)
     for _ in range(steps):
         # gradients over six orders of magnitude: where epsilon matters and where it does not
-        grads = [torch.randn(v.shape, generator=generator, dtype=dtype)
-                 * 10.0 ** torch.randint(-6, 1, v.shape, generator=generator) for v in variables]
+        grads = [(torch.randn(v.shape, generator=generator, dtype=dtype)
+                  * 10.0 ** torch.randint(-6, 1, v.shape, generator=generator)).to(device)
+                 for v in variables]
         if transpose_grads:  # a non-contiguous gradient: the multi-tensor path takes it
             grads[0] = grads[0].t().contiguous().t()
         if fused:
@@ -59,15 +62,59 @@ def _train(steps, fused, amsgrad=False, dtype=torch.float32, transpose_grads=Fal
     return [v.detach().clone() for v in variables]
 
 
+@pytest.fixture(params=["host learning rate", "device learning rate"])
+def learning_rate_read(request, monkeypatch):
+    """Both ways of handing Keras's step size to the kernel, on the CPU: as a float (the CPU's
+    way) and as a 0-d tensor computed on the device (a GPU's way, forced here)."""
+    if request.param == "device learning rate":
+        monkeypatch.setattr(fused_adam, "reads_learning_rate_on_host", lambda device: False)
+    return request.param
+
+
+@pytest.mark.parametrize("name", ADAM_CASES)
+def test_device_learning_rate_path_matches_keras(name, fused_calls, monkeypatch):
+    monkeypatch.setattr(fused_adam, "reads_learning_rate_on_host", lambda device: False)
+    assert_steps_match_keras(name, ", fused with a device learning rate")
+    assert bool(fused_calls) != bool(CASES[name]["kwargs"].get("gradient_accumulation_steps"))
+
+
 @pytest.mark.parametrize("amsgrad", [False, True])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_fused_and_multi_tensor_updates_agree(amsgrad, dtype, fused_calls):
+def test_fused_and_multi_tensor_updates_agree(amsgrad, dtype, fused_calls, learning_rate_read):
     fused = _train(50, True, amsgrad, dtype)
     assert fused_calls
     multi = _train(50, False, amsgrad, dtype)
     tolerance = 1e-5 if dtype == torch.float32 else 1e-12
     for a, b in zip(fused, multi):
         torch.testing.assert_close(a, b, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_fused_cuda_update_agrees_with_multi_tensor_and_cpu(amsgrad, dtype, fused_calls):
+    fused = _train(50, True, amsgrad, dtype, device="cuda")
+    assert fused_calls
+    multi = _train(50, False, amsgrad, dtype, device="cuda")
+    on_cpu = _train(50, False, amsgrad, dtype)
+    tolerance = 1e-5 if dtype == torch.float32 else 1e-12
+    for a, b, c in zip(fused, multi, on_cpu):
+        assert a.device.type == "cuda"
+        torch.testing.assert_close(a, b, rtol=tolerance, atol=tolerance)
+        torch.testing.assert_close(a.cpu(), c, rtol=tolerance, atol=tolerance)
+
+
+def test_device_learning_rate_path_never_reads_back_to_the_host(fused_calls, monkeypatch,
+                                                                forbid_host_sync):
+    monkeypatch.setattr(fused_adam, "reads_learning_rate_on_host", lambda device: False)
+    for learning_rate in (0.01, schedules.CosineDecay(0.0, 5, warmup_target=0.1,
+                                                      warmup_steps=2)):
+        variables = [torch.nn.Parameter(torch.ones(3, 2)), torch.nn.Parameter(torch.ones(2))]
+        optimizer = optimizers.Adam(learning_rate=learning_rate, amsgrad=True)
+        optimizer.build(variables)
+        for _ in range(4):
+            optimizer.apply([torch.ones_like(v) for v in variables], variables)
+    assert len(fused_calls) == 8
 
 
 def test_non_contiguous_gradients_take_the_multi_tensor_path(fused_calls):

@@ -3,7 +3,10 @@ the functions behind `nn.LSTM` & co., cuDNN on CUDA) run on Keras-layout weights
 
 The cells convert their weights to torch's layout on every call (`LSTMCell.torch_rnn_kernel`):
 transposes are views and GRU's gate reorder is one small copy, negligible next to the recurrence,
-and it keeps Keras arrays as the stored parameters. With a right-padded mask the RNN layer either
+and it keeps Keras arrays as the stored parameters. cuDNN needs more: contiguous weights (it
+views them; a transposed view fails), best in one flat buffer in its own order, so on CUDA the
+converted weights are copied into one buffer per call (`_one_flat_buffer`), the copy cuDNN
+would otherwise make itself. With a right-padded mask the RNN layer either
 picks each sample's last real step out of the unpacked run, or (when an LSTM's final carry is
 needed) packs the sequences here, so padded steps are skipped exactly as Keras's masking skips
 them.
@@ -24,6 +27,8 @@ def run_fused(kernel, sequences, states, lengths=None):
     `(batch, time, units)`, zero at padded steps.
     """
     function, params, has_biases = kernel
+    if sequences.device.type == "cuda":
+        params = _one_flat_buffer(params)
     is_lstm = function is torch.lstm
     hidden = tuple(s.unsqueeze(0) for s in states) if is_lstm else states[0].unsqueeze(0)
     # cuDNN only keeps what backward needs when `train` is True; dropout is 0 either way.
@@ -45,6 +50,14 @@ def run_fused(kernel, sequences, states, lengths=None):
     )
     finals = [s.index_select(1, packed.unsorted_indices).squeeze(0) for s in result[1:]]
     return outputs, finals
+
+
+def _one_flat_buffer(params):
+    """`params` copied, in order, into one contiguous buffer (as views of it): cuDNN's layout
+    for one layer and direction is weight_ih, weight_hh, bias_ih, bias_hh back to back."""
+    flat = torch.cat([p.reshape(-1) for p in params])
+    return [chunk.view(p.shape) for chunk, p in zip(flat.split([p.numel() for p in params]),
+                                                    params)]
 
 
 @torch.compiler.disable

@@ -77,6 +77,31 @@ def test_fused_kernel_equals_explicit_loop(cls, config, call, fused_calls):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("cls, config", PATH_CASES, ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize("masked", [False, True])
+def test_cudnn_kernel_equals_the_cpu_kernel(cls, config, masked, fused_calls):
+    """On CUDA the fused kernel is cuDNN's, fed one flat weight buffer built from the Keras
+    layout; its outputs and gradients equal the CPU kernel's."""
+    cpu = cls(return_sequences=True, return_state=True, **config)
+    cpu(X)
+    gpu = cls(return_sequences=True, return_state=True, **config)
+    gpu(X)
+    gpu.set_weights(cpu.get_weights())
+    gpu.to("cuda")
+    results = []
+    for layer, device in ((cpu, "cpu"), (gpu, "cuda")):
+        kwargs = {"mask": RIGHT.to(device)} if masked else {}
+        outputs = _outputs(layer(X.to(device), **kwargs))
+        sum((o * torch.linspace(-1, 1, o.shape[-1], device=device)).sum()
+            for o in outputs).backward()
+        results.append(([o.detach().cpu() for o in outputs],
+                        [w.grad.cpu() for w in layer.trainable_weights]))
+    assert len(fused_calls) == 2
+    for a, b in zip(results[0][0] + results[0][1], results[1][0] + results[1][1]):
+        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-4)
+
+
 def test_configurations_without_a_torch_kernel_take_the_loop(fused_calls):
     mask = torch.as_tensor(cases.IRREGULAR)
     layers_and_calls = [

@@ -1,0 +1,121 @@
+"""lamina's default device (lamina/devices.py): where the tensors lamina creates from no tensor go,
+and where compile/fit place a model. Keras on torch's rule: the GPU when there is one."""
+
+import numpy as np
+import pytest
+import torch
+
+import lamina as keras
+from lamina import devices, ops
+from lamina.trainers import trainer
+
+CREATORS = {
+    "arange": lambda: ops.arange(4),
+    "ones": lambda: ops.ones((2, 3)),
+    "zeros": lambda: ops.zeros((2,)),
+    "empty": lambda: ops.empty((2,)),
+    "full": lambda: ops.full((2,), 7),
+    "eye": lambda: ops.eye(3),
+    "tri": lambda: ops.tri(3),
+    "convert_to_tensor (array)": lambda: ops.convert_to_tensor(np.ones(3)),
+    "convert_to_tensor (list)": lambda: ops.convert_to_tensor([1, 2]),
+    "convert_to_tensor (scalar)": lambda: ops.convert_to_tensor(2.0),
+    "random.normal": lambda: keras.random.normal((2,)),
+    "random.uniform": lambda: keras.random.uniform((2,), seed=1),
+    "random.truncated_normal": lambda: keras.random.truncated_normal((2,)),
+    "random.randint": lambda: keras.random.randint((2,), 0, 5),
+    "random.normal (SeedGenerator)": lambda: keras.random.normal(
+        (2,), seed=keras.random.SeedGenerator(3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CREATORS))
+def test_created_tensors_follow_keras_device_scope(name):
+    with keras.device("meta"):  # a device every machine has, holding no memory
+        assert CREATORS[name]().device.type == "meta"
+    assert CREATORS[name]().device == devices.default_device()
+
+
+@pytest.mark.parametrize("name", sorted(CREATORS))
+def test_created_tensors_follow_torch_default_device(name):
+    with torch.device("meta"):  # as inside lamina's shape inference
+        assert CREATORS[name]().device.type == "meta"
+
+
+def test_the_gpu_is_the_default_when_cuda_is_available(monkeypatch):
+    monkeypatch.setattr(devices, "_cuda", [True])
+    assert devices.default_device() == torch.device("cuda")
+    assert trainer.default_device() == torch.device("cuda")  # models go where tensors go
+    with keras.device("cpu"):
+        assert devices.default_device() == torch.device("cpu")
+        assert trainer.default_device() == torch.device("cpu")
+    with torch.device("meta"):  # a device the program chose itself wins over the GPU
+        assert devices.default_device() == torch.device("meta")
+    monkeypatch.setattr(devices, "_cuda", [False])
+    assert devices.default_device() == torch.device("cpu")
+
+
+def test_a_multi_process_job_uses_its_own_device(monkeypatch):
+    from lamina.distribution import seam
+
+    monkeypatch.setattr(seam, "device", lambda: torch.device("cuda", 3))
+    assert devices.default_device() == torch.device("cuda", 3)
+    with keras.device("cpu"):  # an explicit scope still wins
+        assert devices.default_device() == torch.device("cpu")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("cpu", "cpu"), ("CPU:0", "cpu:0"), ("gpu", "cuda"), ("gpu:1", "cuda:1"),
+    ("cuda:0", "cuda:0"), ("/device:GPU:0", "cuda:0"), ("/gpu:2", "cuda:2"), ("meta", "meta"),
+])
+def test_keras_device_names(name, expected):
+    assert devices.standardize_device(name) == torch.device(expected)
+    assert devices.standardize_device(torch.device(expected)) == torch.device(expected)
+
+
+@pytest.mark.parametrize("name", ["tpu:0:1", "graphics card", 3])
+def test_unknown_device_names_say_what_to_write(name):
+    with pytest.raises(ValueError, match="'gpu'"):
+        with keras.device(name):
+            pass
+
+
+def test_scopes_nest_and_unwind_on_errors():
+    with keras.device("meta"):
+        with keras.device("cpu"):
+            assert ops.ones(()).device.type == "cpu"
+        assert ops.ones(()).device.type == "meta"
+        with pytest.raises(RuntimeError):
+            with keras.device("cpu"):
+                raise RuntimeError("inside")
+        assert ops.ones(()).device.type == "meta"
+    assert not devices._scopes
+
+
+class _TokenAndPositionEmbedding(keras.layers.Layer):
+    """The Keras transformer example's embedding: position indices made with ops.arange."""
+
+    def __init__(self, maxlen, vocab_size, embed_dim):
+        super().__init__()
+        self.token_emb = keras.layers.Embedding(vocab_size, embed_dim)
+        self.pos_emb = keras.layers.Embedding(maxlen, embed_dim)
+        self.scale = ops.convert_to_tensor(0.5)  # a constant made in __init__
+
+    def call(self, x):
+        positions = ops.arange(0, ops.shape(x)[-1], 1)
+        return self.token_emb(x) * self.scale + self.pos_emb(positions)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_keras_code_that_makes_constants_trains_on_the_gpu():
+    inputs = keras.Input((12,), dtype="int32")
+    x = _TokenAndPositionEmbedding(12, 50, 8)(inputs)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 50, (64, 12)), rng.integers(0, 2, 64).astype("float32")
+    history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert next(model.parameters()).device.type == "cuda"
+    assert np.isfinite(history.history["loss"]).all()
+    assert model.predict(x, verbose=0).shape == (64, 1)

@@ -43,12 +43,15 @@ def default_device():
     process = _process_device()
     if process is not None:
         return process
-    device = torch.get_default_device()
-    if device.type != "cpu":
-        return device
+    if not torch.compiler.is_compiling():
+        # (Dynamo cannot trace get_default_device, and a compiled step runs in no device
+        # context of its own: there the remaining rule decides, with no graph break.)
+        device = torch.get_default_device()
+        if device.type != "cpu":
+            return device
     if not _cuda:
         _cuda.append(torch.cuda.is_available())
-    return torch.device("cuda") if _cuda[0] else device
+    return torch.device("cuda" if _cuda[0] else "cpu")
 
 
 def standardize_device(name):

@@ -50,9 +50,23 @@ def _lstm():
         layers.Dense(1, activation="sigmoid")])
 
 
+class _TokenAndPositionEmbedding(layers.Layer):
+    """As in Keras's text-classification transformer example: positions from ops.arange (a
+    tensor made from no tensor, on lamina's default device, inside the compiled step)."""
+
+    def __init__(self, maxlen, vocab_size, embed_dim):
+        super().__init__()
+        self.token_emb = layers.Embedding(vocab_size, embed_dim)
+        self.pos_emb = layers.Embedding(maxlen, embed_dim)
+
+    def call(self, x):
+        positions = keras.ops.arange(0, keras.ops.shape(x)[-1], 1)
+        return self.token_emb(x) + self.pos_emb(positions) * keras.ops.ones(())
+
+
 def _transformer():
     tokens = keras.Input((9,), dtype="int32")
-    x = layers.Embedding(40, 16)(tokens)
+    x = _TokenAndPositionEmbedding(9, 40, 16)(tokens)
     x = layers.LayerNormalization()(layers.Add()([x, layers.MultiHeadAttention(2, 8)(x, x)]))
     ffn = layers.Dense(16)(layers.Dense(32, activation="relu")(x))
     x = layers.LayerNormalization()(layers.Add()([x, ffn]))

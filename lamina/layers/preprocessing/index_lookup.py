@@ -391,7 +391,7 @@ class IndexLookup(HostInputLayer):
             lines.pop()
         idf = None
         if self.output_mode == "tf_idf" and self._idf_weights is not None:
-            idf = self._idf_weights[:len(lines)].numpy()
+            idf = self._idf_weights[:len(lines)].detach().cpu().numpy()
         self.set_vocabulary(np.array(lines, dtype=object), idf)
 
 

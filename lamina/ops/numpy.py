@@ -830,8 +830,9 @@ def full_like(x, fill_value, dtype=None):
 
 def _diagonal_mask(N, M, k, dtype, compare):
     M = N if M is None else M
-    rows = torch.arange(N, device=default_device()).unsqueeze(1)
-    columns = torch.arange(M, device=default_device()).unsqueeze(0)
+    device = default_device()
+    rows = torch.arange(N, device=device).unsqueeze(1)
+    columns = torch.arange(M, device=device).unsqueeze(0)
     return compare(columns - rows, k).to(_dtype_or_floatx(dtype))
 
 

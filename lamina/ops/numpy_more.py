@@ -520,7 +520,8 @@ def _window(torch_fn, x, **kwargs):
     length = _window_length(x)
     if length <= 0:
         return torch.zeros((0,), dtype=_floatx(), device=default_device())
-    return torch_fn(length, periodic=False, dtype=torch.float64, **kwargs).to(_floatx())
+    return torch_fn(length, periodic=False, dtype=torch.float64, device=default_device(),
+                    **kwargs).to(_floatx())
 
 
 def bartlett(x):

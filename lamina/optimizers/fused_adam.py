@@ -20,8 +20,8 @@ On a GPU reading the learning rate back to the host would stall the stream, so t
 learning-rate tensor is multiplied on the device by the rest of the factor, computed on the
 host from the step count (one kernel instead of the multi-tensor path's seven 0-d ops), and
 handed to the kernel as a tensor (its `tensor_lr` form). That product may differ from Keras's
-`(lr * sqrt(c2)) / c1` in the last bit; the tests hold this path to the Keras fixtures too. Compiled steps keep the multi-tensor update,
-which the compiler fuses itself.
+`(lr * sqrt(c2)) / c1` in the last bit; the tests hold this path to the Keras fixtures too.
+Compiled steps keep the multi-tensor update, which the compiler fuses itself.
 """
 
 import math

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a session lent a GPU machine checks, in two parts that each fit one device call
-# (about 4 and 7 minutes on an H200). Results go to $OUT (default bench/results).
+# (at most 4 and 9 minutes on an H200: run `tests` with timeout_s=280, `bench` with 580).
+# Results go to $OUT (default bench/results).
 #
 #   bash bench/gpu_session.sh tests   # the whole suite on CUDA (16 workers), one line per failure
 #   bash bench/gpu_session.sh bench   # compile modes, peer table, bf16 transformer FLOP/s, profiles
@@ -36,16 +37,16 @@ if [ "${1:-all}" != "tests" ]; then
         python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
             --target /tmp/site .whl/*.whl && export PYTHONPATH="$PWD:/tmp/site"
     fi
-    timeout 75 python3 bench/gpu_compile_modes.py --workloads mlp,transformer \
+    timeout 120 python3 bench/gpu_compile_modes.py --workloads mlp,transformer,cnn \
         | tee "$OUT/compile_modes.jsonl"
-    timeout 240 python3 bench/peer.py --workloads mlp,cnn,lstm,transformer,predict \
+    timeout 220 python3 bench/peer.py --workloads mlp,cnn,lstm,transformer,predict \
         --frameworks lamina,lamina-compiled,torch,keras --keras-backends jax --samples 12800 \
         --epochs 3 --repeats 1 > "$OUT/peer_gpu.md" 2>&1
     cat "$OUT/peer_gpu.md"
     timeout 40 python3 bench/transformer_flops.py --steps 30 | tee "$OUT/flops_eager.json"
     timeout 80 python3 bench/transformer_flops.py --steps 30 --jit | tee "$OUT/flops_jit.json"
     for jit in "" "--jit"; do
-        timeout 45 python3 bench/gpu_profile.py --workload mlp $jit --rows 15 2>&1 \
+        timeout 40 python3 bench/gpu_profile.py --workload mlp $jit --rows 15 2>&1 \
             | grep -v USDT | tee -a "$OUT/profile_mlp.txt" | tail -22
     done
 fi

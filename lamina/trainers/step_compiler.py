@@ -20,6 +20,7 @@ the model (it still deep-copies and pickles).
 a CPU, which a short fit does not win back.
 """
 
+import contextlib
 import warnings
 
 import torch
@@ -27,8 +28,9 @@ import torch
 # The torch.compile backend. Tests set "aot_eager" (the same graph capture and autograd, without
 # code generation) to check the capture in seconds instead of minutes.
 BACKEND = "inductor"
-# torch.compile's `mode` (None: its default). bench/gpu_compile_modes.py measures the others
-# ("reduce-overhead": CUDA graphs) against eager on a GPU.
+# torch.compile's `mode` for train and test steps (None: its default). bench/gpu_compile_modes.py
+# measures the others ("reduce-overhead": CUDA graphs) against eager on a GPU. Never for
+# predict_step: under CUDA graphs each replay overwrites the outputs that predict collects.
 MODE = None
 # Compiled versions kept per step function, for all models of the process together (two or so
 # per model: the full batch and a smaller last one).
@@ -55,20 +57,42 @@ def step_function(model, name):
     step = getattr(model, name)
     if not getattr(model, "jit_compile", False):
         return step
-    compiled = torch.compile(step, dynamic=False, backend=BACKEND, mode=MODE)
+    mode = None if name == "predict_step" else MODE
+    compiled = torch.compile(step, dynamic=False, backend=BACKEND, mode=mode)
     settings = _dynamo_settings()
 
     def run(data):
-        # The gradients are traced into the step's graph (torch.autograd.grad, see
-        # Trainer.train_step): Dynamo does that only with `trace_autograd_ops` on, which is
-        # switched on for lamina's steps alone, not for the user's own torch.compile calls.
-        # Every model compiles its own steps (as Keras traces per model): Dynamo keeps them all
-        # on the one step function's code, so its limit of 8 versions per code object would
-        # make the fifth model of a process (k-fold, a search) run eagerly.
-        with torch._dynamo.config.patch(**settings):
+        if _held[0]:  # inside fit/evaluate/predict, which hold the settings for the whole loop
+            return compiled(data)
+        with torch._dynamo.config.patch(**settings):  # (20 us: a tenth of a small step)
             return compiled(data)
 
     return run
+
+
+_held = [0]  # how many held_settings blocks are open
+
+
+@contextlib.contextmanager
+def held_settings(model):
+    """lamina's Dynamo settings, held around a whole fit/evaluate/predict loop of a compiled
+    model instead of being patched in and out at every step.
+
+    The gradients are traced into the step's graph (torch.autograd.grad, see
+    Trainer.train_step): Dynamo does that only with `trace_autograd_ops` on, which is switched
+    on while lamina's loops run, not for the user's own torch.compile calls elsewhere. Every
+    model compiles its own steps (as Keras traces per model): Dynamo keeps them all on the one
+    step function's code, so its limit of 8 versions per code object would make the fifth
+    model of a process (k-fold, a search) run eagerly."""
+    if not getattr(model, "jit_compile", False):
+        yield
+        return
+    with torch._dynamo.config.patch(**_dynamo_settings()):
+        _held[0] += 1
+        try:
+            yield
+        finally:
+            _held[0] -= 1
 
 
 def _dynamo_settings(config=None):

@@ -6,6 +6,7 @@ stay on the device; nothing in a step waits for the GPU except what a callback a
 """
 
 import collections.abc
+import contextlib
 import inspect
 import warnings
 
@@ -454,7 +455,9 @@ class Trainer:
         # Batch callbacks (and stop_training) once per `steps_per_execution` steps, as Keras.
         per_execution = self.steps_per_execution
         watch = loss_watch.LossWatch(callbacks.callbacks)
+        settings = contextlib.ExitStack()
         try:
+            settings.enter_context(step_compiler.held_settings(self))
             callbacks.on_train_begin()
             first_epoch, first_step = state.resume_point(initial_epoch)
             for epoch in range(first_epoch, epochs):
@@ -503,6 +506,7 @@ class Trainer:
                 if self.stop_training or train.ran_out_of_data:
                     break
         finally:
+            settings.close()
             _restore_modes(modes)
             self._in_fit = False
             self.__dict__.pop("_step_losses", None)  # (the loss watch's references)
@@ -551,7 +555,7 @@ class Trainer:
         test_function = step_compiler.step_function(self, "test_step")
         modes = _set_mode(self, False)
         try:
-            with torch.no_grad():
+            with torch.no_grad(), step_compiler.held_settings(self):
                 per_execution = self.steps_per_execution  # (batch callbacks: as in fit)
                 open_execution = False
                 for step, batch in enumerate(data.batches()):
@@ -606,7 +610,7 @@ class Trainer:
         predict_function = step_compiler.step_function(self, "predict_step")
         modes = _set_mode(self, False)
         try:
-            with torch.no_grad():
+            with torch.no_grad(), step_compiler.held_settings(self):
                 for step, batch in enumerate(data.batches()):
                     callbacks.on_predict_batch_begin(step)
                     outputs.append(predict_function(data_adapters.pack_x_y_sample_weight(*batch)))

@@ -372,3 +372,47 @@ def test_dynamo_settings_follow_the_installed_torch():
     older = SimpleNamespace(cache_size_limit=8)  # a torch before both settings' current names
     assert step_compiler._dynamo_settings(older) == {
         "cache_size_limit": step_compiler.RECOMPILE_LIMIT}
+
+
+def test_settings_are_in_force_whenever_a_step_compiles_and_only_then(monkeypatch):
+    """fit/evaluate/predict hold lamina's Dynamo settings for their whole loop (patching them
+    at every step cost a tenth of a small compiled step); a step called on its own
+    (train_on_batch) patches them around itself. Outside, the user's settings are untouched."""
+    config = torch._dynamo.config
+    expected = step_compiler._dynamo_settings()
+    before = {name: getattr(config, name) for name in expected}
+    assert before != expected  # (otherwise this test could not tell)
+    seen = []
+
+    def recording_backend(graph_module, example_inputs):
+        seen.append({name: getattr(config, name) for name in expected})
+        return graph_module.forward
+
+    monkeypatch.setattr(step_compiler, "BACKEND", recording_backend)
+    model = _mlp()
+    model.compile("adam", "sparse_categorical_crossentropy", jit_compile=True)
+    x, y = _data("mlp", 40)
+    in_fit = []
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, validation_split=0.25, callbacks=[
+        keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: in_fit.append(
+            {name: getattr(config, name) for name in expected}))])
+    model.evaluate(x, y, batch_size=7, verbose=0)
+    model.predict(x, batch_size=9, verbose=0)
+    compiled_in_loops = len(seen)
+    model.train_on_batch(x[:5], y[:5])  # a new shape, compiled outside any loop
+    assert len(seen) > compiled_in_loops >= 4
+    assert all(settings == expected for settings in seen + in_fit)
+    assert {name: getattr(config, name) for name in expected} == before
+
+
+def test_predict_steps_never_take_a_cuda_graph_mode(monkeypatch):
+    modes = []
+    monkeypatch.setattr(step_compiler, "MODE", "reduce-overhead")
+    monkeypatch.setattr(torch, "compile", lambda step, **kwargs: modes.append(
+        (step.__name__, kwargs["mode"])) or step)
+    model = _mlp()
+    model.compile("adam", "sparse_categorical_crossentropy", jit_compile=True)
+    for name in ("train_step", "test_step", "predict_step"):
+        step_compiler.step_function(model, name)
+    assert modes == [("train_step", "reduce-overhead"), ("test_step", "reduce-overhead"),
+                     ("predict_step", None)]

@@ -212,3 +212,27 @@ def test_stateful_states_do_not_keep_the_previous_graph():
     layer(X).sum().backward()
     layer(X).sum().backward()  # would fail if the carried state held the first graph
     assert not any(s.requires_grad for s in layer.states)
+
+
+@pytest.mark.parametrize("cls, config", PATH_CASES, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_flat_weight_buffer_feeds_the_kernel_the_same_numbers_and_gradients(cls, config):
+    """What CUDA runs (`_one_flat_buffer`), checked on the CPU kernel: one contiguous buffer,
+    in the kernel's order, whose views give the same outputs and carry the same gradients back
+    to the Keras-layout weights."""
+    layer = cls(return_sequences=True, **config)
+    layer(X)
+    function, params, has_biases = layer.cell.torch_rnn_kernel()
+    flat = fused._one_flat_buffer(params)
+    assert all(f.is_contiguous() for f in flat)
+    assert len({f.untyped_storage().data_ptr() for f in flat}) == 1
+    offsets = [f.storage_offset() for f in flat]
+    assert offsets == sorted(offsets) and offsets[0] == 0
+    results = []
+    for weights in (params, fused._one_flat_buffer(params)):
+        layer.zero_grad()
+        states = [torch.zeros(X.shape[0], 4)] * (2 if function is torch.lstm else 1)
+        outputs, _ = fused.run_fused((function, weights, has_biases), X, states)
+        (outputs * torch.linspace(-1, 1, 4)).sum().backward()
+        results.append([outputs.detach()] + [w.grad.clone() for w in layer.trainable_weights])
+    for a, b in zip(*results):  # (contiguous weights may take another GEMM path: rounding)
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

@@ -123,3 +123,19 @@ def test_keras_code_that_makes_constants_trains_on_the_gpu():
     assert next(model.parameters()).device.type == "cuda"
     assert np.isfinite(history.history["loss"]).all()
     assert model.predict(x, verbose=0).shape == (64, 1)
+
+
+def test_fit_inside_a_cpu_scope_stays_on_the_cpu_where_a_gpu_is_the_default(monkeypatch):
+    monkeypatch.setattr(devices, "_cuda", [True])  # as on a GPU machine
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    x, y = np.ones((8, 4), "float32"), np.ones((8, 1), "float32")
+    with keras.device("cpu"):
+        model.compile("sgd", "mse")
+        model.fit(x, y, epochs=1, verbose=0)
+        assert model.predict(x, verbose=0).shape == (8, 1)
+    assert next(model.parameters()).device.type == "cpu"
+    if not torch.cuda.is_available():  # the same fit outside the scope goes for the GPU
+        fresh = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+        with pytest.raises((AssertionError, RuntimeError)):  # (torch built without CUDA)
+            fresh.compile("sgd", "mse")
+            fresh.fit(x, y, epochs=1, verbose=0)

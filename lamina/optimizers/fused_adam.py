@@ -19,7 +19,8 @@ recorded from Keras at the same tolerance, and with each other.
 On a GPU reading the learning rate back to the host would stall the stream, so there the
 learning-rate tensor is multiplied on the device by the rest of the factor, computed on the
 host from the step count (one kernel instead of the multi-tensor path's seven 0-d ops), and
-handed to the kernel as a tensor (its `tensor_lr` form). That product may differ from Keras's
+handed to the kernel as a tensor (its `tensor_lr` form, which the CUDA kernel reads as float32:
+float64 weights on a GPU keep the multi-tensor update). That product may differ from Keras's
 `(lr * sqrt(c2)) / c1` in the last bit; the tests hold this path to the Keras fixtures too.
 Compiled steps keep the multi-tensor update, which the compiler fuses itself.
 """
@@ -37,6 +38,8 @@ def applies(optimizer, group, grads):
     if (group.device.type not in ("cpu", "cuda") or group.dtype not in _HOST_DTYPES
             or optimizer.gradient_accumulation_steps or torch.compiler.is_compiling()):
         return False
+    if group.device.type == "cuda" and group.dtype != torch.float32:
+        return False  # the CUDA kernel reads a tensor learning rate as float32 only
     dtype = group.dtype
     return (all(g.dtype == dtype and g.layout == torch.strided and g.is_contiguous()
                 for g in grads)

@@ -65,7 +65,8 @@ def _train(steps, fused, amsgrad=False, dtype=torch.float32, transpose_grads=Fal
 @pytest.fixture(params=["host learning rate", "device learning rate"])
 def learning_rate_read(request, monkeypatch):
     """Both ways of handing Keras's step size to the kernel, on the CPU: as a float (the CPU's
-    way) and as a 0-d tensor computed on the device (a GPU's way, forced here)."""
+    way) and as a 0-d tensor, the learning-rate variable times a host factor (a GPU's way,
+    forced here)."""
     if request.param == "device learning rate":
         monkeypatch.setattr(fused_adam, "reads_learning_rate_on_host", lambda device: False)
     return request.param
@@ -94,7 +95,8 @@ def test_fused_and_multi_tensor_updates_agree(amsgrad, dtype, fused_calls, learn
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_fused_cuda_update_agrees_with_multi_tensor_and_cpu(amsgrad, dtype, fused_calls):
     fused = _train(50, True, amsgrad, dtype, device="cuda")
-    assert fused_calls
+    # (the CUDA kernel takes its tensor learning rate as float32: float64 stays multi-tensor)
+    assert bool(fused_calls) == (dtype == torch.float32)
     multi = _train(50, False, amsgrad, dtype, device="cuda")
     on_cpu = _train(50, False, amsgrad, dtype)
     tolerance = 1e-5 if dtype == torch.float32 else 1e-12
@@ -141,3 +143,17 @@ def test_host_step_size_is_the_device_step_size_to_the_last_bit(dtype, numpy_dty
                   / (1 - torch.pow(betas[0], t))).item()
         host = float(fused_adam.step_size(optimizer, learning_rate.item(), step, numpy_dtype))
         assert abs(host - device) <= 2 * ulp * abs(device), step
+
+
+def test_only_float32_weights_take_the_fused_path_on_a_gpu():
+    """The CUDA kernel reads a tensor learning rate as float32; other dtypes stay multi-tensor
+    there (checked with a stand-in group, so it runs without a GPU)."""
+    from types import SimpleNamespace
+
+    optimizer = optimizers.Adam()
+    for dtype, expected in ((torch.float32, True), (torch.float64, False),
+                            (torch.float16, False), (torch.bfloat16, False)):
+        group = SimpleNamespace(device=torch.device("cuda"), dtype=dtype, variables=[])
+        assert fused_adam.applies(optimizer, group, []) is expected, dtype
+    group = SimpleNamespace(device=torch.device("cpu"), dtype=torch.float64, variables=[])
+    assert fused_adam.applies(optimizer, group, []) is True

@@ -139,3 +139,37 @@ def test_fit_inside_a_cpu_scope_stays_on_the_cpu_where_a_gpu_is_the_default(monk
         with pytest.raises((AssertionError, RuntimeError)):  # (torch built without CUDA)
             fresh.compile("sgd", "mse")
             fresh.fit(x, y, epochs=1, verbose=0)
+
+
+def _small_functional_model():
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, keras.layers.Dense(2)(inputs))
+
+
+def test_a_model_never_placed_follows_the_device_of_its_input(monkeypatch):
+    """Keras on torch keeps weights on the GPU, so `model(ops.ones(...))` works there before
+    any fit; lamina's weights start on the CPU, and a model not yet placed moves to the GPU
+    tensor it is called on (the move itself is recorded here: no GPU needed)."""
+    model = _small_functional_model()
+    moved = []
+    monkeypatch.setattr(model, "to", lambda device: moved.append(device) or model)
+    gpu = torch.device("cuda", 1)
+    assert model._follow_input_device(gpu) == gpu
+    assert moved == [gpu] and model._device == gpu
+
+
+def test_a_model_the_program_placed_itself_is_not_moved(monkeypatch):
+    model = _small_functional_model()
+    model.to("meta")  # weights somewhere other than the CPU: the program's own choice
+    monkeypatch.setattr(model, "to", lambda device: pytest.fail("moved"))
+    assert model._follow_input_device(torch.device("cuda", 1)) is None
+    assert model._device is None
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_model_never_placed_runs_on_gpu_tensors_and_then_on_numpy():
+    model = _small_functional_model()
+    assert next(model.parameters()).device.type == "cpu"
+    outputs = model(keras.random.normal((3, 4)))  # made on the GPU, as in Keras on torch
+    assert outputs.device.type == "cuda" and next(model.parameters()).device.type == "cuda"
+    assert model(np.ones((3, 4), "float32")).device.type == "cuda"

@@ -737,10 +737,27 @@ class Trainer:
             finally:
                 self.__dict__["_ddp_forward"] = forward
         device = self._device
+        if device is None and args and isinstance(args[0], torch.Tensor) and (
+                not _is_cpu(args[0].device)) and not args[0].is_meta:
+            device = self._follow_input_device(args[0].device)
         if device is not None and args and not _is_cpu(device):
             # The model lives on the GPU: bring numpy or CPU inputs to it (Keras-on-torch does too).
             args = (tree.map_structure(lambda t: _to_device(t, device), args[0]),) + args[1:]
         return super()._call_pipeline(*args, **kwargs)
+
+    def _follow_input_device(self, device):
+        """A model not yet placed by compile/fit, called on a GPU tensor (one that
+        `ops.ones`, `random.normal` or another model made there, as in Keras on torch): its CPU
+        weights go to that device, as an unbuilt layer's go to its first input's. From then
+        on it is placed there (numpy inputs move to it). Weights already elsewhere than the
+        CPU were placed by the program itself and stay."""
+        first = next(iter(self.parameters()), None)
+        if first is None or _is_cpu(first.device):
+            self.to(device)
+            self._device = device
+        elif first.device == device:
+            self._device = device
+        return self._device
 
 
 def _deserialize_spec(spec, module):

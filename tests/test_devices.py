@@ -173,3 +173,12 @@ def test_a_model_never_placed_runs_on_gpu_tensors_and_then_on_numpy():
     outputs = model(keras.random.normal((3, 4)))  # made on the GPU, as in Keras on torch
     assert outputs.device.type == "cuda" and next(model.parameters()).device.type == "cuda"
     assert model(np.ones((3, 4), "float32")).device.type == "cuda"
+
+
+def test_placing_a_model_places_the_models_inside_it(monkeypatch):
+    """So that a nested model never looks for its device inside a (compiled) step."""
+    inner = _small_functional_model()
+    outer = keras.Sequential([keras.Input((4,)), inner, keras.layers.Dense(1)])
+    with keras.device("meta"):
+        outer._move_to_default_device()
+    assert outer._device == inner._device == torch.device("meta")

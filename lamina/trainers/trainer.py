@@ -138,7 +138,9 @@ class Trainer:
         device = default_device()
         if self._device != device:
             self.to(device)
-            self._device = device
+            for module in self.modules():  # nested models are placed with it
+                if isinstance(module, Trainer):
+                    module._device = device
 
     def _ensure_compiled(self, what):
         if not self.compiled:
@@ -738,7 +740,8 @@ class Trainer:
                 self.__dict__["_ddp_forward"] = forward
         device = self._device
         if device is None and args and isinstance(args[0], torch.Tensor) and (
-                not _is_cpu(args[0].device)) and not args[0].is_meta:
+                not _is_cpu(args[0].device)) and not args[0].is_meta and (
+                not torch.compiler.is_compiling()):
             device = self._follow_input_device(args[0].device)
         if device is not None and args and not _is_cpu(device):
             # The model lives on the GPU: bring numpy or CPU inputs to it (Keras-on-torch does too).

@@ -27,6 +27,8 @@ if [ "${1:-all}" != "bench" ]; then
         > "$OUT/pytest_cuda.txt" 2>&1
     echo "pytest rc=$? in $(( $(date +%s) - start )) s"
     grep -E "^(FAILED|ERROR) " "$OUT/pytest_cuda.txt" | cut -c1-220 | sort | head -150
+    # (if the summary is missing, the -v lines still name what failed)
+    grep -cE "\] (FAILED|ERROR) " "$OUT/pytest_cuda.txt"
     grep -E "^/.*: [A-Za-z]*(Error|Exception)" "$OUT/pytest_cuda.txt" | sed -E 's/^[^ ]+ //' \
         | cut -c1-120 | sort | uniq -c | sort -rn | head -30
     tail -1 "$OUT/pytest_cuda.txt"

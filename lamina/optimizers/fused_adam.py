@@ -23,6 +23,12 @@ handed to the kernel as a tensor (its `tensor_lr` form, which the CUDA kernel re
 float64 weights on a GPU keep the multi-tensor update). That product may differ from Keras's
 `(lr * sqrt(c2)) / c1` in the last bit; the tests hold this path to the Keras fixtures too.
 Compiled steps keep the multi-tensor update, which the compiler fuses itself.
+
+The kernel walks each tensor's memory in order, so it takes contiguous tensors. A weight kept in
+Keras's shape but stored in torch's order (a convolution or LSTM kernel, see
+layers/weight_memory_order.py) is handed to it as the contiguous view of its memory, and so are
+its gradient and slots, which share its strides: the update is elementwise, so the order in
+which the elements are visited does not change it.
 """
 
 import math
@@ -41,9 +47,42 @@ def applies(optimizer, group, grads):
     if group.device.type == "cuda" and group.dtype != torch.float32:
         return False  # the CUDA kernel reads a tensor learning rate as float32 only
     dtype = group.dtype
-    return (all(g.dtype == dtype and g.layout == torch.strided and g.is_contiguous()
-                for g in grads)
-            and all(v.is_contiguous() for v in group.variables))
+    if not all(g.dtype == dtype and g.layout == torch.strided for g in grads):
+        return False
+    orders = [_memory_order(v) for v in group.variables]
+    if any(order is False for order in orders):
+        return False
+    slots = None
+    for index, order in enumerate(orders):
+        if order is None:
+            if not grads[index].is_contiguous():
+                return False
+            continue
+        slots = slots if slots is not None else _slots(optimizer, group)
+        if not all(t.permute(order).is_contiguous() for t in
+                   (grads[index], *(s[index] for s in slots))):
+            return False
+    return True
+
+
+def _memory_order(tensor):
+    """None for a contiguous `tensor`; else the axis order its memory is laid out in when that
+    is dense (a weight stored in torch's order); False when it is not."""
+    if tensor.is_contiguous():
+        return None
+    order = sorted(range(tensor.ndim), key=lambda axis: -tensor.stride(axis))
+    return order if tensor.permute(order).is_contiguous() else False
+
+
+def _slots(optimizer, group):
+    slots = [group.take(optimizer._momentums), group.take(optimizer._velocities)]
+    if optimizer.amsgrad:
+        slots.append(group.take(optimizer._velocity_hats))
+    return slots
+
+
+def _in_memory_order(tensors, orders):
+    return [t if order is None else t.permute(order) for t, order in zip(tensors, orders)]
 
 
 def step_size(optimizer, learning_rate, step, dtype):
@@ -71,10 +110,13 @@ def update(optimizer, group, grads, learning_rate):
         factor = step_size(optimizer, 1.0, step, _HOST_DTYPES[group.dtype]) * (c1 / c2)
         lr = learning_rate * float(factor)
     steps = [torch.full((), float(step), dtype=torch.float32, device=group.device)] * len(grads)
-    maxima = group.take(optimizer._velocity_hats) if optimizer.amsgrad else []
+    tensors = [group.variables, grads, *_slots(optimizer, group)]
+    orders = [_memory_order(v) for v in group.variables]
+    if any(order is not None for order in orders):
+        tensors = [_in_memory_order(each, orders) for each in tensors]
+    variables, grads, momentums, velocities, *maxima = tensors
     torch._fused_adam_(
-        group.variables, grads, group.take(optimizer._momentums),
-        group.take(optimizer._velocities), maxima, steps,
+        variables, grads, momentums, velocities, maxima[0] if maxima else [], steps,
         lr=lr, beta1=optimizer.beta_1, beta2=optimizer.beta_2,
         weight_decay=0.0, eps=optimizer.epsilon / c2, amsgrad=optimizer.amsgrad,
         maximize=False)

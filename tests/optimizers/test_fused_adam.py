@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from lamina import optimizers
+from lamina.layers.weight_memory_order import store_in_memory_order, transposed_order
 from lamina.optimizers import fused_adam, schedules
 from .test_optimizer_state import forbid_host_sync  # noqa: F401 (a fixture)
 from .test_optimizer_steps import CASES, assert_steps_match_keras
@@ -40,10 +41,13 @@ def test_each_path_matches_keras_at_every_step(name, path, fused_calls, monkeypa
 
 
 def _train(steps, fused, amsgrad=False, dtype=torch.float32, transpose_grads=False,
-           device="cpu"):
+           device="cpu", stored_transposed=False):
     torch.manual_seed(0)
     variables = [torch.nn.Parameter(torch.randn(64, 32, dtype=dtype).to(device)),
                  torch.nn.Parameter(torch.zeros(32, dtype=dtype, device=device))]
+    if stored_transposed:  # as an LSTM kernel is stored (layers/weight_memory_order.py)
+        store_in_memory_order(variables[0], transposed_order())
+        transpose_grads = True  # (autograd gives a gradient the parameter's strides)
     optimizer = optimizers.Adam(learning_rate=0.01, amsgrad=amsgrad)
     optimizer.build(variables)
     generator = torch.Generator().manual_seed(1)
@@ -124,6 +128,20 @@ def test_non_contiguous_gradients_take_the_multi_tensor_path(fused_calls):
     assert not fused_calls
     for a, b in zip(weights, _train(3, False, transpose_grads=True)):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_weights_stored_in_another_memory_order_take_the_fused_path(amsgrad, fused_calls):
+    """A kernel stored column by column, with its gradient and slots in the same order: the
+    kernel gets the contiguous views of their memory. The update is elementwise, so it equals
+    the row-major one to the bit, and the weight keeps its storage order."""
+    stored = _train(20, True, amsgrad, stored_transposed=True)
+    assert len(fused_calls) == 20
+    assert stored[0].stride() == (1, 64)
+    for a, b in zip(stored, _train(20, True, amsgrad)):
+        assert torch.equal(a, b)
+    for a, b in zip(stored, _train(20, False, amsgrad, stored_transposed=True)):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("dtype, numpy_dtype", [(torch.float32, np.float32),

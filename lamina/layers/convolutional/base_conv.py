@@ -16,6 +16,7 @@ from lamina.layers import padding as padding_utils
 from lamina.layers.convolutional import keras1
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.layers.weight_memory_order import conv_kernel_order, store_in_memory_order
 from lamina.registry.serialization import serialize_keras_object
 
 CONV_FUNCTIONS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -160,6 +161,8 @@ class BaseConv(Layer):
             initializer=self.kernel_initializer, name="kernel",
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
         )
+        store_in_memory_order(self.kernel, conv_kernel_order(
+            self.rank, self.data_format == "channels_last"))
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(

@@ -19,6 +19,7 @@ from lamina.layers.convolutional.base_conv import (check_positive_int, input_cha
                                                    torch_conv_kernel)
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.layers.weight_memory_order import conv_kernel_order, store_in_memory_order
 from lamina.registry.serialization import serialize_keras_object
 
 CONV_TRANSPOSE_FUNCTIONS = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -111,6 +112,8 @@ class BaseConvTranspose(Layer):
             shape=self.kernel_size + (self.filters, channels), initializer=self.kernel_initializer,
             name="kernel", regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
         )
+        store_in_memory_order(self.kernel, conv_kernel_order(
+            self.rank, self.data_format == "channels_last"))
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(

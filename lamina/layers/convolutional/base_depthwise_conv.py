@@ -13,6 +13,7 @@ from lamina.layers.convolutional.base_conv import (check_positive_int, conv_outp
                                                    convolve, input_channels)
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.layers.weight_memory_order import depthwise_kernel_order, store_in_memory_order
 from lamina.registry.serialization import serialize_keras_object
 
 
@@ -75,6 +76,7 @@ class BaseDepthwiseConv(Layer):
             initializer=self.depthwise_initializer, name="kernel",
             regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint,
         )
+        store_in_memory_order(self.kernel, depthwise_kernel_order(self.rank))
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(

@@ -15,6 +15,8 @@ from lamina.layers.convolutional.base_conv import (CONV_FUNCTIONS, check_positiv
 from lamina.layers.convolutional.base_depthwise_conv import torch_depthwise_kernel
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.layers.weight_memory_order import (conv_kernel_order, depthwise_kernel_order,
+                                               store_in_memory_order)
 from lamina.registry.serialization import serialize_keras_object
 
 
@@ -86,6 +88,9 @@ class BaseSeparableConv(Layer):
             initializer=self.pointwise_initializer, name="pointwise_kernel",
             regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint,
         )
+        store_in_memory_order(self.depthwise_kernel, depthwise_kernel_order(self.rank))
+        store_in_memory_order(self.pointwise_kernel, conv_kernel_order(
+            self.rank, self.data_format == "channels_last"))
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(

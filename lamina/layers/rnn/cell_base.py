@@ -19,6 +19,7 @@ import torch
 
 from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.layer import Layer
+from lamina.layers.weight_memory_order import store_in_memory_order, transposed_order
 from lamina.registry.serialization import serialize_keras_object
 from lamina.utils.arguments import check_rate, warn_deprecated
 
@@ -61,6 +62,10 @@ class RecurrentCell(Layer):
 
     gates = 1
     has_recurrent_activation = False
+    # The fused kernels read `kernel.t()` and `recurrent_kernel.t()` as they are (LSTM, SimpleRNN;
+    # GRU reorders its gates, a copy anyway): store them column by column, so those are plain
+    # contiguous weights and their gradients need no copy (see weight_memory_order.py).
+    fused_weights_transposed = False
 
     def __init__(self, units=None, activation="tanh", recurrent_activation="sigmoid",
                  use_bias=True, kernel_initializer="glorot_uniform",
@@ -117,6 +122,9 @@ class RecurrentCell(Layer):
             name="recurrent_kernel", regularizer=self.recurrent_regularizer,
             constraint=self.recurrent_constraint,
         )
+        if self.fused_weights_transposed:
+            store_in_memory_order(self.kernel, transposed_order())
+            store_in_memory_order(self.recurrent_kernel, transposed_order())
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(

@@ -14,6 +14,7 @@ from lamina.registry.export import keras_export
 @keras_export("layers.LSTMCell")
 class LSTMCell(RecurrentCell):
     gates = 4
+    fused_weights_transposed = True
     has_recurrent_activation = True
 
     def __init__(self, units=None, activation="tanh", recurrent_activation="sigmoid",

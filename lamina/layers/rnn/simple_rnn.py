@@ -11,6 +11,7 @@ from lamina.registry.export import keras_export
 @keras_export("layers.SimpleRNNCell")
 class SimpleRNNCell(RecurrentCell):
     gates = 1
+    fused_weights_transposed = True
 
     def __init__(self, units=None, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",

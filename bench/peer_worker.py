@@ -34,6 +34,21 @@ def _epochs_keras(keras, workload, x, y, epochs):
     return times
 
 
+def hand_train_step(model, optimizer, loss_fn, binary, xb, yb, total, correct):
+    """One step of the hand loop; the running loss sum and hit count are added in place."""
+    import torch
+
+    optimizer.zero_grad(set_to_none=True)
+    logits = model(xb)
+    loss = loss_fn(logits, yb)
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        total += loss.detach() * len(xb)
+        hits = (logits > 0).float() == yb if binary else logits.argmax(-1) == yb
+        correct += hits.sum()
+
+
 def _epochs_torch(workload, x, y, epochs, device):
     import torch
 
@@ -60,16 +75,8 @@ def _epochs_torch(workload, x, y, epochs, device):
             total, correct, seen = torch.zeros((), device=device), torch.zeros((), device=device), 0
             for i in range(0, len(xt), batch):
                 index = order[i:i + batch]
-                xb, yb = xt[index], yt[index]
-                optimizer.zero_grad(set_to_none=True)
-                logits = model(xb)
-                loss = loss_fn(logits, yb)
-                loss.backward()
-                optimizer.step()
-                with torch.no_grad():
-                    total += loss.detach() * len(index)
-                    hits = (logits > 0).float() == yb if binary else logits.argmax(-1) == yb
-                    correct += hits.sum()
+                hand_train_step(model, optimizer, loss_fn, binary, xt[index], yt[index], total,
+                                correct)
                 seen += len(index)
             (total / seen).item(), (correct / seen).item()
         if device.type == "cuda":

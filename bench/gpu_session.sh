@@ -47,6 +47,7 @@ if [ "${1:-all}" != "tests" ]; then
     cat "$OUT/peer_gpu.md"
     timeout 40 python3 bench/transformer_flops.py --steps 30 | tee "$OUT/flops_eager.json"
     timeout 80 python3 bench/transformer_flops.py --steps 30 --jit | tee "$OUT/flops_jit.json"
+    timeout 60 python3 bench/step_ops.py | tee "$OUT/step_ops_cuda.txt"
     for jit in "" "--jit"; do
         timeout 40 python3 bench/gpu_profile.py --workload mlp $jit --rows 15 2>&1 \
             | grep -v USDT | tee -a "$OUT/profile_mlp.txt" | tail -22

@@ -25,6 +25,7 @@ import peer_worker  # noqa: E402
 import workloads  # noqa: E402
 
 import lamina  # noqa: E402
+from lamina.devices import default_device  # noqa: E402
 
 MEASURED_STEP = 2  # after the first steps' one-time work (slots, trackers, caches)
 
@@ -67,13 +68,15 @@ def lamina_step_ops(workload, x, y, trace=()):
 
 def hand_loop_step_ops(workload, x, y):
     """One step of peer_worker.py's loop: forward, loss, backward, optimizer, running metrics."""
+    device = default_device()  # where lamina's step ran (a GPU if there is one)
     model, optimizer, loss_fn, binary = workloads.torch_model(workload)
+    model.to(device)
     if workload == "cnn":
         x = x.transpose(0, 3, 1, 2).copy()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    xt, yt = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
     yt = yt.float() if binary else yt.long()
     batch = workloads.BATCH[workload]
-    total, correct = torch.zeros(()), torch.zeros(())
+    total, correct = torch.zeros((), device=device), torch.zeros((), device=device)
 
     def step(i):
         rows = slice(i * batch, (i + 1) * batch)

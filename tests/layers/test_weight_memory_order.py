@@ -3,9 +3,10 @@
 slots are those of Keras's row-major layout; only the strides differ, and no training step
 copies a kernel or its gradient to change layout."""
 
-import copy
 import collections
+import copy
 
+import h5py
 import numpy as np
 import pytest
 import torch
@@ -143,7 +144,6 @@ def test_training_copies_and_files_keep_values_and_storage_order(name, data_form
     twin = _row_major_twin(model)  # a row-major model saves the same file contents
     model.save_weights(tmp_path / "a.weights.h5")
     twin.save_weights(tmp_path / "b.weights.h5")
-    import h5py
 
     def arrays(path):
         found = {}

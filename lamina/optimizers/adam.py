@@ -46,8 +46,9 @@ class Adam(optimizer.Optimizer):
             self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat")
 
     def _update_group(self, group, grads, learning_rate):
-        if fused_adam.applies(self, group, grads):  # one pass over the weights instead of seven
-            return fused_adam.update(self, group, grads, learning_rate)
+        orders = fused_adam.memory_orders(self, group, grads)
+        if orders is not None:  # one pass over the weights instead of seven
+            return fused_adam.update(self, group, grads, learning_rate, orders)
         step = self._local_step(group)
         bias_correction_1 = 1 - torch.pow(self.beta_1, step)
         bias_correction_2 = 1 - torch.pow(self.beta_2, step)

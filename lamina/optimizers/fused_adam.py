@@ -39,30 +39,32 @@ import torch
 _HOST_DTYPES = {torch.float32: numpy.float32, torch.float64: numpy.float64}
 
 
-def applies(optimizer, group, grads):
-    """True when the fused kernel can take this group's update as it stands."""
+def memory_orders(optimizer, group, grads):
+    """None when the fused kernel cannot take this group's update as it stands; else, per
+    variable, the axis order its memory is laid out in (None for a contiguous one), which
+    `update` takes so that the strides are read once a step."""
     if (group.device.type not in ("cpu", "cuda") or group.dtype not in _HOST_DTYPES
             or optimizer.gradient_accumulation_steps or torch.compiler.is_compiling()):
-        return False
+        return None
     if group.device.type == "cuda" and group.dtype != torch.float32:
-        return False  # the CUDA kernel reads a tensor learning rate as float32 only
+        return None  # the CUDA kernel reads a tensor learning rate as float32 only
     dtype = group.dtype
     if not all(g.dtype == dtype and g.layout == torch.strided for g in grads):
-        return False
+        return None
     orders = [_memory_order(v) for v in group.variables]
     if any(order is False for order in orders):
-        return False
+        return None
     slots = None
     for index, order in enumerate(orders):
         if order is None:
             if not grads[index].is_contiguous():
-                return False
+                return None
             continue
         slots = slots if slots is not None else _slots(optimizer, group)
         if not all(t.permute(order).is_contiguous() for t in
                    (grads[index], *(s[index] for s in slots))):
-            return False
-    return True
+            return None
+    return orders
 
 
 def _memory_order(tensor):
@@ -98,9 +100,10 @@ def reads_learning_rate_on_host(device):
     return device.type == "cpu"
 
 
-def update(optimizer, group, grads, learning_rate):
-    """One Adam (or AMSGrad) step of `group`, in place, at the 0-d tensor `learning_rate`."""
-    step = optimizer._host_iterations() + 1  # (no accumulation here: `applies` checked)
+def update(optimizer, group, grads, learning_rate, orders):
+    """One Adam (or AMSGrad) step of `group`, in place, at the 0-d tensor `learning_rate`;
+    `orders` is what `memory_orders` returned for this step."""
+    step = optimizer._host_iterations() + 1  # (no accumulation here: memory_orders checked)
     c1 = 1.0 - optimizer.beta_1 ** step
     c2 = math.sqrt(1.0 - optimizer.beta_2 ** step)
     if reads_learning_rate_on_host(group.device):
@@ -111,7 +114,6 @@ def update(optimizer, group, grads, learning_rate):
         lr = learning_rate * float(factor)
     steps = [torch.full((), float(step), dtype=torch.float32, device=group.device)] * len(grads)
     tensors = [group.variables, grads, *_slots(optimizer, group)]
-    orders = [_memory_order(v) for v in group.variables]
     if any(order is not None for order in orders):
         tensors = [_in_memory_order(each, orders) for each in tensors]
     variables, grads, momentums, velocities, *maxima = tensors

@@ -599,7 +599,8 @@ class Trainer:
         if self._device is None:
             self._move_to_default_device()
         data = data_adapters.get_data_adapter(x, batch_size=batch_size,
-                                              steps=_capped_steps(steps), device=self._device)
+                                              steps=_capped_steps(steps), device=self._device,
+                                              check_values=False)
         if seam is not None:
             seam.shard(data)
         counts = []  # in a data-parallel job: this process's rows of each step

@@ -12,20 +12,22 @@ from lamina.utils.py_dataset import PyDataset
 
 def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
                      class_weight=None, device=None, workers=None, use_multiprocessing=None,
-                     max_queue_size=None):
+                     max_queue_size=None, check_values=True):
     """The adapter that turns `x` (and `y`, `sample_weight`) into batches on `device`.
 
     `x` may be arrays (numpy, torch, pandas, lists/dicts of them), a Python generator or
     iterator, a `torch.utils.data.Dataset` or `DataLoader`, a `lamina.utils.PyDataset`, or an
     adapter (returned as it is). `workers`, `use_multiprocessing` and `max_queue_size` override
-    a PyDataset's own settings (Keras 2 passed them to fit).
+    a PyDataset's own settings (Keras 2 passed them to fit). `check_values=False` (predict)
+    skips the scan of in-memory arrays for NaN and inf.
     """
     if isinstance(x, DataAdapter):
         return x
     kind = _kind(x)
     if kind == "arrays":
         return ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
-                                steps=steps, device=device, class_weight=class_weight)
+                                steps=steps, device=device, class_weight=class_weight,
+                                check_values=check_values)
     _refuse_separate_targets(kind, y, sample_weight)
     if kind == "PyDataset":
         return PyDatasetAdapter(x, shuffle=shuffle, steps=steps, device=device,

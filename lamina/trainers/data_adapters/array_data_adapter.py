@@ -25,14 +25,15 @@ class ArrayDataAdapter(DataAdapter):
     is_array_data = True
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False,
-                 steps=None, device=None, class_weight=None):
+                 steps=None, device=None, class_weight=None, check_values=True):
         super().__init__(steps=steps, device=device)
         x = to_tensor_structure(x, "x")
         y = to_tensor_structure(y, "y")
         sample_weight = to_tensor_structure(sample_weight, "sample_weight")
-        check_finite(x, "x")
-        check_finite(y, "y")
-        check_finite(sample_weight, "sample_weight")
+        if check_values:  # (predict: NaN in, NaN out, as in Keras; one pass over x saved)
+            check_finite(x, "x")
+            check_finite(y, "y")
+            check_finite(sample_weight, "sample_weight")
         if class_weight is not None:
             sample_weight = ClassWeights(class_weight).sample_weights(y, sample_weight)
         self.x, self.y, self.sample_weight = x, y, sample_weight

@@ -134,6 +134,24 @@ def test_bad_arrays():
         get_data_adapter(X[:2], np.array(["a", "b"]))  # text labels: convert them first
 
 
+def test_predict_passes_nan_and_inf_through_as_keras_does():
+    """fit and evaluate refuse NaN/inf in the data; predict, as in Keras 3 (checked on JAX),
+    returns NaN and inf for those rows and is spared the scan of the whole array."""
+    import lamina as keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    x = np.ones((4, 3), "float32")
+    x[2, 1], x[3, 0] = np.nan, np.inf
+    predictions = model.predict(x, verbose=0)
+    clean = model.predict(np.ones((2, 3), "float32"), verbose=0)
+    np.testing.assert_array_equal(predictions[:2], clean)
+    assert np.isnan(predictions[2]).all()
+    assert np.isinf(predictions[3]).all()
+    model.compile("adam", "mse")
+    with pytest.raises(ValueError, match="NaN or infinite values"):
+        model.evaluate(x, np.ones((4, 2)), verbose=0)
+
+
 def test_text_inputs_stay_on_the_host_in_order():
     text = np.array(["a", "b", "c", "d", "e"])
     adapter = get_data_adapter(text, np.arange(5.0), batch_size=2, shuffle=True)

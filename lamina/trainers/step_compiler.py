@@ -8,7 +8,11 @@ graph when `trace_autograd_ops` is on; `run` below turns it on around lamina's s
 (`loss.backward()` would leave the gradients in `.grad` and break the graph there.) A user's
 own train step that calls `backward()` still compiles, with graph breaks around that call. The
 LSTM's fused kernel runs outside the graph (lamina/layers/rnn/fused.py), so its step breaks
-around the kernel and around the gradient computation.
+around the kernel and around the gradient computation. `trace_autograd_ops` is for lamina's
+own train step only: in a user's step that computes the loss, breaks the graph (e.g. at
+`self.zero_grad()`) and then calls `loss.backward()`, Dynamo traced the backward call and the
+gradients never reached the variables' `.grad` (the optimizer then got none); without the
+setting that call runs eagerly between two graphs, as in Keras on torch.
 
 Shapes are static (`dynamic=False`): a fit sees at most two batch sizes per step (the full
 batch and a smaller last one), so each gets its own graph, compiled once, and the full batches
@@ -59,7 +63,7 @@ def step_function(model, name):
         return step
     mode = None if name == "predict_step" else MODE
     compiled = torch.compile(step, dynamic=False, backend=BACKEND, mode=mode)
-    settings = _dynamo_settings()
+    settings = _dynamo_settings(trace_autograd=_builtin_train_step(model))
 
     def run(data):
         if _held[0]:  # inside fit/evaluate/predict, which hold the settings for the whole loop
@@ -87,7 +91,8 @@ def held_settings(model):
     if not getattr(model, "jit_compile", False):
         yield
         return
-    with torch._dynamo.config.patch(**_dynamo_settings()):
+    with torch._dynamo.config.patch(**_dynamo_settings(
+            trace_autograd=_builtin_train_step(model))):
         _held[0] += 1
         try:
             yield
@@ -95,14 +100,22 @@ def held_settings(model):
             _held[0] -= 1
 
 
-def _dynamo_settings(config=None):
+def _builtin_train_step(model):
+    """True when `model` trains with lamina's own train step (see the module docstring)."""
+    from lamina.trainers.trainer import Trainer
+
+    return getattr(type(model), "train_step", None) is Trainer.train_step
+
+
+def _dynamo_settings(config=None, trace_autograd=True):
     """The settings above, under the names this torch has: older releases call the limit
     `cache_size_limit` and cannot trace autograd.grad (the step then breaks around it, and
-    runs that part eagerly)."""
+    runs that part eagerly). `trace_autograd=False` (a user's train step) sets
+    `trace_autograd_ops` off explicitly, whatever the user's own setting."""
     config = torch._dynamo.config if config is None else config
     settings = {}
     if hasattr(config, "trace_autograd_ops"):
-        settings["trace_autograd_ops"] = True
+        settings["trace_autograd_ops"] = trace_autograd
     if hasattr(config, "recompile_limit"):
         settings["recompile_limit"] = RECOMPILE_LIMIT
     elif hasattr(config, "cache_size_limit"):

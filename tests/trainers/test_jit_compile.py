@@ -211,6 +211,62 @@ def test_custom_train_step_is_compiled_too():
     assert compiled[1] == eager[1] == 4
 
 
+@pytest.mark.parametrize("zero_grad_first", [True, False])
+def test_the_keras_torch_guide_train_step_compiles_to_the_eager_numbers(zero_grad_first):
+    """The train step of Keras's "customizing fit() with PyTorch" guide: `zero_grad()`,
+    `loss.backward()`, the gradients read from `v.value.grad`, metrics updated by hand. With
+    `zero_grad()` between the loss and `backward()` (a common reordering), a graph break falls
+    between them; lamina's traced-autograd setting then lost the gradients (the optimizer got
+    none). User steps now compile without it."""
+    class GuideModel(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            if zero_grad_first:
+                self.zero_grad()
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+            if not zero_grad_first:
+                self.zero_grad()
+            loss.backward()
+            trainable_weights = [v for v in self.trainable_weights]
+            gradients = [v.value.grad for v in trainable_weights]
+            with torch.no_grad():
+                self.optimizer.apply(gradients, trainable_weights)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    def run(jit):
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((12,))
+        model = GuideModel(inputs, layers.Dense(1)(layers.Dense(8, activation="relu")(inputs)))
+        model.compile("adam", "mse", metrics=["mae"], jit_compile=jit)
+        x, y = _data("mlp", 48)
+        history = model.fit(x, y.astype("float32")[:, None], batch_size=16, epochs=2,
+                            verbose=0).history
+        return history, model.get_weights()
+
+    eager, compiled = run(False), run(True)
+    for key in ("loss", "mae"):
+        np.testing.assert_allclose(compiled[0][key], eager[0][key], rtol=1e-5, err_msg=key)
+    for a, b in zip(compiled[1], eager[1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert eager[0]["loss"][-1] < eager[0]["loss"][0]
+
+
+def test_only_lamina_train_steps_trace_autograd():
+    class Own(keras.Model):
+        def train_step(self, data):
+            return super().train_step(data)
+
+    assert step_compiler._builtin_train_step(_mlp())
+    assert not step_compiler._builtin_train_step(Own())
+    assert step_compiler._dynamo_settings(trace_autograd=False)["trace_autograd_ops"] is False
+
+
 def test_compile_arguments():
     model = _mlp()
     model.compile("adam", "mse")

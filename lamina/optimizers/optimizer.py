@@ -167,15 +167,39 @@ class Optimizer:
     @property
     def variables(self):
         """The optimizer's state in Keras's save order: iteration, learning rate (unless it is a
-        schedule), then the slots in the order they were created."""
+        schedule), then the slots in the order they were created.
+
+        Each is a `keras.Variable` with Keras's `name` and `path` ("adam/iteration",
+        "adam/dense_kernel_momentum"), `assign`, `numpy`: a view of the tensor the update
+        works on (same memory, same version counter), made once and kept. The update itself
+        keeps to the plain tensors. (Sharded state under ModelParallel stays as it is.)"""
+        return [self._as_keras_variable(tensor, path)
+                for tensor, path in zip(self._state_tensors(), self._own_variable_names(),
+                                        strict=True)]
+
+    def _state_tensors(self):
         head = [self._iterations]
         if isinstance(self._learning_rate, torch.Tensor):
             head.append(self._learning_rate)
         return head + [tensor for _, tensor, _ in self._slots]
 
+    def _as_keras_variable(self, tensor, path):
+        if isinstance(tensor, lamina_variables.Variable) or type(tensor) is not torch.Tensor:
+            return tensor  # already one, or a sharded (DTensor) slot
+        aliases = self.__dict__.setdefault("_keras_variables", _AliasCache())
+        entry = aliases.get(id(tensor))
+        if entry is None or entry[0] is not tensor or entry[1].data_ptr() != tensor.data_ptr():
+            alias = lamina_variables.Variable._from_tensor(
+                tensor, False, path.rpartition("/")[2], path, trainable=False)
+            entry = aliases[id(tensor)] = (tensor, alias)
+        return entry[1]
+
     @property
     def variable_names(self):
         """Keras-style names of `variables`, e.g. `adam/dense_kernel_momentum`."""
+        return self._own_variable_names()
+
+    def _own_variable_names(self):
         names = [f"{self.name}/iteration"]
         if isinstance(self._learning_rate, torch.Tensor):
             names.append(f"{self.name}/learning_rate")
@@ -632,3 +656,14 @@ def _all_present(grads, variables):
         if grad is None or grad.dtype != variable.dtype:
             return False
     return True
+
+
+class _AliasCache(dict):
+    """id(state tensor) -> (tensor, its Variable view), for `Optimizer.variables`. Not copied:
+    a deep copy or a pickle of the optimizer makes its own views of its own tensors."""
+
+    def __deepcopy__(self, memo):
+        return _AliasCache()
+
+    def __reduce__(self):
+        return (_AliasCache, ())

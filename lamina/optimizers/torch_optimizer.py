@@ -60,7 +60,7 @@ class TorchOptimizer(optimizer.Optimizer):
 
     @property
     def variables(self):
-        return [self._iterations]
+        return [self._as_keras_variable(self._iterations, f"{self.name}/iteration")]
 
     @property
     def variable_names(self):

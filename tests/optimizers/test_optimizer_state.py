@@ -199,6 +199,42 @@ def test_slots_follow_keras_order_and_names():
     assert [tuple(v.shape) for v in optimizer.variables[2:4]] == [(3, 2), (3, 2)]
 
 
+def test_variables_are_keras_variables_over_the_optimizer_state():
+    """As in Keras 3 (checked on JAX: `[(type(v), v.path, v.name, v.trainable)]` after a fit),
+    optimizer.variables are Variables named and pathed like Keras's, not trainable; assigning
+    through them changes the state the next update reads, the step count included."""
+    import copy
+
+    import lamina as keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("adam", "mse")
+    model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+    optimizer = model.optimizer
+    variables = optimizer.variables
+    assert all(isinstance(v, keras.Variable) and not v.trainable for v in variables)
+    assert [v.path for v in variables] == [
+        "adam/iteration", "adam/learning_rate", "adam/sequential_dense_kernel_momentum",
+        "adam/sequential_dense_kernel_velocity", "adam/sequential_dense_bias_momentum",
+        "adam/sequential_dense_bias_velocity"]
+    assert [v.name for v in variables][:3] == [
+        "iteration", "learning_rate", "sequential_dense_kernel_momentum"]
+    assert optimizer.variables[3] is variables[3]  # made once
+
+    variables[0].assign(41)
+    variables[3].assign(np.full((2, 1), 4.0))
+    assert int(optimizer.iterations) == 41
+    model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0, epochs=1, batch_size=4)
+    assert int(optimizer.iterations) == 42
+    velocity = variables[3].numpy()  # beta_2 * 4 + (1 - beta_2) * gradient**2
+    assert np.all(velocity > 0.999 * 4.0) and np.all(velocity < 4.0 + 1e-3)
+
+    clone = copy.deepcopy(optimizer)
+    clone.variables[3].assign(np.zeros((2, 1)))
+    np.testing.assert_array_equal(variables[3].numpy(), velocity)  # the original is untouched
+    np.testing.assert_array_equal(clone.variables[3].numpy(), 0.0)
+
+
 def test_sgd_without_momentum_has_only_iteration_and_learning_rate():
     optimizer = optimizers.SGD()
     optimizer.build(parameters((3,)))

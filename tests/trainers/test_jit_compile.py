@@ -267,6 +267,32 @@ def test_only_lamina_train_steps_trace_autograd():
     assert step_compiler._dynamo_settings(trace_autograd=False)["trace_autograd_ops"] is False
 
 
+def test_a_masked_recurrent_model_compiles_quietly_to_the_eager_numbers(caplog):
+    """Right-padded sequences reach the fused kernel with their lengths, which are read on the
+    host outside the graph: no Dynamo warning about graph breaks on `Tensor.item()` (one per
+    read, printed to the user's terminal), and the compiled numbers are the eager ones."""
+    tokens = np.random.RandomState(0).randint(1, 40, (32, 9))
+    tokens[::2, 6:] = 0  # half the samples padded on the right
+
+    def run(jit):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((9,), dtype="int32"),
+                                  layers.Embedding(40, 6, mask_zero=True),
+                                  layers.Bidirectional(layers.LSTM(5)),
+                                  layers.Dense(1, activation="sigmoid")])
+        model.compile("adam", "binary_crossentropy", jit_compile=jit)
+        history = model.fit(tokens, np.arange(32) % 2, batch_size=16, epochs=2,
+                            shuffle=False, verbose=0).history
+        return history["loss"], model.predict(tokens, verbose=0)
+
+    eager = run(False)
+    with caplog.at_level("WARNING"):
+        compiled = run(True)
+    assert not [r for r in caplog.records if "item()" in r.getMessage()]
+    np.testing.assert_allclose(compiled[0], eager[0], rtol=1e-5)
+    np.testing.assert_allclose(compiled[1], eager[1], atol=1e-6)
+
+
 def test_compile_arguments():
     model = _mlp()
     model.compile("adam", "mse")

@@ -69,20 +69,25 @@ def _eager(function, *args):
     return function(*args)
 
 
+@torch.compiler.disable
 def right_padded_lengths(mask):
-    """The per-sample lengths (a CPU tensor) if `mask` `(batch, time)` is right-padded (a run of
-    True then only False) and no sample is empty; None otherwise.
+    """`(lengths, nothing_masked)` for a mask `(batch, time)`: `lengths` is the per-sample
+    lengths (a CPU tensor) if the mask is right-padded (a run of True then only False) and no
+    sample is empty, else None; `nothing_masked` is True when every step of every sample is
+    kept (the mask can be dropped).
 
-    This is one device -> host copy per call: packing needs the lengths on the host anyway.
-    """
+    This is one device -> host copy per call: packing needs the lengths on the host anyway. It
+    runs outside torch.compile graphs: what it returns depends on the data (Dynamo would break
+    the graph at each read of it, with a warning about `Tensor.item()` per read)."""
     lengths = mask.sum(dim=1)
     steps = torch.arange(mask.shape[1], device=mask.device)
     regular = (mask == (steps.unsqueeze(0) < lengths.unsqueeze(1))).all()
     summary = torch.cat([lengths, regular.view(1).to(lengths.dtype)]).cpu()
     lengths, regular = summary[:-1], bool(summary[-1])
-    if not regular or int(lengths.min()) == 0:
-        return None
-    return lengths
+    shortest = int(lengths.min())
+    if not regular or shortest == 0:
+        return None, False
+    return lengths, shortest == mask.shape[1]
 
 
 @contextlib.contextmanager

@@ -95,9 +95,9 @@ class RNN(Layer):
             if kernel is not None:
                 lengths = None
                 if mask is not None:
-                    lengths = fused.right_padded_lengths(mask)
-                    if lengths is not None and int(lengths.min()) == sequences.shape[1]:
-                        mask, lengths = None, None  # nothing is masked
+                    lengths, nothing_masked = fused.right_padded_lengths(mask)
+                    if nothing_masked:
+                        mask, lengths = None, None
                 if mask is None or lengths is not None:
                     return self._run_fused(kernel, sequences, states, mask, lengths, training)
             projected = cell.project_inputs(sequences, training)

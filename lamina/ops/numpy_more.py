@@ -741,8 +741,9 @@ def digitize(x, bins):
         x, bins = x.to(torch.int32), bins.to(torch.int32)
     decreasing = bins.numel() > 1 and bool(bins[0] > bins[-1])
     if decreasing:
-        return (bins.numel() - torch.bucketize(x, bins.flip(0), right=True)).to(torch.int32)
-    return torch.bucketize(x, bins, right=True).to(torch.int32)
+        return (bins.numel() - torch.bucketize(x.contiguous(), bins.flip(0), right=True)).to(
+            torch.int32)
+    return torch.bucketize(x.contiguous(), bins, right=True).to(torch.int32)  # (no warning)
 
 
 @keras_op
@@ -756,7 +757,7 @@ def searchsorted(sorted_sequence, values, side="left"):
     seq, values = _same_dtype([seq, to_tensor(values, device=seq.device)])
     if seq.dtype == torch.bool:
         seq, values = seq.to(torch.int32), values.to(torch.int32)
-    return torch.searchsorted(seq, values, right=side == "right").to(torch.int32)
+    return torch.searchsorted(seq, values.contiguous(), right=side == "right").to(torch.int32)
 
 
 @keras_op

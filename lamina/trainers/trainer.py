@@ -929,11 +929,14 @@ def _batch_size(x):
 
 
 def _pythonify(logs):
-    """Scalars become Python floats; vector results (e.g. F1Score per class) numpy arrays."""
+    """Scalars (0-d) become Python floats; vector results (e.g. F1Score per class, even of one
+    class) numpy arrays, as in Keras 3."""
     result = {}
     for key, value in logs.items():
-        if isinstance(value, torch.Tensor) and value.numel() != 1:
+        if isinstance(value, torch.Tensor) and value.ndim != 0:
             result[key] = value.detach().cpu().numpy()
+        elif isinstance(value, np.ndarray) and value.ndim != 0:
+            result[key] = value
         else:
             result[key] = float(value)
     return result

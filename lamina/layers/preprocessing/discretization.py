@@ -66,7 +66,8 @@ class Discretization(Layer):
             )
         values = inputs if inputs.is_floating_point() else inputs.to(self._torch_dtype)
         boundaries = self._boundaries.to(device=values.device, dtype=values.dtype)
-        indices = torch.bucketize(values, boundaries, right=True)
+        # (contiguous: torch warns, once per process, about a strided column of an array)
+        indices = torch.bucketize(values.contiguous(), boundaries, right=True)
         if self.output_mode == "int":
             return indices.to(torch.int32)
         return encode_categorical(indices, self.output_mode, len(self.bin_boundaries) + 1,

@@ -76,7 +76,8 @@ class IntegerLookup(IndexLookup):
     def _lookup_device(self, values):
         keys = self._sorted_keys.to(values.device)
         if len(keys):
-            position = torch.searchsorted(keys, values).clamp(max=len(keys) - 1)
+            # (contiguous: torch warns, once per process, about a strided input)
+            position = torch.searchsorted(keys, values.contiguous()).clamp(max=len(keys) - 1)
             found = keys[position] == values
             indices = torch.where(found, self._sorted_indices.to(values.device)[position], -1)
         else:

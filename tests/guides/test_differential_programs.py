@@ -1,0 +1,50 @@
+"""lamina against Keras 3 on whole small programs in the style of Keras's guides
+(tests/guides/differential_programs.py): the same code, run with `keras` bound to lamina, must
+give what Keras gave (tests/fixtures/guide_programs/differential_keras.json, recorded by
+record_differential.py there on Keras's torch backend, or on its TensorFlow backend for the
+layers that need TensorFlow in Keras). Numbers agree to 1e-5 (relative beyond 1); everything
+else (shapes, names, orders, callback sequences) exactly."""
+
+import json
+import os
+
+import pytest
+
+import lamina as keras
+from tests.guides import differential_programs
+
+RECORDED = os.path.join(os.path.dirname(__file__), "..", "fixtures", "guide_programs",
+                        "differential_keras.json")
+with open(RECORDED) as f:
+    KERAS = json.load(f)
+
+
+def differences(expected, actual, where=""):
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        if expected.keys() != actual.keys():
+            return [f"{where}: keys {sorted(expected)} != {sorted(actual)}"]
+        return [d for key in expected for d in differences(expected[key], actual[key],
+                                                           f"{where}/{key}")]
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return [f"{where}: {len(expected)} items != {len(actual)}: {actual!r:.200}"]
+        return [d for i, (e, a) in enumerate(zip(expected, actual))
+                for d in differences(e, a, f"{where}[{i}]")]
+    numbers = (int, float)
+    if isinstance(expected, numbers) and isinstance(actual, numbers) and not (
+            isinstance(expected, bool) or isinstance(actual, bool)):
+        return [] if abs(expected - actual) <= 1e-5 * max(1.0, abs(expected)) else [
+            f"{where}: Keras {expected!r}, lamina {actual!r}"]
+    return [] if expected == actual else [f"{where}: Keras {expected!r:.300}, lamina {actual!r:.300}"]
+
+
+def test_every_program_was_recorded():
+    assert sorted(KERAS) == sorted(differential_programs.PROGRAMS)
+
+
+@pytest.mark.parametrize("name", sorted(differential_programs.PROGRAMS))
+def test_lamina_answers_as_keras_does(name):
+    keras.utils.clear_session()
+    result = json.loads(json.dumps(differential_programs.PROGRAMS[name](keras), default=str))
+    found = differences(KERAS[name]["result"], result, name)
+    assert not found, "\n".join(found[:10])

@@ -78,7 +78,13 @@ def right_padded_lengths(mask):
 
     This is one device -> host copy per call: packing needs the lengths on the host anyway. It
     runs outside torch.compile graphs: what it returns depends on the data (Dynamo would break
-    the graph at each read of it, with a warning about `Tensor.item()` per read)."""
+    the graph at each read of it, with a warning about `Tensor.item()` per read).
+
+    A meta mask (a layer nested in a custom layer, called on symbolic inputs) has no data to
+    read: it answers "nothing masked", so the shapes come from the unmasked kernel, which are
+    the masked run's shapes too."""
+    if mask.device.type == "meta":
+        return None, True
     lengths = mask.sum(dim=1)
     steps = torch.arange(mask.shape[1], device=mask.device)
     regular = (mask == (steps.unsqueeze(0) < lengths.unsqueeze(1))).all()

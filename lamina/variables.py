@@ -85,7 +85,11 @@ class Variable(KerasVariableSurface, torch.nn.Parameter, metaclass=_VariableMeta
         super().__init__()
 
     def numpy(self, force=False):
-        return self.detach().cpu().numpy(force=force)
+        """A copy of the value, as Keras's `Variable.numpy()` (and so `np.asarray(variable)`)
+        gives: a snapshot, not a view that later `assign`s and optimizer steps would change."""
+        value = self.detach()
+        return value.numpy(force=force).copy() if value.device.type == "cpu" else \
+            value.cpu().numpy(force=force)
 
     def assign(self, value):
         with torch.no_grad():

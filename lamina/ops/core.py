@@ -111,11 +111,16 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
 
 
 def convert_to_numpy(x):
-    """A NumPy array; tensors are detached and copied to the host (bfloat16 becomes float32)."""
+    """A NumPy array; tensors are detached and copied to the host (bfloat16 becomes float32).
+
+    Always a copy, as in Keras: a CPU tensor's `.numpy()` shares its memory, so a weight read
+    before training would otherwise change with it (`before = convert_to_numpy(w)`)."""
     if isinstance(x, torch.Tensor):
         x = x.detach()
         if x.dtype == torch.bfloat16:
-            x = x.float()
+            return x.float().cpu().numpy()  # (float() made the copy)
+        if x.device.type == "cpu":
+            return x.numpy(force=True).copy()
         return x.cpu().numpy()
     return np.asarray(x)
 

@@ -58,6 +58,24 @@ def test_convert_to_numpy():
     assert ops.convert_to_numpy([1, 2]).tolist() == [1, 2]
 
 
+def test_numpy_values_are_snapshots_as_in_keras():
+    """A weight read before training stays as it was read (Keras's arrays never alias the
+    variable): convert_to_numpy, Variable.numpy() and np.asarray(variable) copy."""
+    from lamina import layers
+
+    dense = layers.Dense(2)
+    dense.build((None, 3))
+    read = [ops.convert_to_numpy(dense.kernel), dense.kernel.numpy(), np.asarray(dense.kernel)]
+    expected = read[0].copy()
+    dense.kernel.assign(np.full((3, 2), 7.0, "float32"))
+    for array in read:
+        np.testing.assert_array_equal(array, expected)
+    tensor = torch.ones(2)
+    array = ops.convert_to_numpy(tensor)
+    tensor += 1
+    assert array.tolist() == [1.0, 1.0]
+
+
 def test_shape_size_ndim_dtype():
     x = np.zeros((2, 3), np.float32)
     assert ops.shape(x) == (2, 3)

@@ -43,6 +43,8 @@ _VERSION = 2
 
 @keras_export("callbacks.BackupAndRestore")
 class BackupAndRestore(Callback):
+    _takes_device_logs = True  # reads batch logs' tensors only when needed
+
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
                  delete_checkpoint=True):
         super().__init__()

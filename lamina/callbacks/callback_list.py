@@ -1,4 +1,13 @@
-"""CallbackList: calls every callback's hook in order; adds History and the progress bar."""
+"""CallbackList: calls every callback's hook in order; adds History and the progress bar.
+
+Batch logs come from the step as device tensors. lamina's own callbacks read them only when
+they must (the progress bar when it redraws, TensorBoard on its logged steps, ...), so a step
+does not wait for the device; they say so with `_takes_device_logs`. Every other callback gets
+what Keras gives it: Python floats (numpy arrays for vector results and predict outputs),
+converted once per batch and only when such a callback is listening."""
+
+import numpy as np
+import torch
 
 from lamina.callbacks.callback import Callback
 from lamina.callbacks.history import History
@@ -45,7 +54,14 @@ class CallbackList(Callback):
             self.set_params(params)
         # Only hooks that some callback overrides are called at all: batch hooks run every step.
         for hook in _HOOKS:
-            active = [getattr(c, hook) for c in self.callbacks if _overrides(c, hook)]
+            listening = [c for c in self.callbacks if _overrides(c, hook)]
+            if hook.endswith("batch_end"):
+                # (device tensors for lamina's own callbacks, host values for the others)
+                methods = [(getattr(c, hook), not getattr(c, "_takes_device_logs", False))
+                           for c in listening]
+                setattr(self, hook, _batch_end_dispatcher(methods))
+                continue
+            active = [getattr(c, hook) for c in listening]
             setattr(self, hook, _dispatcher(active, indexed="batch" in hook or "epoch" in hook))
 
     def set_model(self, model):
@@ -88,6 +104,46 @@ def _dispatcher(methods, indexed):
             for method in methods:
                 method(logs)
     return dispatch
+
+
+def _batch_end_dispatcher(methods):
+    """Like `_dispatcher` for a batch-end hook: `methods` pairs each hook with whether it wants
+    host values (see the module docstring)."""
+    if not methods:
+        return _noop
+    if not any(wants_host for _, wants_host in methods):
+        return _dispatcher([method for method, _ in methods], indexed=True)
+
+    def dispatch(index, logs=None):
+        logs = {} if logs is None else logs
+        host = None
+        for method, wants_host in methods:
+            if wants_host and host is None:
+                host = host_logs(logs)
+            method(index, host if wants_host else logs)
+    return dispatch
+
+
+def host_logs(logs):
+    """`logs` with tensors read to the host, as Keras hands them to callbacks: one-number
+    results as Python floats, others (vector metrics, predict outputs) as numpy arrays."""
+    return {key: _host_value(value) for key, value in logs.items()}
+
+
+def _host_value(value):
+    if isinstance(value, torch.Tensor):
+        value = value.detach()
+        if value.ndim == 0:
+            return value.item()
+        return value.float().cpu().numpy() if value.dtype == torch.bfloat16 else \
+            value.cpu().numpy()
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    if isinstance(value, dict):
+        return {key: _host_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_host_value(item) for item in value)
+    return value
 
 
 def _noop(*args, **kwargs):

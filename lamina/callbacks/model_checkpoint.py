@@ -52,6 +52,8 @@ class ModelCheckpoint(MonitorCallback):
     _missing_message = ("ModelCheckpoint with save_best_only=True is conditioned on metric "
                         "`{monitor}`")
 
+    _takes_device_logs = True  # reads batch logs' tensors only when needed
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None, **kwargs):

@@ -16,6 +16,8 @@ from lamina.registry.export import keras_export
 
 @keras_export("callbacks.ProgbarLogger")
 class ProgbarLogger(Callback):
+    _takes_device_logs = True  # reads batch logs' tensors only when needed
+
     def __init__(self):
         super().__init__()
         self.verbose = 1

@@ -58,6 +58,8 @@ class TensorBoard(Callback):
                   callbacks=[lamina.callbacks.TensorBoard(log_dir="logs/run1")])
     """
 
+    _takes_device_logs = True  # reads batch logs' tensors only when needed
+
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
                  write_steps_per_second=False, update_freq="epoch", profile_batch=0,
                  embeddings_freq=0, embeddings_metadata=None, **kwargs):

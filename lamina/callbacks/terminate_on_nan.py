@@ -20,6 +20,8 @@ class TerminateOnNaN(Callback):
         raise_error: raise a RuntimeError instead of stopping quietly.
     """
 
+    _takes_device_logs = True  # reads batch logs' tensors only when needed
+
     def __init__(self, raise_error=False):
         super().__init__()
         self.raise_error = raise_error

@@ -221,3 +221,39 @@ def test_lambda_callbacks_do_not_share_hooks():
     _model().fit(X, Y, epochs=2, verbose=0, callbacks=[a, b])
     assert first == [0, 1] and second == ["end"]
     assert isinstance(a, LambdaCallback) and type(a).__name__ == "LambdaCallback"
+
+
+# ---------------------------------------------------------------- batch logs
+def test_user_callbacks_get_host_values_in_batch_logs_as_in_keras():
+    """A user's batch hooks get Python floats (json.dumps(logs) works, as in Keras) and
+    predict's outputs as numpy; lamina's own callbacks keep the device tensors (read lazily)."""
+    import json
+
+    from lamina.callbacks.progbar_logger import ProgbarLogger
+
+    seen = {}
+
+    class Recorder(lamina.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.setdefault("train", []).append(json.loads(json.dumps(logs)))
+
+        def on_test_batch_end(self, batch, logs=None):
+            seen.setdefault("test", []).append(dict(logs))
+
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.setdefault("predict", []).append(logs["outputs"])
+
+    class LazyBar(ProgbarLogger):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.setdefault("bar", []).append(type(logs["loss"]))
+
+    model = _model()
+    history = model.fit(X, Y, batch_size=8, epochs=1, verbose=0, callbacks=[Recorder(), LazyBar()])
+    assert [sorted(logs) for logs in seen["train"]] == [["loss", "mae"]] * 2
+    assert seen["train"][-1]["loss"] == pytest.approx(history.history["loss"][0])
+    model.evaluate(X, Y, batch_size=8, verbose=0, callbacks=[Recorder()])
+    assert all(type(v) is float for logs in seen["test"] for v in logs.values())
+    predictions = model.predict(X, batch_size=8, verbose=0, callbacks=[Recorder()])
+    assert all(isinstance(o, np.ndarray) for o in seen["predict"])
+    np.testing.assert_allclose(np.concatenate(seen["predict"]), predictions)
+    assert seen["bar"] == [torch.Tensor] * 2

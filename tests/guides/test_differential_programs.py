@@ -1,9 +1,9 @@
 """lamina against Keras 3 on whole small programs in the style of Keras's guides
-(tests/guides/differential_programs.py): the same code, run with `keras` bound to lamina, must
-give what Keras gave (tests/fixtures/guide_programs/differential_keras.json, recorded by
-record_differential.py there on Keras's torch backend, or on its TensorFlow backend for the
-layers that need TensorFlow in Keras). Numbers agree to 1e-5 (relative beyond 1); everything
-else (shapes, names, orders, callback sequences) exactly."""
+(tests/guides/differential_programs.py and composition_programs.py): the same code, run with
+`keras` bound to lamina, must give what Keras gave (tests/fixtures/guide_programs/
+differential_keras.json, recorded by record_differential.py there on Keras's torch backend, or
+on its TensorFlow backend for the layers that need TensorFlow in Keras). Numbers agree to 1e-5
+(relative beyond 1); everything else (shapes, names, orders, callback sequences) exactly."""
 
 import json
 import os
@@ -11,7 +11,9 @@ import os
 import pytest
 
 import lamina as keras
-from tests.guides import differential_programs
+from tests.guides import composition_programs, differential_programs
+
+PROGRAMS = {**differential_programs.PROGRAMS, **composition_programs.PROGRAMS}
 
 RECORDED = os.path.join(os.path.dirname(__file__), "..", "fixtures", "guide_programs",
                         "differential_keras.json")
@@ -39,12 +41,13 @@ def differences(expected, actual, where=""):
 
 
 def test_every_program_was_recorded():
-    assert sorted(KERAS) == sorted(differential_programs.PROGRAMS)
+    assert not set(differential_programs.PROGRAMS) & set(composition_programs.PROGRAMS)
+    assert sorted(KERAS) == sorted(PROGRAMS)
 
 
-@pytest.mark.parametrize("name", sorted(differential_programs.PROGRAMS))
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_lamina_answers_as_keras_does(name):
     keras.utils.clear_session()
-    result = json.loads(json.dumps(differential_programs.PROGRAMS[name](keras), default=str))
+    result = json.loads(json.dumps(PROGRAMS[name](keras), default=str))
     found = differences(KERAS[name]["result"], result, name)
     assert not found, "\n".join(found[:10])

@@ -126,6 +126,26 @@ def test_an_explicit_training_argument_overrides_the_module_mode():
     np.testing.assert_array_equal(model(x, training=False).detach().numpy(), x)
 
 
+def test_training_false_recorded_in_a_functional_graph_holds_during_fit():
+    """The transfer-learning guide's recipe: `base(x, training=False)` keeps the base's
+    BatchNormalization in inference mode even after `base.trainable = True`, when fit calls the
+    outer model with training=True. (Keras 3 lets fit's training=True override the recorded
+    value, keras-team/keras#20285; lamina keeps the guide's documented behaviour, which tf.keras
+    had: docs/differences.md.)"""
+    base = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.BatchNormalization()])
+    norm = base.layers[1]
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, layers.Dense(1)(base(inputs, training=False)))
+    base.trainable = True
+    model.compile("sgd", "mse")
+    x = np.random.RandomState(0).rand(16, 4).astype("float32") + 2.0
+    gamma_before = norm.gamma.numpy()
+    model.fit(x, x[:, :1], batch_size=8, epochs=2, verbose=0)
+    np.testing.assert_array_equal(norm.moving_mean.numpy(), np.zeros(3, "float32"))
+    np.testing.assert_array_equal(norm.moving_variance.numpy(), np.ones(3, "float32"))
+    assert not np.array_equal(norm.gamma.numpy(), gamma_before)  # gamma still trains
+
+
 def test_a_threads_call_context_is_invisible_to_other_threads():
     inside, release = threading.Event(), threading.Event()
     seen = {}

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from lamina import config
+from lamina.devices import default_device
 from lamina.layers.input_spec import check_input_shape
 from lamina.registry.export import keras_export
 from lamina.symbolic import keras_tensor as kt
@@ -66,6 +67,7 @@ class _ThreadState(threading.local):
         self.context = None  # the CallContext of the outermost call in progress
         self.autocast_device = None  # the device type while lamina's autocast region is open
         self.scope = None  # layers whose build or call is in progress (see name_scope)
+        self.inferring_shapes = False  # shape inference on zero-filled data (see _stand_in_runs)
 
 
 _THREAD_STATE = _ThreadState()
@@ -369,7 +371,8 @@ class Layer(torch.nn.Module):
     def _build_from_inputs(self, args, kwargs):
         first = args[0] if args else next(iter(kwargs.values()))
         shapes = tree.map_structure(_shape_of, first)
-        if any(getattr(x, "is_meta", False) for x in tree.flatten(first)):
+        if _THREAD_STATE.inferring_shapes or any(
+                getattr(x, "is_meta", False) for x in tree.flatten(first)):
             # Built inside a parent's shape inference: the batch axis is a stand-in size.
             shapes = _with_unknown_batch(shapes)
         self._build_shapes = shapes
@@ -648,7 +651,8 @@ class Layer(torch.nn.Module):
                 "computed from symbolic tensors cannot be added to a model (Keras 2 allowed it). "
                 "Compute it inside a layer instead: a small layer whose call() does "
                 "`self.add_loss(...)` and returns its input, placed in the model.")
-        if isinstance(loss, torch.Tensor) and loss.device.type == "meta":
+        if isinstance(loss, torch.Tensor) and (loss.device.type == "meta"
+                                               or _THREAD_STATE.inferring_shapes):
             return  # shape inference, not a real forward pass
         context = current_call_context()
         self._record_loss(loss, next(_CALL_IDS) if context is None else context.call_id)
@@ -692,7 +696,8 @@ class Layer(torch.nn.Module):
 
     def _add_activity_loss(self, outputs, call_id):
         for output in tree.flatten(outputs):
-            if isinstance(output, torch.Tensor) and output.device.type != "meta":
+            if isinstance(output, torch.Tensor) and output.device.type != "meta" and \
+                    not _THREAD_STATE.inferring_shapes:
                 batch = output.shape[0] if output.ndim else 1
                 self._record_loss(self.activity_regularizer(output) / batch, call_id)
 
@@ -801,31 +806,88 @@ def _call_with_meta_weights(layer, args, kwargs):
 
 
 def _meta_output_spec(layer, args, kwargs):
-    """Run `layer` on meta tensors twice (different stand-ins for unknown dims) and compare."""
-    from torch.func import functional_call
+    """Run `layer` on meta tensors twice (different stand-ins for unknown dims) and compare.
 
-    state = {name: t.to("meta") for name, t in layer.named_parameters()}
-    state.update({name: t.to("meta") for name, t in layer.named_buffers()})
-    runs = []
-    for stand_in in kt.STAND_IN_SIZES:
-        meta_args, meta_kwargs = tree.map_structure(
-            lambda x: _to_meta(x, stand_in) if isinstance(x, kt.KerasTensor) else
-            x.to("meta") if isinstance(x, torch.Tensor) else x,  # constants beside symbols
-            (args, kwargs)
-        )
+    Meta tensors carry no data, so a `call` that reads values (a custom layer building a tile
+    count or a causal mask from `ops.shape`, a mask's padding lengths) fails there; it is then
+    run on zero-filled tensors of the same stand-in shapes instead, with its real weights."""
+    try:
+        first, second = _stand_in_runs(layer, args, kwargs, with_data=False)
+    except (RuntimeError, IndexError, TypeError) as error:
         try:
-            with torch.device("meta"):
-                runs.append(functional_call(layer, state, tuple(meta_args), meta_kwargs))
-        except (RuntimeError, IndexError, TypeError) as error:
+            first, second = _stand_in_runs(layer, args, kwargs, with_data=True)
+        except Exception:  # noqa: BLE001 - a genuine error: the meta run's message says it
             shapes = [x.shape for x in tree.flatten(args) if isinstance(x, kt.KerasTensor)]
             raise ValueError(
                 f'Layer "{layer.name}" ({type(layer).__name__}) cannot process inputs of shape '
                 f"{shapes[0] if len(shapes) == 1 else shapes}: {error}"
             ) from error
-    first, second = runs
     return tree.pack_sequence_as(first, [
         _merge_meta(a, b) for a, b in zip(tree.flatten(first), tree.flatten(second))
     ])
+
+
+_DATA_STAND_IN_SIZES = (2, 3)
+
+
+def inferring_shapes(tensor):
+    """True while `tensor` flows through shape inference rather than a real call: a meta
+    tensor, or zero-filled stand-in data (a layer keeps no state from such a call)."""
+    return tensor.device.type == "meta" or _THREAD_STATE.inferring_shapes
+
+
+def _stand_in_runs(layer, args, kwargs, with_data):
+    """The layer's outputs for each stand-in size of the unknown dims: on meta tensors (no
+    memory, no arithmetic), or `with_data` on zeros, on the layer's device, without gradients,
+    adding no losses and leaving the layer's own state (e.g. moving statistics) as it was."""
+    from torch.func import functional_call
+
+    if with_data:
+        device = next((t.device for t in layer.parameters()), None) or default_device()
+        saved = {name: t.detach().clone() for name, t in layer.state_dict().items()}
+    else:
+        device = torch.device("meta")
+        state = {name: t.to("meta") for name, t in layer.named_parameters()}
+        state.update({name: t.to("meta") for name, t in layer.named_buffers()})
+    runs = []
+    # (small sizes with data: an unknown sequence length stands in for real lengths, which
+    # may index a position embedding no longer than the real sequences)
+    for stand_in in _DATA_STAND_IN_SIZES if with_data else kt.STAND_IN_SIZES:
+        run_args, run_kwargs = tree.map_structure(
+            lambda x: _stand_in(x, stand_in, device) if isinstance(x, kt.KerasTensor) else
+            x.to(device) if isinstance(x, torch.Tensor) else x,  # constants beside symbols
+            (args, kwargs)
+        )
+        if not with_data:
+            with torch.device("meta"):
+                runs.append(functional_call(layer, state, tuple(run_args), run_kwargs))
+            continue
+        previous = _THREAD_STATE.inferring_shapes
+        _THREAD_STATE.inferring_shapes = True
+        try:
+            with torch.device(device), torch.no_grad():
+                runs.append(layer(*run_args, **run_kwargs))
+        finally:
+            _THREAD_STATE.inferring_shapes = previous
+            current = layer.state_dict()
+            with torch.no_grad():
+                for name, value in saved.items():
+                    current[name].copy_(value)
+    return runs
+
+
+def _stand_in(x, stand_in, device):
+    """A meta tensor (device "meta") or a zero-filled one for a KerasTensor, carrying its mask
+    (all true with data), so `call(x, mask=...)` sees it."""
+    if device.type == "meta":
+        return _to_meta(x, stand_in)
+    shape = [stand_in if d is None else d for d in x.shape]
+    tensor = torch.zeros(shape, dtype=config.to_torch_dtype(x.dtype), device=device)
+    mask = getattr(x, "_keras_mask", None)
+    if mask is not None:
+        tensor._keras_mask = torch.ones([stand_in if d is None else d for d in mask.shape],
+                                        dtype=torch.bool, device=device)
+    return tensor
 
 
 def _to_meta(x, stand_in):
@@ -929,6 +991,12 @@ def _attach_mask(outputs, mask):
     if mask is None:
         return
     if isinstance(outputs, (torch.Tensor, kt.KerasTensor)):
+        if isinstance(mask, (list, tuple)):
+            # one output, several masks (a layer taking [x, context] that passes masks on):
+            # the first one, as Keras pairs flattened outputs with flattened masks
+            mask = tree.flatten(mask)[0] if mask else None
+            if mask is None:
+                return
         outputs._keras_mask = mask
     elif isinstance(outputs, (list, tuple)):
         masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)

@@ -15,7 +15,7 @@ Masks follow Keras: a masked timestep leaves the states unchanged and repeats th
 
 import torch
 
-from lamina.layers.layer import Layer
+from lamina.layers.layer import Layer, inferring_shapes
 from lamina.layers.rnn import fused, time_loop
 from lamina.layers.rnn.cell_base import RecurrentCell
 from lamina.layers.rnn.stacked_rnn_cells import StackedRNNCells
@@ -81,7 +81,7 @@ class RNN(Layer):
             last_output, outputs, states = self._run(sequences, states, mask, training)
         finally:
             self._reset_dropout_masks(self.cell)
-        if self.stateful and sequences.device.type != "meta":
+        if self.stateful and not inferring_shapes(sequences):
             self._states = tree.map_structure(lambda s: s.detach(), states)
         output = outputs if self.return_sequences else last_output
         if self.return_state:
@@ -163,7 +163,7 @@ class RNN(Layer):
         batch_size = sequences.shape[0]
         if initial_state is not None:
             return self._given_states(sequences, initial_state)
-        if self.stateful and self._states is not None and sequences.device.type != "meta":
+        if self.stateful and self._states is not None and not inferring_shapes(sequences):
             carried = tree.flatten(self._states)[0]
             if carried.shape[0] != batch_size:
                 raise ValueError(

@@ -181,6 +181,16 @@ def _sparse_crossentropy(target, output, from_logits, class_axis):
     # torch's kernels pick the target's log-probability without building a one-hot matrix.
     if output.dim() == 1:
         return _sparse_crossentropy(target[None], output[None], from_logits, 1)[0]
+    if output.dim() > 2:
+        # (batch, ..., classes) as rows of classes: the 2-D kernels need no copy, where the
+        # N-D ones would take the class axis moved to 1 (a strided view), and torch's CPU
+        # nll_loss2d backward fails on one ("grad_input must be contiguous", a segmentation
+        # model's softmax output)
+        if class_axis != output.dim() - 1:
+            output = output.movedim(class_axis, -1)
+        rows = _sparse_crossentropy(target.reshape(-1), output.reshape(-1, output.shape[-1]),
+                                    from_logits, 1)
+        return rows.reshape(target.shape)
     if class_axis != 1:
         output = output.movedim(class_axis, 1)
     if from_logits:

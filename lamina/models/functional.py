@@ -87,6 +87,16 @@ class Functional(Model):
 
     @property
     def layers(self):
+        """The graph's layers; ops applied to symbolic tensors (`x * 2`, `ops.concatenate`)
+        are not among them, as in Keras 3 (they are in `_operations`)."""
+        from lamina.layers.core.op_layer import OpLayer
+
+        return [layer for layer in self._graph_layers if not isinstance(layer, OpLayer)]
+
+    @property
+    def _operations(self):
+        """Every step of the graph, layers and ops (Keras 3's name): what configs, clones and
+        the summary walk."""
         return list(self._graph_layers)
 
     def _on_dtype_change(self, old, new):

@@ -16,7 +16,7 @@ from lamina.utils import tree
 def functional_config(model):
     model_nodes = {id(node) for node in model._nodes}
     node_index = {}  # id(node) -> index among this model's calls of its layer
-    for layer in model.layers:
+    for layer in model._operations:
         kept = [node for node in layer._inbound_nodes if id(node) in model_nodes]
         for i, node in enumerate(kept):
             node_index[id(node)] = i
@@ -37,7 +37,7 @@ def functional_config(model):
         return value
 
     layers = []
-    for layer in model.layers:
+    for layer in model._operations:
         entry = serialize_layer(layer)
         entry["name"] = layer.name
         entry["inbound_nodes"] = [] if isinstance(layer, InputLayer) else [

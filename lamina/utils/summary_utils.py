@@ -65,7 +65,10 @@ def render_summary(model, width=96, expand_nested=False, show_trainable=False, l
 def _rows(model, expand_nested, connected, show_trainable, depth):
     from lamina.models.model import Model
 
-    for layer in model.layers:
+    from lamina.models.functional import Functional
+
+    # (a functional graph's ops too, as Keras lists them)
+    for layer in model._operations if isinstance(model, Functional) else model.layers:
         indent = "   " * depth
         row = [f"{indent}{layer.name} ({type(layer).__name__})", _output_shape(layer),
                f"{_count(layer.weights):,}" if layer.built or layer.weights else "0 (unbuilt)"]

@@ -183,3 +183,21 @@ def test_clone_model_with_clone_and_call_functions():
     new_input = lamina.Input(shape=(2,))
     cloned = lamina.models.clone_model(seq, input_tensors=new_input)
     assert cloned.output_shape == (None, 1) and cloned.inputs[0] is new_input
+
+
+def test_ops_on_symbolic_tensors_are_operations_not_layers():
+    """As in Keras 3: `model.layers` lists layers only; `x * 2` or `ops.concatenate` on
+    KerasTensors are graph operations (`model._operations`), still saved in the config."""
+    inputs = lamina.Input((3,))
+    hidden = layers.Dense(4, name="hidden")(inputs)
+    joined = lamina.ops.concatenate([hidden * 2.0, hidden[:, :1]], axis=-1)
+    model = lamina.Model(inputs, layers.Dense(1, name="out")(joined))
+    assert [layer.name for layer in model.layers] == [inputs._keras_history[0].name, "hidden",
+                                                      "out"]
+    assert model.layers[-1].name == "out" and model.get_layer(index=2).name == "out"
+    assert len(model._operations) == 6  # input, hidden, multiply, get_item, concatenate, out
+    clone = lamina.Model.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    x = np.random.RandomState(0).rand(2, 3).astype("float32")
+    np.testing.assert_allclose(clone(x).detach().numpy(), model(x).detach().numpy())
+    assert len(clone._operations) == 6

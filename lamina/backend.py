@@ -43,12 +43,17 @@ def get_uid(prefix=""):
 
 @keras_export("utils.clear_session")
 def clear_session(free_memory=True):
-    """Forget global state: generated layer names (`dense_3` starts over at `dense`) and uids.
+    """Forget global state: generated layer names (`dense_3` starts over at `dense`), uids and
+    the global dtype policy (back to floatx's, as in Keras, whose `clear_session` resets
+    its settings; floatx itself stays).
 
     With `free_memory`, also run Python's garbage collector and release cached CUDA memory.
     """
+    from lamina.mixed_precision.policy import set_global_policy
+
     naming.reset_names()
     _uids.clear()
+    set_global_policy(None)
     if free_memory:
         gc.collect()
         if torch.cuda.is_available():

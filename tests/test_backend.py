@@ -40,6 +40,19 @@ def test_clear_session_resets_names_and_uids():
     K.clear_session(free_memory=False)
 
 
+def test_clear_session_forgets_the_global_dtype_policy_as_keras_does():
+    from lamina import layers, mixed_precision
+
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    K.clear_session(free_memory=False)
+    assert mixed_precision.global_policy().name == "float32"
+    mixed_precision.set_global_policy("float32")  # set explicitly: floatx no longer decides
+    K.set_floatx("float64")
+    assert layers.Dense(1).dtype == "float32"
+    K.clear_session(free_memory=False)  # floatx stays; the policy follows it again
+    assert layers.Dense(1).dtype == "float64"
+
+
 def test_dtype_helpers():
     assert K.standardize_dtype(torch.float16) == "float16"
     assert K.is_float_dtype("float32") and K.is_int_dtype("int64")

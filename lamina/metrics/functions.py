@@ -21,6 +21,8 @@ METRIC_FUNCTIONS = {
 
 
 def function_by_name(identifier):
+    if isinstance(identifier, dict) and identifier.get("class_name") == "function":
+        identifier = identifier.get("config")  # Keras's form of a function: its name inside
     if isinstance(identifier, dict):
         return deserialize_keras_object(identifier, package="metrics", what="metric function")
     custom = object_registry.get_registered_object(identifier)

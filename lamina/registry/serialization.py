@@ -37,7 +37,10 @@ def serialize_keras_object(obj):
     if isinstance(obj, dict):
         return {key: serialize_keras_object(value) for key, value in obj.items()}
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
-        return object_registry.get_registered_name(obj)
+        # Keras 3 writes every function so (its module field says "builtins", the class of a
+        # function); the name in "config" is what it is registered or exported under
+        return {"module": "builtins", "class_name": "function",
+                "config": object_registry.get_registered_name(obj), "registered_name": "function"}
     if hasattr(obj, "get_config"):
         cls = type(obj)
         package = getattr(cls, "_keras_package", None)

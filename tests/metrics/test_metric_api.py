@@ -172,7 +172,9 @@ def test_mean_metric_wrapper_with_a_custom_function_and_weights():
 def test_mean_metric_wrapper_config_names_its_function():
     metric = metrics.MeanMetricWrapper(metrics.binary_accuracy, name="ba", threshold=0.3)
     config = metric.get_config()
-    assert config["fn"] == "binary_accuracy" and config["threshold"] == 0.3
+    assert config["fn"] == {"module": "builtins", "class_name": "function",
+                            "config": "binary_accuracy", "registered_name": "function"}
+    assert config["threshold"] == 0.3
     rebuilt = metrics.MeanMetricWrapper.from_config(config)
     assert rebuilt._fn is metrics.binary_accuracy
     loss_based = metrics.MeanMetricWrapper.from_config({"fn": "mse", "name": "m"})

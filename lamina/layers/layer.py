@@ -167,6 +167,7 @@ class Layer(torch.nn.Module):
             warn_deprecated("weights=", "layer.set_weights(...) after building", f"{type(self).__name__}()", 4)
             self._initial_weights = kwargs["weights"]
         self._call_has_training = "training" in _call_parameters(type(self))
+        self._training_default = _call_training_default(type(self))
         self._call_has_mask = "mask" in _call_parameters(type(self))
         self._computes_mask = type(self).compute_mask is not Layer.compute_mask
 
@@ -261,10 +262,17 @@ class Layer(torch.nn.Module):
                 args = (_map_tensors(self._autocast, first),) + args[1:]
         context = _THREAD_STATE.context
         training = kwargs.get("training")
+        shared = training  # what the layers called inside this call inherit
         if self._call_has_training and training is None:
-            # An enclosing call's explicit `training=` wins; else this module's own mode.
-            training = self.training if context is None or context.training is None else \
-                context.training
+            # Keras's order: an enclosing call's value, else the signature's default (None,
+            # or True for the random augmentation layers); torch's train() mode comes before
+            # the default, and is not passed on: nested modules consult their own modes.
+            if context is not None and context.training is not None:
+                training = context.training
+            elif self.training:
+                training = True
+            else:
+                training = shared = self._training_default
             kwargs["training"] = training
         elif not self._call_has_training and "training" in kwargs:
             kwargs.pop("training")
@@ -274,10 +282,10 @@ class Layer(torch.nn.Module):
                 call_id = self._start_compiled_call()
             else:
                 call_id = next(_CALL_IDS)
-            context = _THREAD_STATE.context = CallContext(training, call_id)
+            context = _THREAD_STATE.context = CallContext(shared, call_id)
             self.__dict__["_outer_call_id"] = call_id
-        elif training is not None and training != context.training:
-            _THREAD_STATE.context = CallContext(training, context.call_id)
+        elif shared is not None and shared != context.training:
+            _THREAD_STATE.context = CallContext(shared, context.call_id)
         # Until one real forward pass has completed, sublayers may still be built inside it:
         # name their weights after this layer (then the hot path skips the scope).
         scoped = "_forward_done" not in self.__dict__
@@ -1163,6 +1171,17 @@ def _init_parameters(cls):
             except (TypeError, ValueError):
                 pass
     return names - {"self", "args", "kwargs"}
+
+
+def _call_training_default(cls):
+    """The default of `training` in `cls.call`'s signature when it is a bool, else None."""
+    cache = cls.__dict__.get("_lamina_training_default", ())
+    if cache == ():
+        parameter = inspect.signature(cls.call).parameters.get("training")
+        cache = parameter.default if parameter is not None and isinstance(
+            parameter.default, bool) else None
+        cls._lamina_training_default = cache
+    return cache
 
 
 def _call_parameters(cls):

@@ -515,7 +515,7 @@ def training_arg_propagation(keras):
         seen = []
 
         def call(self, x, training=None):
-            Probe.seen.append(bool(training))  # (Keras passes None where lamina passes False)
+            Probe.seen.append(training)
             return x
 
     class Block(layers.Layer):
@@ -1413,3 +1413,249 @@ def subclassed_build_and_summary_counts(keras):
                   verbose=0)
     return [model.count_params(), [l.name for l in model.layers], history(h),
             any("Total params: 25" in line for line in lines)]
+
+
+IMAGES = np.sin(np.arange(12 * 3 * 8 * 8) * 0.13).reshape(12, 3, 8, 8).astype("float32")
+
+
+@program
+def channels_first_convnet(keras):
+    """A convnet written for channels_first data (as code ported from PyTorch is): Conv2D,
+    SeparableConv2D, BatchNormalization(axis=1), pooling and GlobalAveragePooling2D."""
+    layers = keras.layers
+    model = keras.Sequential([
+        keras.Input((3, 8, 8)),
+        layers.Conv2D(4, 3, padding="same", data_format="channels_first", activation="relu"),
+        layers.BatchNormalization(axis=1),
+        layers.MaxPooling2D(2, data_format="channels_first"),
+        layers.SeparableConv2D(5, 3, data_format="channels_first"),
+        layers.AveragePooling2D(1, data_format="channels_first"),
+        layers.GlobalAveragePooling2D(data_format="channels_first"),
+        layers.Dense(3, activation="softmax"),
+    ])
+    det_weights(model)
+    bn = model.layers[1]
+    bn.moving_variance.assign(np.ones((4,), "float32"))
+    labels = (np.arange(12) % 3).astype("int64")
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    h = model.fit(IMAGES, labels, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    return [[list(l.output.shape) for l in model.layers], history(h),
+            rounded(keras, bn.moving_mean), rounded(keras, model(IMAGES[:2]))]
+
+
+@program
+def conv_lstm_next_frame(keras):
+    """The next-frame prediction example, tiny: ConvLSTM2D layers returning sequences, a
+    BatchNormalization between them and a Conv3D head, trained with binary crossentropy."""
+    layers = keras.layers
+    inp = keras.Input(shape=(None, 6, 6, 1))
+    x = layers.ConvLSTM2D(3, (3, 3), padding="same", return_sequences=True,
+                          activation="relu")(inp)
+    x = layers.BatchNormalization()(x)
+    x = layers.ConvLSTM2D(2, (1, 1), padding="same", return_sequences=True,
+                          activation="relu")(x)
+    x = layers.Conv3D(1, (3, 3, 3), activation="sigmoid", padding="same")(x)
+    model = keras.Model(inp, x)
+    det_weights(model)
+    model.layers[2].moving_variance.assign(np.ones((3,), "float32"))
+    frames = ((np.sin(np.arange(4 * 5 * 36) * 0.4).reshape(4, 5, 6, 6, 1) + 1) / 2)
+    frames = frames.astype("float32")
+    model.compile(loss=keras.losses.binary_crossentropy, optimizer=keras.optimizers.Adam(0.01))
+    h = model.fit(frames[:, :-1], frames[:, 1:], batch_size=2, epochs=2, shuffle=False,
+                  verbose=0)
+    return [list(model.output.shape), history(h),
+            rounded(keras, model.predict(frames[:1, :2], verbose=0)[0, -1, :2, :2, 0])]
+
+
+@program
+def merge_and_reshape_layers(keras):
+    """Merging layers (add, subtract, multiply, maximum, average, Dot with axes and
+    normalize) and reshaping layers (Reshape with -1, Permute, RepeatVector, Cropping1D,
+    ZeroPadding1D, UpSampling1D) in one graph."""
+    layers = keras.layers
+    a = keras.Input((6,))
+    b = keras.Input((6,))
+    da, db = layers.Dense(4)(a), layers.Dense(4)(b)
+    merged = [layers.add([da, db]), layers.subtract([da, db]), layers.multiply([da, db]),
+              layers.maximum([da, db]), layers.average([da, db]), layers.minimum([da, db])]
+    dot = layers.Dot(axes=1, normalize=True)([da, db])
+    seq = layers.Reshape((-1, 2))(layers.concatenate(merged))  # (12, 2)
+    seq = layers.Permute((2, 1))(seq)  # (2, 12)
+    seq = layers.ZeroPadding1D((1, 2))(seq)  # (5, 12)
+    seq = layers.Cropping1D((1, 1))(seq)  # (3, 12)
+    seq = layers.UpSampling1D(2)(seq)  # (6, 12)
+    rep = layers.RepeatVector(6)(dot)  # (6, 1)
+    joined = layers.concatenate([seq, rep], axis=-1)
+    out = layers.Dense(1)(layers.Flatten()(joined))
+    model = keras.Model([a, b], out)
+    det_weights(model)
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    h = model.fit([X, X[::-1]], Y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    return [list(joined.shape), history(h), rounded(keras, model([X[:2], X[2:4]]))]
+
+
+@program
+def custom_layer_weight_regularizer_and_constraint(keras):
+    """add_weight with a regularizer and a constraint in a custom layer: the penalty joins
+    the loss and the constraint is applied after each update."""
+    layers, ops = keras.layers, keras.ops
+
+    class Scaled(layers.Layer):
+        def build(self, input_shape):
+            self.scale = self.add_weight(
+                shape=(input_shape[-1],), initializer="ones", name="scale",
+                regularizer=keras.regularizers.L1L2(l1=0.01, l2=0.02),
+                constraint=keras.constraints.MinMaxNorm(min_value=0.5, max_value=1.0, axis=0))
+
+        def call(self, x):
+            return x * self.scale
+
+    inp = keras.Input((6,))
+    scaled = Scaled()
+    out = layers.Dense(1, kernel_constraint=keras.constraints.NonNeg())(scaled(inp))
+    model = keras.Model(inp, out)
+    det_weights(model)
+    model.compile(keras.optimizers.SGD(0.3), "mse")
+    h = model.fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    return [history(h), rounded(keras, scaled.scale), rounded(keras, model.losses),
+            float(np.round(np.linalg.norm(ops.convert_to_numpy(scaled.scale)), 5)),
+            bool(np.all(ops.convert_to_numpy(model.layers[-1].kernel) >= 0))]
+
+
+@program
+def metrics_thresholds_top_k_and_multilabel(keras):
+    """Classification metrics with their options: Precision/Recall thresholds and top_k,
+    AUC multi_label and PR curve, F1Score macro, MeanIoU, R2Score, in compile and standalone."""
+    labels = (X[:, :3] > 0.5).astype("float32")
+    scores = np.clip(X[:, 3:] + 0.2 * labels, 0, 1).astype("float32")
+    ms = {
+        "precision_t": keras.metrics.Precision(thresholds=[0.3, 0.6]),
+        "recall_top2": keras.metrics.Recall(top_k=2),
+        "auc_multi": keras.metrics.AUC(multi_label=True, num_labels=3),
+        "auc_pr": keras.metrics.AUC(curve="PR", num_thresholds=50),
+        "f1_macro": keras.metrics.F1Score(average="macro", threshold=0.5),
+        "r2": keras.metrics.R2Score(),
+        "bin_iou": keras.metrics.BinaryIoU(target_class_ids=[1], threshold=0.4),
+    }
+    out = {}
+    for name, metric in ms.items():
+        metric.update_state(labels[:30], scores[:30])
+        metric.update_state(labels[30:], scores[30:])
+        out[name] = rounded(keras, metric.result())
+    iou = keras.metrics.MeanIoU(num_classes=3)
+    iou.update_state((X[:, 0] * 3).astype("int64").clip(0, 2),
+                     (X[:, 1] * 3).astype("int64").clip(0, 2))
+    out["mean_iou"] = rounded(keras, iou.result())
+    return out
+
+
+@program
+def augmentation_layers_pass_through_at_inference(keras):
+    """The image-classification example's augmentation block inside the model: random layers
+    are the identity at inference (predict, evaluate), and the model trains."""
+    layers = keras.layers
+    augmentation = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1),
+                                     layers.RandomZoom(0.1), layers.RandomContrast(0.2)],
+                                    name="augmentation")
+    inp = keras.Input((8, 8, 3))
+    x = augmentation(inp)
+    x = layers.Rescaling(1.0 / 2)(x)
+    x = layers.Conv2D(2, 3, activation="relu")(x)
+    out = layers.Dense(1, activation="sigmoid")(layers.GlobalMaxPooling2D()(x))
+    model = keras.Model(inp, out)
+    det_weights(model)
+    images = np.moveaxis(IMAGES, 1, -1)
+    same = bool(np.allclose(keras.ops.convert_to_numpy(augmentation(images)), images))
+    p1 = model.predict(images, verbose=0)
+    model.compile("adam", "binary_crossentropy")
+    model.fit(images, Y[:12], epochs=1, batch_size=4, verbose=0)
+    return [same, rounded(keras, p1[:3]), list(model.output.shape),
+            [l.name for l in model.layers]]
+
+
+@program
+def sequence_utils(keras):
+    """to_categorical, normalize and pad_sequences with their options."""
+    seqs = [[1, 2, 3, 4, 5], [6, 7], [8, 9, 10]]
+    return [
+        keras.utils.pad_sequences(seqs, maxlen=4).tolist(),
+        keras.utils.pad_sequences(seqs, maxlen=4, padding="post", truncating="post").tolist(),
+        keras.utils.pad_sequences(seqs, value=-1, dtype="float32").tolist(),
+        keras.utils.pad_sequences([[1.5, 2.5], [3.5]], dtype="float32", padding="post").tolist(),
+        keras.utils.to_categorical([0, 2, 1, 2]).tolist(),
+        keras.utils.to_categorical([[1], [3]], num_classes=4).tolist(),
+        np.round(keras.utils.normalize(np.array([[3.0, 4.0], [1.0, 0.0]]), order=2), 5).tolist(),
+        # (not axis=0: Keras 3's NumPy path turns axis 0 into -1 when it divides; lamina
+        # normalizes along axis 0 as asked, see docs/differences.md)
+        np.round(keras.utils.normalize(np.array([[3.0, 4.0], [1.0, 1.0]]), axis=1, order=1),
+                 5).tolist(),
+    ]
+
+
+@program
+def subclassed_model_with_own_weights(keras):
+    """A Model subclass that owns weights directly (add_weight in build) beside sublayers,
+    trained; its weights' order and paths."""
+    layers, ops = keras.layers, keras.ops
+
+    class Affine(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden = layers.Dense(3, activation="tanh")
+
+        def build(self, input_shape):
+            self.gain = self.add_weight(shape=(1,), initializer="ones", name="gain")
+            self.offset = self.add_weight(shape=(1,), initializer="zeros", name="offset",
+                                          trainable=False)
+            self.hidden.build(input_shape)
+
+        def call(self, x):
+            return self.gain * ops.sum(self.hidden(x), axis=-1, keepdims=True) + self.offset
+
+    model = Affine(name="affine")
+    model(X[:1])
+    det_weights(model)
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    h = model.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    return [[w.path for w in model.weights], [w.path for w in model.trainable_weights],
+            history(h), rounded(keras, model.gain)]
+
+
+@program
+def training_default_true_reaches_nested_layers(keras):
+    """A custom layer whose call defaults to training=True (as Keras's augmentation layers
+    do): a direct call or model(x) uses the default, and the layers it calls inherit it;
+    predict, evaluate and fit pass training explicitly."""
+    layers = keras.layers
+    seen = []
+
+    class Probe(layers.Layer):
+        def call(self, x, training=None):
+            seen.append(training)
+            return x
+
+    class Jitter(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.probe = Probe()
+
+        def call(self, x, training=True):
+            seen.append(("jitter", training))
+            return self.probe(x)
+
+    inp = keras.Input((6,))
+    model = keras.Model(inp, layers.Dense(1)(Jitter()(inp)))
+    det_weights(model)
+    log = {}
+    for name, run in [("direct", lambda: model.layers[1](X[:2])), ("model", lambda: model(X[:2])),
+                      ("model_false", lambda: model(X[:2], training=False)),
+                      ("predict", lambda: model.predict(X[:2], verbose=0))]:
+        seen.clear()
+        run()
+        log[name] = list(seen)
+    model.compile("sgd", "mse")
+    seen.clear()
+    model.fit(X[:4], Y[:4], batch_size=4, epochs=1, verbose=0)
+    log["fit"] = list(seen)
+    return log

@@ -25,6 +25,7 @@ a CPU, which a short fit does not win back.
 """
 
 import contextlib
+import os
 import warnings
 
 import torch
@@ -61,6 +62,7 @@ def step_function(model, name):
     step = getattr(model, name)
     if not getattr(model, "jit_compile", False):
         return step
+    drop_dead_compilations(step)
     mode = None if name == "predict_step" else MODE
     compiled = torch.compile(step, dynamic=False, backend=BACKEND, mode=mode)
     settings = _dynamo_settings(trace_autograd=_builtin_train_step(model))
@@ -74,6 +76,33 @@ def step_function(model, name):
     return run
 
 
+def drop_dead_compilations(step=None):
+    """Forget the compiled steps of models that no longer exist, before they fill the cache.
+
+    Dynamo keeps each model's compiled versions on the shared code of the step (and of the
+    frames it breaks into); when a model is deleted they are invalidated but stay, and still
+    count toward the recompile limit, so a process training model after model (k-fold, a
+    search) fell back to eager steps after about 30 models. A code object whose cache is half
+    full and holds such dead versions is reset: live models then compile theirs again on their
+    next step. Only lamina's code and the step function itself are touched, never the user's
+    own torch.compile calls. (Internal Dynamo state: skipped if this torch lacks it.)"""
+    try:
+        from torch._dynamo import convert_frame
+        from torch._dynamo.eval_frame import _debug_get_cache_entry_list
+
+        codes = [ref() for ref in list(convert_frame.input_codes.seen)]
+    except (ImportError, AttributeError):
+        return
+    own = getattr(getattr(step, "__func__", step), "__code__", None)
+    for code in codes:
+        if code is None or not (code is own or code.co_filename.startswith(_LAMINA_DIR)):
+            continue
+        entries = _debug_get_cache_entry_list(code)
+        if len(entries) >= RECOMPILE_LIMIT // 2 and any(e.code is None for e in entries):
+            torch._dynamo.reset_code(code)
+
+
+_LAMINA_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _held = [0]  # how many held_settings blocks are open
 
 

@@ -498,3 +498,27 @@ def test_predict_steps_never_take_a_cuda_graph_mode(monkeypatch):
         step_compiler.step_function(model, name)
     assert modes == [("train_step", "reduce-overhead"), ("test_step", "reduce-overhead"),
                      ("predict_step", None)]
+
+
+def test_deleted_models_compiled_steps_do_not_fill_dynamos_cache(monkeypatch):
+    """A process compiling model after model (k-fold, a search): the compiled versions of
+    deleted models used to stay in Dynamo's cache and count toward the recompile limit, so
+    after about 30 models every step fell back to eager (with Dynamo's warning)."""
+    import gc
+
+    from torch._dynamo.eval_frame import _debug_get_cache_entry_list
+
+    from lamina.trainers.trainer import Trainer
+
+    monkeypatch.setattr(step_compiler, "RECOMPILE_LIMIT", 8)
+    torch._dynamo.reset_code(Trainer.train_step.__code__)
+    x = np.random.RandomState(0).rand(20, 3).astype("float32")
+    sizes = []
+    for _ in range(7):  # two compiled versions each (full and last batch): 14 > 8
+        model = keras.Sequential([keras.Input((3,)), layers.Dense(2), layers.Dense(1)])
+        model.compile("sgd", "mse", jit_compile=True)
+        model.fit(x, x[:, :1], batch_size=8, epochs=1, verbose=0)
+        sizes.append(len(_debug_get_cache_entry_list(Trainer.train_step.__code__)))
+        del model
+        gc.collect()
+    assert max(sizes) < 8 and sizes[-1] >= 2  # bounded, and the last model ran compiled

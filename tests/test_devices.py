@@ -162,8 +162,29 @@ def test_a_model_the_program_placed_itself_is_not_moved(monkeypatch):
     model = _small_functional_model()
     model.to("meta")  # weights somewhere other than the CPU: the program's own choice
     monkeypatch.setattr(model, "to", lambda device: pytest.fail("moved"))
-    assert model._follow_input_device(torch.device("cuda", 1)) is None
-    assert model._device is None
+    meta = torch.device("meta")
+    assert model._follow_input_device(torch.device("cuda", 1)) == meta
+    assert model._device == meta  # where the program put its weights
+
+
+def test_a_compiled_model_moved_by_the_program_stays_and_its_inputs_follow():
+    """A torch user's `model.to(device)` after compile: fit, evaluate and calls used to send
+    the data to the device compile chose (a device mismatch) and fit moved the model back.
+    (The meta device stands in for a second device here.)"""
+    inner = _small_functional_model()
+    model = keras.Sequential([keras.Input((4,)), inner, keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    assert model._device.type == "cpu"
+    model.to("meta")
+    meta = torch.device("meta")
+    assert model._device == inner._device == meta
+    model._move_to_default_device()  # what compile/fit/evaluate/predict call first
+    assert next(model.parameters()).device == meta
+    assert model(np.ones((2, 4), "float32")).device == meta  # numpy inputs follow the model
+    model.compile("sgd", "mse")
+    assert next(model.parameters()).device == meta
+    model.to(torch.float64)  # a dtype cast is not a move
+    assert model._device == meta
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

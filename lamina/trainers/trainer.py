@@ -8,6 +8,7 @@ stay on the device; nothing in a step waits for the GPU except what a callback a
 import collections.abc
 import contextlib
 import inspect
+import itertools
 import warnings
 
 import numpy as np
@@ -135,12 +136,35 @@ class Trainer:
             )
 
     def _move_to_default_device(self):
+        if self.__dict__.get("_placed_by_program"):
+            return  # the program moved the model itself (model.to(...)): it stays there
         device = default_device()
         if self._device != device:
-            self.to(device)
-            for module in self.modules():  # nested models are placed with it
-                if isinstance(module, Trainer):
-                    module._device = device
+            _PLACING[0] += 1
+            try:
+                self.to(device)
+            finally:
+                _PLACING[0] -= 1
+            self._set_device(device)
+
+    def _set_device(self, device):
+        for module in self.modules():  # nested models are placed with it
+            if isinstance(module, Trainer):
+                module._device = device
+
+    def _apply(self, fn, *args, **kwargs):
+        """torch's `.to()`, `.cuda()`, `.cpu()` (and dtype casts) go through here. When they
+        move the weights, the model's device becomes where they now are (its inputs and data
+        follow), and a move the program made itself is kept: fit and compile no longer put
+        the model back on the default device."""
+        before = _weights_device(self)
+        result = super()._apply(fn, *args, **kwargs)
+        after = _weights_device(self)
+        if after is not None and after != before:
+            self._set_device(after)
+            if not _PLACING[0]:
+                self.__dict__["_placed_by_program"] = True
+        return result
 
     def _ensure_compiled(self, what):
         if not self.compiled:
@@ -757,11 +781,23 @@ class Trainer:
         CPU were placed by the program itself and stay."""
         first = next(iter(self.parameters()), None)
         if first is None or _is_cpu(first.device):
-            self.to(device)
+            _PLACING[0] += 1
+            try:
+                self.to(device)
+            finally:
+                _PLACING[0] -= 1
             self._device = device
         elif first.device == device:
             self._device = device
         return self._device
+
+
+_PLACING = [0]  # inside lamina's own placement of a model (not the program's)
+
+
+def _weights_device(module):
+    tensor = next(itertools.chain(module.parameters(), module.buffers()), None)
+    return None if tensor is None else tensor.device
 
 
 def _deserialize_spec(spec, module):

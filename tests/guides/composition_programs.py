@@ -9,6 +9,7 @@ fixture).
 
 import os
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -1659,3 +1660,94 @@ def training_default_true_reaches_nested_layers(keras):
     model.fit(X[:4], Y[:4], batch_size=4, epochs=1, verbose=0)
     log["fit"] = list(seen)
     return log
+
+
+def positive_variances(model, scale=0.05):
+    """det_weights, with moving variances kept positive (BatchNormalization)."""
+    values = []
+    for i, w in enumerate(model.weights):
+        n = int(np.prod(w.shape)) if w.shape else 1
+        value = (np.sin(np.arange(n) * 0.7 + i) * scale).reshape(w.shape)
+        if w.path.endswith("moving_variance"):
+            value = np.abs(value) + 1.0
+        values.append(value.astype("float32"))
+    model.set_weights(values)
+
+
+@program
+def applications_architectures(keras):
+    """Keras applications built without pretrained weights at a small input: parameter
+    counts, layer names and a forward pass with weights set from a formula."""
+    apps = keras.applications
+    builders = {
+        "MobileNetV2": lambda: apps.MobileNetV2(alpha=0.35, input_shape=(32, 32, 3),
+                                                weights=None, classes=5),
+        "ResNet50": lambda: apps.ResNet50(input_shape=(32, 32, 3), weights=None, classes=5),
+        "EfficientNetB0": lambda: apps.EfficientNetB0(input_shape=(32, 32, 3), weights=None,
+                                                      classes=5),
+        "DenseNet121": lambda: apps.DenseNet121(input_shape=(32, 32, 3), weights=None,
+                                                classes=5),
+        "ConvNeXtTiny": lambda: apps.ConvNeXtTiny(input_shape=(32, 32, 3), weights=None,
+                                                  classes=5),
+    }
+    image = np.cos(np.arange(32 * 32 * 3) * 0.05).reshape(1, 32, 32, 3).astype("float32")
+    out = {}
+    for name, build in builders.items():
+        keras.utils.clear_session()
+        model = build()
+        positive_variances(model)
+        names = [l.name for l in model.layers]
+        prediction = model.predict(image * 100.0, verbose=0)
+        out[name] = [model.count_params(), len(model.layers), names[:4] + names[-4:],
+                     list(model.output.shape), np.round(prediction.astype("float64"), 4).tolist()]
+    return out
+
+
+@program
+def recurrent_layer_options(keras):
+    """LSTM/GRU/SimpleRNN options in one model: Bidirectional with return_state (five
+    outputs), GRU reset_after=False and go_backwards, unroll=True, stacked cells, an LSTM
+    started from another's states, then trained."""
+    layers = keras.layers
+    inp = keras.Input((5, 3))
+    seq, fh, fc, bh, bc = layers.Bidirectional(layers.LSTM(3, return_sequences=True,
+                                                           return_state=True))(inp)
+    gru = layers.GRU(2, reset_after=False, go_backwards=True, return_sequences=True)(seq)
+    simple = layers.SimpleRNN(2, unroll=True)(gru)
+    stacked = layers.RNN([layers.LSTMCell(3), layers.GRUCell(3)])(inp)
+    started = layers.LSTM(3)(inp, initial_state=[fh, fc])
+    out = layers.Dense(1)(layers.concatenate([simple, stacked, started, fc, bc]))
+    model = keras.Model(inp, out)
+    det_weights(model)
+    data = np.sin(np.arange(12 * 15) * 0.17).reshape(12, 5, 3).astype("float32")
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    h = model.fit(data, Y[:12], batch_size=4, epochs=2, shuffle=False, verbose=0)
+    return [[list(t.shape) for t in (seq, fh, fc, bh, bc, gru, simple, stacked, started)],
+            history(h),
+            rounded(keras, model(data[:2]))]
+
+
+@program
+def normalization_and_attention_options(keras):
+    """Normalization layers' options (LayerNormalization rms_scaling, RMSNormalization,
+    GroupNormalization, UnitNormalization, Normalization with given statistics and invert)
+    and attention masks (use_causal_mask, an attention_mask) in one model."""
+    layers = keras.layers
+    inp = keras.Input((4, 6))
+    with warnings.catch_warnings():  # (deprecated in Keras 3, with a warning: still computed)
+        warnings.simplefilter("ignore")
+        x = layers.LayerNormalization(rms_scaling=True)(inp)
+    x = layers.RMSNormalization()(x)
+    x = layers.GroupNormalization(groups=3)(x)
+    x = layers.UnitNormalization()(x)
+    x = layers.Normalization(mean=0.1, variance=2.0)(x)
+    x = layers.Normalization(mean=0.1, variance=2.0, invert=True)(x)
+    causal = layers.MultiHeadAttention(num_heads=2, key_dim=3)(x, x, use_causal_mask=True)
+    scores = layers.Attention(use_scale=True)([x, x], use_causal_mask=True)
+    out = layers.Dense(1)(layers.Flatten()(layers.add([causal, scores])))
+    model = keras.Model(inp, out)
+    det_weights(model)
+    data = np.sin(np.arange(8 * 24) * 0.31).reshape(8, 4, 6).astype("float32")
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    h = model.fit(data, Y[:8], batch_size=4, epochs=2, shuffle=False, verbose=0)
+    return [history(h), rounded(keras, model(data[:2]))]

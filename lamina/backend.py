@@ -8,6 +8,7 @@ defaults (for instance `K.concatenate(tensors, axis=-1)` and `K.argmax(x, axis=-
 
 import collections
 import gc
+import warnings
 
 import numpy as np
 import torch
@@ -309,3 +310,26 @@ def batch_set_value(tuples):
 def learning_phase():
     """0 (inference). lamina has no global phase: layers receive `training=` from fit/predict."""
     return 0
+
+
+# ---- Keras 1 image ordering ----------------------------------------------------------------------
+
+_ORDERINGS = {"th": "channels_first", "tf": "channels_last"}
+
+
+def image_dim_ordering():
+    """Keras 1's name for the image data format: "th" (channels first) or "tf" (channels last).
+    Keras 1 examples branch on it (`if K.image_dim_ordering() == 'th': ...`)."""
+    warnings.warn("K.image_dim_ordering() is Keras 1; use K.image_data_format() "
+                  "('channels_first' / 'channels_last').", DeprecationWarning, stacklevel=2)
+    return "th" if config.image_data_format() == "channels_first" else "tf"
+
+
+def set_image_dim_ordering(dim_ordering):
+    """Keras 1's setter: "th" -> channels_first, "tf" -> channels_last."""
+    warnings.warn("K.set_image_dim_ordering() is Keras 1; use K.set_image_data_format("
+                  "'channels_first' or 'channels_last').", DeprecationWarning, stacklevel=2)
+    if dim_ordering not in _ORDERINGS:
+        raise ValueError(f"set_image_dim_ordering() takes 'th' or 'tf'; received "
+                         f"{dim_ordering!r}. Better: K.set_image_data_format('channels_last').")
+    config.set_image_data_format(_ORDERINGS[dim_ordering])

@@ -102,6 +102,45 @@ def test_keras2_era_program_runs_with_warnings():
     assert list(history.history) == ["loss", "acc"] and classes.shape == (5, 1)
 
 
+def test_keras1_mnist_example_runs_with_warnings():
+    """keras/examples/mnist_cnn.py of Keras 1.2: np_utils, K.image_dim_ordering(),
+    Convolution2D(filters, rows, cols, border_mode=...), nb_epoch."""
+    from lamina import backend as K
+    from lamina.layers import Activation, Convolution2D, Flatten, MaxPooling2D
+    from lamina.utils import np_utils
+
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(16, 8, 8).astype("float32"), rng.randint(0, 3, 16)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if K.image_dim_ordering() == "th":
+            x, input_shape = x.reshape(16, 1, 8, 8), (1, 8, 8)
+        else:
+            x, input_shape = x.reshape(16, 8, 8, 1), (8, 8, 1)
+        labels = np_utils.to_categorical(y, 3)
+        model = keras.models.Sequential()
+        model.add(Convolution2D(4, 3, 3, border_mode="valid", input_shape=input_shape))
+        model.add(Activation("relu"))
+        model.add(MaxPooling2D(pool_size=(2, 2)))
+        model.add(Flatten())
+        model.add(layers.Dense(3, activation="softmax"))
+        model.compile(loss="categorical_crossentropy", optimizer="adadelta", metrics=["accuracy"])
+        model.fit(x, labels, batch_size=8, nb_epoch=1, verbose=0)
+        K.set_image_dim_ordering("th")
+        assert K.image_data_format() == "channels_first" and K.image_dim_ordering() == "th"
+        K.set_image_dim_ordering("tf")
+    messages = " ".join(str(w.message) for w in caught if w.category is DeprecationWarning)
+    for old in ("image_dim_ordering", "np_utils.to_categorical", "Convolution2D",
+                "border_mode", "nb_epoch"):
+        assert old in messages, old
+    assert input_shape == (8, 8, 1) and labels.shape == (16, 3)
+    assert model.layers[0].kernel.shape == (3, 3, 1, 4)
+    with pytest.raises(ValueError, match="'th' or 'tf'"), pytest.warns(DeprecationWarning):
+        K.set_image_dim_ordering("channels_last")
+    with pytest.raises(AttributeError, match="Keras 2 names"):
+        np_utils.categorical_probas_to_classes
+
+
 def test_torch_optimizer_instance_is_accepted():
     model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(1)])
     model.compile(optimizer=torch.optim.SGD(model.parameters(), lr=0.1), loss="mse")

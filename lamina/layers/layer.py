@@ -164,7 +164,8 @@ class Layer(torch.nn.Module):
         self._build_shapes = None
         self._batch_input_shape = _batch_input_shape_from_kwargs(kwargs, type(self).__name__)
         if kwargs.get("weights") is not None:  # Keras 1/2: initial weights, set once built
-            warn_deprecated("weights=", "layer.set_weights(...) after building", f"{type(self).__name__}()", 4)
+            warn_deprecated("weights=", "`layer.set_weights(...)` after building",
+                            f"{type(self).__name__}()", 4)
             self._initial_weights = kwargs["weights"]
         self._call_has_training = "training" in _call_parameters(type(self))
         self._training_default = _call_training_default(type(self))
@@ -1146,7 +1147,8 @@ def _batch_input_shape_from_kwargs(kwargs, class_name):
     if "batch_shape" in kwargs:
         return tuple(kwargs["batch_shape"])
     if "batch_input_shape" in kwargs:
-        warn_deprecated("batch_input_shape=", "Input(batch_shape=...) or input_shape=", where, 5)
+        warn_deprecated("batch_input_shape=", "`Input(batch_shape=...)` or `input_shape=`",
+                        where, 5)
         return tuple(kwargs["batch_input_shape"])
     if batch_size is not None:
         warn_deprecated("batch_size=", "Input(shape=..., batch_size=...)", where, 5)
@@ -1155,7 +1157,7 @@ def _batch_input_shape_from_kwargs(kwargs, class_name):
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         return (batch_size,) + shape
     if kwargs.get("input_dim") is not None:
-        warn_deprecated("input_dim=", "input_shape=(input_dim,) or an Input layer", where, 5)
+        warn_deprecated("input_dim=", "`input_shape=(input_dim,)` or an `Input` layer", where, 5)
         shape = (kwargs["input_dim"],)
         return (batch_size,) + shape
     return None

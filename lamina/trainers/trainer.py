@@ -666,7 +666,7 @@ class Trainer:
         """Keras 1/2: class indices (argmax, or a 0.5 threshold for one sigmoid unit)."""
         warn_deprecated(
             "predict_classes()",
-            "np.argmax(model.predict(x), axis=-1) (or (model.predict(x) > 0.5).astype('int32') "
+            "`np.argmax(model.predict(x), axis=-1)` (or `(model.predict(x) > 0.5).astype('int32')` "
             "for a sigmoid output)", "Model",
         )
         proba = self.predict(x, batch_size=batch_size, verbose=verbose)

@@ -28,8 +28,10 @@ def unknown_keyword_message(key, allowed, where):
 
 
 def warn_deprecated(old, new, where, stacklevel=3):
+    """`new` is code (shown in backticks), or a sentence that marks its own code spans."""
+    shown = new if "`" in new else f"`{new}`"
     warnings.warn(
-        f"{where}: `{old}` is a Keras 1/2 spelling; use `{new}` instead.",
+        f"{where}: `{old}` is a Keras 1/2 spelling; use {shown} instead.",
         DeprecationWarning,
         stacklevel=stacklevel,
     )

@@ -21,7 +21,7 @@ class Attention(Layer):
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         causal = kwargs.pop("causal", None)
         if causal is not None:  # Keras 2.4-2.9 constructor argument
-            warn_deprecated("causal=", "use_causal_mask=True in the call",
+            warn_deprecated("causal=", "`use_causal_mask=True` in the call",
                             f"{type(self).__name__}()")
         super().__init__(**kwargs)
         if score_mode not in ("dot", "concat"):

@@ -56,7 +56,8 @@ def translate_conv_kwargs(kwargs, rank, where, weight="kernel"):
         else:
             continue  # not a keyword of this layer: the unknown-keyword check reports it
         value = kwargs.pop(old)
-        warn_deprecated(old, " and ".join(new_names), where, stacklevel=4)
+        warn_deprecated(old, " and ".join(f"`{name}`" for name in new_names), where,
+                        stacklevel=4)
         modern.update(dict.fromkeys(new_names, value))
     if "data_format" in modern:
         modern["data_format"] = _DIM_ORDERING.get(modern["data_format"], modern["data_format"])

@@ -38,7 +38,7 @@ class Embedding(lq.QuantizableMixin, Layer):
         embeddings_constraint = kwargs.pop("embeddings_constraint", embeddings_constraint)
         input_length = kwargs.pop("input_length", None)
         if input_length is not None:
-            warn_deprecated("input_length=", "an Input(shape=(input_length,)) layer", "Embedding()")
+            warn_deprecated("input_length=", "an `Input(shape=(input_length,))` layer", "Embedding()")
             kwargs.setdefault("input_shape", (input_length,))
         super().__init__(**kwargs)
         if lora_rank is not None:

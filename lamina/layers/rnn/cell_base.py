@@ -49,7 +49,7 @@ def take_legacy_arguments(arguments, kwargs, where):
             continue
         value = kwargs.pop(old)
         if new is None:
-            warn_deprecated(old, "nothing (it has no effect in Keras 3)", where, 4)
+            warn_deprecated(old, f"nothing (`{old}` has no effect in Keras 3)", where, 4)
             continue
         warn_deprecated(old, new, where, 4)
         arguments[new] = value

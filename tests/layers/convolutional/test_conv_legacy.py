@@ -65,7 +65,7 @@ def test_keras1_keywords_for_kernel_size_and_1d_input():
     assert layer.kernel_size == (3, 3, 2) and layer.strides == (1, 2, 2)
     with pytest.warns(DeprecationWarning) as record:
         layer = conv.SeparableConvolution2D(4, 3, 3, init="ones", depth_multiplier=2)
-    assert "`depthwise_initializer and pointwise_initializer`" in _messages(record)
+    assert "`depthwise_initializer` and `pointwise_initializer`" in _messages(record)
     assert isinstance(layer.pointwise_initializer, initializers.Ones)
 
 

@@ -21,7 +21,7 @@ from lamina.ops.core import is_int_dtype as is_int_dtype
 from lamina.ops.core import result_type as result_type
 from lamina.ops.core import standardize_dtype as standardize_dtype
 from lamina.registry.export import keras_export
-from lamina.utils import naming
+from lamina.utils import naming, tree
 
 # ---- Keras 3 keras.backend -----------------------------------------------------------------------
 
@@ -333,3 +333,33 @@ def set_image_dim_ordering(dim_ordering):
         raise ValueError(f"set_image_dim_ordering() takes 'th' or 'tf'; received "
                          f"{dim_ordering!r}. Better: K.set_image_data_format('channels_last').")
     config.set_image_data_format(_ORDERINGS[dim_ordering])
+
+
+# ---- Keras 2 K.function --------------------------------------------------------------------------
+
+def function(inputs, outputs, updates=None, name=None, **kwargs):
+    """Keras 2's `K.function(inputs, outputs)`: a callable that runs a functional graph from
+    `inputs` (symbolic tensors, e.g. `model.input`) to `outputs` (e.g. an inner layer's
+    `.output`) on arrays and returns numpy arrays, as old feature-extraction code uses it.
+    `K.learning_phase()` among the inputs takes 0 (inference) or 1 (training) when called."""
+    from lamina.models.functional import Functional
+    from lamina.symbolic.keras_tensor import KerasTensor
+
+    warnings.warn("K.function() is Keras 2; build a model instead: "
+                  "keras.Model(inputs, outputs).predict(x).", DeprecationWarning, stacklevel=2)
+    if updates:
+        raise ValueError("K.function(updates=...) is TensorFlow 1 graph code, which lamina does "
+                         "not run; update variables in a train_step or with variable.assign().")
+    listed = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    phase = [k for k, x in enumerate(listed) if not isinstance(x, KerasTensor)]
+    graph = Functional([x for x in listed if isinstance(x, KerasTensor)], outputs)
+
+    def run(values):
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        training = bool(values[phase[0]]) if phase else False
+        arrays = [v for k, v in enumerate(values) if k not in phase]
+        with torch.no_grad():
+            result = graph(arrays if len(arrays) > 1 else arrays[0], training=training)
+        return tree.map_structure(lambda t: t.detach().cpu().numpy(), result)
+
+    return run

@@ -141,7 +141,67 @@ def test_keras1_mnist_example_runs_with_warnings():
         np_utils.categorical_probas_to_classes
 
 
-def test_torch_optimizer_instance_is_accepted():
+def test_keras1_and_2_generator_methods_take_their_own_arguments(capsys):
+    """fit_generator(generator, steps_per_epoch, epochs) positionally (fit's second argument is
+    y), Keras 1's samples_per_epoch / nb_val_samples / val_samples counted in samples, and the
+    Keras 2 default verbose=0 of evaluate_generator / predict_generator."""
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(24, 3).astype("float32"), rng.rand(24, 1).astype("float32")
+
+    class Batches(keras.utils.PyDataset):  # says its batch size, as Keras 1 iterators did
+        batch_size = 8
+
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, index):
+            return x[index * 8:(index + 1) * 8], y[index * 8:(index + 1) * 8]
+
+    def endless():
+        while True:
+            for i in range(3):
+                yield x[i * 8:(i + 1) * 8], y[i * 8:(i + 1) * 8]
+
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = model.fit_generator(endless(), 2, 3, 0)  # steps_per_epoch, epochs, verbose
+        assert len(history.history["loss"]) == 3
+        seen = []
+        probe = keras.callbacks.LambdaCallback(
+            on_train_batch_end=lambda batch, logs: seen.append(batch))
+        model.fit_generator(Batches(), samples_per_epoch=24, nb_epoch=1, verbose=0,
+                            validation_data=Batches(), nb_val_samples=16, callbacks=[probe])
+        assert seen == [0, 1, 2]  # 24 samples in batches of 8
+        loss = model.evaluate_generator(endless(), 2)
+        predictions = model.predict_generator(endless(), 2, workers=1)
+    assert isinstance(loss, float) and predictions.shape == (16, 1)
+    assert capsys.readouterr().out == ""  # Keras 2's evaluate/predict_generator: verbose=0
+    messages = " ".join(str(w.message) for w in caught if w.category is DeprecationWarning)
+    for old in ("fit_generator", "samples_per_epoch", "steps_per_epoch=3", "nb_val_samples",
+                "nb_epoch", "evaluate_generator", "predict_generator(workers=...)"):
+        assert old in messages, old
+    with pytest.raises(TypeError, match="two values for `epochs`"), pytest.warns(
+            DeprecationWarning):
+        model.fit_generator(endless(), 2, 3, epochs=4)
+
+
+def test_keras2_k_function_runs_part_of_a_model():
+    from lamina import backend as K
+
+    inputs = keras.Input((3,))
+    hidden = layers.Dense(4, activation="relu", name="hidden")(inputs)
+    dropped = layers.Dropout(0.999)(hidden)
+    model = keras.Model(inputs, layers.Dense(1)(dropped))
+    x = np.random.RandomState(0).rand(5, 3).astype("float32")
+    with pytest.warns(DeprecationWarning, match="K.function"):
+        features = K.function([model.input], [model.get_layer("hidden").output])
+        with_phase = K.function([model.input, K.learning_phase()], [dropped])
+    np.testing.assert_allclose(features([x])[0], model.get_layer("hidden")(x).detach().numpy())
+    assert np.array_equal(with_phase([x, 0])[0], features([x])[0])  # 0: inference
+    assert (with_phase([x, 1])[0] == 0).mean() > 0.5  # 1: training, dropout applies
+
     model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(1)])
     model.compile(optimizer=torch.optim.SGD(model.parameters(), lr=0.1), loss="mse")
     x = np.random.rand(32, 3).astype("float32")

@@ -17,8 +17,8 @@ import torch
 from lamina import config as lamina_config
 from lamina import devices
 from lamina.distribution import seam as distribution_seam
-from lamina.trainers import (argument_checks, compile_utils, data_adapters, loss_watch,
-                             step_compiler)
+from lamina.trainers import (argument_checks, compile_utils, data_adapters, legacy_generators,
+                             loss_watch, step_compiler)
 from lamina.trainers.array_data_adapter import check_finite, to_tensor_structure
 from lamina.trainers.training_state import TrainingState
 from lamina.utils import tree
@@ -547,7 +547,7 @@ class Trainer:
 
     def fit_generator(self, generator, *args, **kwargs):
         warn_deprecated("fit_generator()", "fit()", "Model")
-        return self.fit(generator, *args, **kwargs)
+        return self.fit(generator, **legacy_generators.fit_arguments(generator, args, kwargs))
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
@@ -613,7 +613,8 @@ class Trainer:
 
     def evaluate_generator(self, generator, *args, **kwargs):
         warn_deprecated("evaluate_generator()", "evaluate()", "Model")
-        return self.evaluate(generator, *args, **kwargs)
+        return self.evaluate(generator, **legacy_generators.evaluate_arguments(
+            generator, args, kwargs, "evaluate_generator"))
 
     # ------------------------------------------------------------------ predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
@@ -660,7 +661,8 @@ class Trainer:
 
     def predict_generator(self, generator, *args, **kwargs):
         warn_deprecated("predict_generator()", "predict()", "Model")
-        return self.predict(generator, *args, **kwargs)
+        return self.predict(generator, **legacy_generators.evaluate_arguments(
+            generator, args, kwargs, "predict_generator"))
 
     def predict_classes(self, x, batch_size=32, verbose=0):
         """Keras 1/2: class indices (argmax, or a 0.5 threshold for one sigmoid unit)."""

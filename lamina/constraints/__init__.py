@@ -42,3 +42,13 @@ def _modern_name(identifier):
                          stacklevel=4)
         return _LEGACY_NAMES[identifier]
     return identifier
+
+
+def __getattr__(name):
+    """Keras 1/2's lowercase class aliases (`from keras.constraints import maxnorm`, in the
+    classic dropout tutorial): the class, with a DeprecationWarning."""
+    if name in _LEGACY_NAMES:
+        modern = globals()[_LEGACY_NAMES[name]].__name__  # (max_norm is MaxNorm)
+        _warn_deprecated(f"constraints.{name}", f"constraints.{modern}", "lamina", stacklevel=3)
+        return globals()[_LEGACY_NAMES[name]]
+    raise AttributeError(f"module 'lamina.constraints' has no attribute '{name}'")

@@ -12,6 +12,7 @@ import numpy as np
 from lamina.datasets import safe_pickle
 from lamina.datasets import word_sequences
 from lamina.utils import file_utils
+from lamina.utils.arguments import warn_deprecated
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz"
 FILE_HASH = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
@@ -44,9 +45,15 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
         >>> (x_train, y_train), (x_test, y_test) = imdb.load_data(num_words=10000)
         >>> x_train = lamina.utils.pad_sequences(x_train, maxlen=200)
     """
+    if "nb_words" in kwargs:  # Keras 1's name, which Keras 2 still took with a warning
+        if num_words is not None:
+            raise TypeError("imdb.load_data: pass either `nb_words` or `num_words`, not both.")
+        warn_deprecated("nb_words", "num_words", "imdb.load_data()")
+        num_words = kwargs.pop("nb_words")
     if kwargs:
-        hint = " (use `num_words`)" if "nb_words" in kwargs else ""
-        raise TypeError(f"imdb.load_data got unexpected arguments {sorted(kwargs)}{hint}.")
+        raise TypeError(f"imdb.load_data got unexpected arguments {sorted(kwargs)}; it takes "
+                        "path, num_words, skip_top, maxlen, seed, start_char, oov_char and "
+                        "index_from.")
     path = file_utils.get_file(fname=path, origin=ORIGIN, file_hash=FILE_HASH)
     arrays = safe_pickle.load_npz(path)
 

@@ -66,8 +66,13 @@ def test_imdb_errors(install):
     install(imdb, "imdb.npz", FIXTURES / "imdb.npz")
     with pytest.raises(ValueError, match="no review is shorter than maxlen=2"):
         imdb.load_data(maxlen=2)
-    with pytest.raises(TypeError, match=r"unexpected arguments \['nb_words'\].*num_words"):
-        imdb.load_data(nb_words=100)
+    # Keras 1's nb_words is num_words with a warning (Keras 2 did so; Keras 3 ignores it)
+    with pytest.warns(DeprecationWarning, match="`nb_words`.*`num_words`"):
+        old = imdb.load_data(nb_words=100)
+    new = imdb.load_data(num_words=100)
+    assert [list(x) for x in old[0][0][:3]] == [list(x) for x in new[0][0][:3]]
+    with pytest.raises(TypeError, match=r"unexpected arguments \['test_split'\]"):
+        imdb.load_data(test_split=0.1)
 
 
 def test_reuters_errors_and_label_names(install):
@@ -76,6 +81,12 @@ def test_reuters_errors_and_label_names(install):
         reuters.load_data(maxlen=2)
     with pytest.raises(ValueError, match="test_split=1.5"):
         reuters.load_data(test_split=1.5)
+    with pytest.warns(DeprecationWarning, match="`nb_words`"):
+        old = reuters.load_data(nb_words=50)
+    assert [list(x) for x in old[0][0][:3]] == [
+        list(x) for x in reuters.load_data(num_words=50)[0][0][:3]]
+    with pytest.raises(TypeError, match="pass either `nb_words` or `num_words`"):
+        reuters.load_data(nb_words=50, num_words=50)
     names = reuters.get_label_names()
     assert len(names) == 46 and names[:3] == ("cocoa", "grain", "veg-oil") and names[-1] == "lead"
 

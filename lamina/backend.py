@@ -254,7 +254,14 @@ def cumsum(x, axis=0):
     return ops.cumsum(x, axis=axis)
 
 
-def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None, **kwargs):
+    if "std" in kwargs:  # Keras 1's name (its variational autoencoder example passes std=)
+        warnings.warn("K.random_normal(std=...) is Keras 1; pass stddev=...",
+                      DeprecationWarning, stacklevel=2)
+        stddev = kwargs.pop("std")
+    if kwargs:
+        raise TypeError(f"random_normal() got unexpected keyword arguments {sorted(kwargs)}; "
+                        "it takes shape, mean, stddev, dtype and seed.")
     return _random.normal(shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed)
 
 

@@ -304,3 +304,59 @@ def test_custom_metrics_property_and_compile_without_loss():
     assert set(history.history) == {"loss", "mae"} and history.history["loss"][0] > 0
     mae = float(np.abs(model.predict(x, verbose=0) - y).mean())
     assert history.history["mae"][-1] == pytest.approx(mae, rel=0.2)
+
+
+def test_keras1_examples_idioms_run_with_warnings():
+    """Idioms of Keras 1.2's examples: Embedding(dropout=), Convolution1D(nb_filter=,
+    filter_length=, subsample_length=), LSTM(dropout_W=, dropout_U=), keras.objectives,
+    K.random_normal(std=) in a Lambda of a model with a fixed batch_shape."""
+    from lamina import backend as K
+    from lamina import objectives
+
+    rng = np.random.RandomState(0)
+    ids = rng.randint(1, 50, (16, 12))
+    labels = rng.randint(0, 2, 16)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = keras.models.Sequential()
+        model.add(layers.Embedding(50, 8, input_length=12, dropout=0.2))
+        model.add(layers.Convolution1D(nb_filter=4, filter_length=3, border_mode="valid",
+                                       activation="relu", subsample_length=1))
+        model.add(layers.LSTM(3, dropout_W=0.2, dropout_U=0.2))
+        model.add(layers.Dense(1, activation="sigmoid"))
+        model.compile(loss=objectives.binary_crossentropy, optimizer="adam")
+        model.fit(ids, labels, batch_size=8, nb_epoch=1, verbose=0)
+
+        batch_size = 4
+        x = keras.Input(batch_shape=(batch_size, 6))
+        z_mean = layers.Dense(2)(x)
+
+        def sampling(z):
+            return z + K.random_normal(shape=(batch_size, 2), mean=0.0, std=1.0)
+
+        z = layers.Lambda(sampling, output_shape=(2,))(z_mean)
+        vae_like = keras.Model(x, layers.Dense(6)(z))
+        vae_like.compile(optimizer="rmsprop", loss="mse")
+        data = rng.rand(12, 6).astype("float32")
+        vae_like.fit(data, data, batch_size=batch_size, nb_epoch=1, verbose=0)  # fixed batch
+    messages = " ".join(str(w.message) for w in caught if w.category is DeprecationWarning)
+    for old in ("dropout=", "SpatialDropout1D", "nb_filter", "dropout_W", "objectives",
+                "std="):
+        assert old in messages, old
+    assert model.layers[1].filters == 4 and model.layers[1].kernel_size == (3,)
+
+
+def test_a_loss_closing_over_symbolic_tensors_says_what_to_do():
+    """Keras 1's VAE loss used the model's symbolic z_mean inside the loss function (TF1 graph
+    code, which Keras 3 does not run): a clear error instead of a failure deep inside."""
+    inputs = keras.Input((4,))
+    z_mean = layers.Dense(2)(inputs)
+    model = keras.Model(inputs, layers.Dense(4)(z_mean))
+
+    def vae_loss(x, x_decoded):
+        return keras.ops.mean(keras.ops.square(x - x_decoded)) + keras.ops.sum(z_mean)
+
+    model.compile("sgd", vae_loss)
+    x = np.ones((4, 4), "float32")
+    with pytest.raises(TypeError, match="self.add_loss"):
+        model.fit(x, x, verbose=0)

@@ -60,4 +60,26 @@ def _any_symbolic(values):
 def symbolic_apply(fn, args, kwargs):
     from lamina.layers.core.op_layer import apply_op
 
+    _refuse_training_values(fn, args, kwargs)
     return apply_op(fn, args, kwargs)
+
+
+def _refuse_training_values(fn, args, kwargs):
+    """A symbolic tensor meeting a tensor of a running computation (one with autograd history)
+    is Keras 1/2 graph code: a loss function that closes over the model's symbolic tensors
+    (`z_mean` in the old variational autoencoder example). Say so, rather than failing inside
+    the graph recorder."""
+    import torch
+
+    from lamina.utils import tree
+
+    live = [v for v in tree.flatten((args, kwargs))
+            if isinstance(v, torch.Tensor) and v.grad_fn is not None and not v.is_meta]
+    if live:
+        raise TypeError(
+            f"`{getattr(fn, '__name__', fn)}` received a symbolic tensor (a KerasTensor, e.g. a "
+            "layer's output in the model definition) together with a value computed while "
+            "training. That is Keras 1/2 graph code, such as a loss function using the model's "
+            "symbolic tensors (z_mean, z_log_var), which Keras 3 does not run either. Compute "
+            "that term inside the model: a layer whose call() does self.add_loss(...) (see the "
+            "VAE in the guide on writing layers and models via subclassing).")

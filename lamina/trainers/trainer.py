@@ -367,7 +367,8 @@ class Trainer:
         if not _defines_call(self):  # e.g. a GAN wrapper: its own train_step calls its parts
             self._prepare_optimizer()
             return
-        first_rows = lambda t: None if t is None else _to_device(t[:2], self._device)  # noqa: E731
+        rows = self._fixed_batch_size() or 2
+        first_rows = lambda t: None if t is None else _to_device(t[:rows], self._device)  # noqa: E731
         try:
             with torch.no_grad():
                 y_pred = self._symbolic_probe(x)
@@ -397,14 +398,24 @@ class Trainer:
         leaves = tree.flatten(x)
         if not all(isinstance(t, torch.Tensor) or t is None for t in leaves):
             return None
+        fixed = self._fixed_batch_size()  # Input(batch_shape=(8, ...)): a batch of 8, as fit runs
         meta = tree.map_structure(
-            lambda t: None if t is None else torch.empty(t.shape, dtype=t.dtype, device="meta"), x)
+            lambda t: None if t is None else torch.empty(
+                t.shape if fixed is None else (fixed,) + tuple(t.shape[1:]), dtype=t.dtype,
+                device="meta"), x)
         try:
             return self(meta, training=False)
         except ValueError:
             raise  # a shape error: it would happen on real data too
         except Exception:  # noqa: BLE001 - e.g. .item() or .numpy() in a custom call()
             return None
+
+    def _fixed_batch_size(self):
+        """The batch size the model's inputs fix (Keras 1/2's `Input(batch_shape=(8, ...))`,
+        whose code may build tensors of that batch size), else None."""
+        inputs = getattr(self, "inputs", None) or []
+        sizes = {t.shape[0] for t in inputs if getattr(t, "shape", None)}
+        return sizes.pop() if len(sizes) == 1 and None not in sizes else None
 
     def _check_targets(self, y):
         """Labels are checked once against the loss (against the probed output shapes)."""

@@ -38,8 +38,14 @@ class Embedding(lq.QuantizableMixin, Layer):
         embeddings_constraint = kwargs.pop("embeddings_constraint", embeddings_constraint)
         input_length = kwargs.pop("input_length", None)
         if input_length is not None:
-            warn_deprecated("input_length=", "an `Input(shape=(input_length,))` layer", "Embedding()")
+            warn_deprecated("input_length=", "an `Input(shape=(input_length,))` layer",
+                            "Embedding()")
             kwargs.setdefault("input_shape", (input_length,))
+        if "dropout" in kwargs:  # Keras 1 (word dropout); Keras 2 dropped it with this warning
+            kwargs.pop("dropout")
+            warn_deprecated("dropout=", "a `SpatialDropout1D(rate)` layer after the Embedding "
+                            "(`dropout` of Keras 1's Embedding has no effect here)",
+                            "Embedding()")
         super().__init__(**kwargs)
         if lora_rank is not None:
             raise NotImplementedError("Embedding(lora_rank=...) is not supported by lamina yet.")

@@ -11,7 +11,6 @@ import numpy as np
 from lamina.datasets import safe_pickle
 from lamina.datasets import word_sequences
 from lamina.utils import file_utils
-from lamina.utils.arguments import warn_deprecated
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/reuters.npz"
 FILE_HASH = "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"
@@ -30,7 +29,7 @@ LABEL_NAMES = (
 
 
 def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_split=0.2,
-              seed=113, start_char=1, oov_char=2, index_from=3, **kwargs):
+              seed=113, start_char=1, oov_char=2, index_from=3):
     """Loads the Reuters newswires as word-id sequences, shuffled, then split.
 
     Args:
@@ -49,15 +48,6 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
         `(x_train, y_train), (x_test, y_test)`: `x_*` 1-D object arrays of lists of int ids,
         `y_*` int arrays of topic ids (0-45, named by `get_label_names()`).
     """
-    if "nb_words" in kwargs:  # Keras 1's name, which Keras 2 still took with a warning
-        if num_words is not None:
-            raise TypeError("reuters.load_data: pass either `nb_words` or `num_words`, not both.")
-        warn_deprecated("nb_words", "num_words", "reuters.load_data()")
-        num_words = kwargs.pop("nb_words")
-    if kwargs:
-        raise TypeError(f"reuters.load_data got unexpected arguments {sorted(kwargs)}; it takes "
-                        "path, num_words, skip_top, maxlen, test_split, seed, start_char, "
-                        "oov_char and index_from.")
     if not 0 <= test_split <= 1:
         raise ValueError(
             f"reuters.load_data: `test_split` is the fraction of newswires kept for testing, "

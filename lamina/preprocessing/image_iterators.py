@@ -178,14 +178,18 @@ def _check_same_length(x, y, sample_weight, extras):
                              "give one entry per image.")
 
 
-def _split_subset(x, y, sample_weight, extras, subset, fraction, ignore_class_split):
-    """The validation subset is the first `fraction` of the samples, training the rest."""
+def _check_subset(subset, fraction):
     if subset not in SUBSETS:
         raise ValueError(f"`subset` must be 'training', 'validation' or None. Received: "
                          f"subset={subset!r}.")
     if not fraction:
         raise ValueError(f"subset={subset!r} needs a validation split: create the generator "
                          "with ImageDataGenerator(validation_split=0.2) (for example).")
+
+
+def _split_subset(x, y, sample_weight, extras, subset, fraction, ignore_class_split):
+    """The validation subset is the first `fraction` of the samples, training the rest."""
+    _check_subset(subset, fraction)
     cut = int(len(x) * fraction)
     if y is not None and not ignore_class_split and not np.array_equal(
             np.unique(y[:cut]), np.unique(y[cut:])):
@@ -287,12 +291,7 @@ def _directory_split(subset, fraction):
     """The (start, stop) fraction of each class's files a subset reads, or None for all."""
     if subset is None:
         return None
-    if subset not in SUBSETS:
-        raise ValueError(f"`subset` must be 'training', 'validation' or None. Received: "
-                         f"subset={subset!r}.")
-    if not fraction:
-        raise ValueError(f"subset={subset!r} needs a validation split: create the generator "
-                         "with ImageDataGenerator(validation_split=0.2) (for example).")
+    _check_subset(subset, fraction)
     return (0, fraction) if subset == "validation" else (fraction, 1)
 
 

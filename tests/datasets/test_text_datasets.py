@@ -81,12 +81,6 @@ def test_reuters_errors_and_label_names(install):
         reuters.load_data(maxlen=2)
     with pytest.raises(ValueError, match="test_split=1.5"):
         reuters.load_data(test_split=1.5)
-    with pytest.warns(DeprecationWarning, match="`nb_words`"):
-        old = reuters.load_data(nb_words=50)
-    assert [list(x) for x in old[0][0][:3]] == [
-        list(x) for x in reuters.load_data(num_words=50)[0][0][:3]]
-    with pytest.raises(TypeError, match="pass either `nb_words` or `num_words`"):
-        reuters.load_data(nb_words=50, num_words=50)
     names = reuters.get_label_names()
     assert len(names) == 46 and names[:3] == ("cocoa", "grain", "veg-oil") and names[-1] == "lead"
 

@@ -1751,3 +1751,105 @@ def normalization_and_attention_options(keras):
     model.compile(keras.optimizers.Adam(0.01), "mse")
     h = model.fit(data, Y[:8], batch_size=4, epochs=2, shuffle=False, verbose=0)
     return [history(h), rounded(keras, model(data[:2]))]
+
+
+@program
+def nested_models_saved_every_way(keras):
+    """A Sequential holding a functional model holding a registered custom layer: saved as
+    .keras, .h5 and .weights.h5, loaded back (weights into a freshly built twin too), with the
+    same predictions and weight paths."""
+    layers, ops = keras.layers, keras.ops
+
+    @keras.saving.register_keras_serializable(package="Composition")
+    class Scale(layers.Layer):
+        def build(self, input_shape):
+            self.factor = self.add_weight(shape=(input_shape[-1],), initializer="ones",
+                                          name="factor")
+
+        def call(self, x):
+            return x * self.factor
+
+    def build():
+        inner_in = keras.Input((6,))
+        inner = keras.Model(inner_in, Scale()(layers.Dense(4, activation="tanh")(inner_in)),
+                            name="inner")
+        return keras.Sequential([keras.Input((6,)), inner, layers.Dense(1)], name="outer")
+
+    model = build()
+    det_weights(model)
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    model.fit(X, Y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    folder = tempfile.mkdtemp()
+    results = {"trained": rounded(keras, model.predict(X[:3], verbose=0)),
+               "paths": [w.path for w in model.weights]}
+    for name in ("m.keras", "m.h5"):
+        path = os.path.join(folder, name)
+        model.save(path)
+        # (compile=False: Keras 3.15 cannot deserialize the "mse" metric of an .h5 file)
+        loaded = keras.saving.load_model(path, compile=name.endswith(".keras"))
+        results[name] = [rounded(keras, loaded.predict(X[:3], verbose=0)),
+                         [w.path for w in loaded.weights]]
+    model.save_weights(os.path.join(folder, "m.weights.h5"))
+    twin = build()
+    twin.load_weights(os.path.join(folder, "m.weights.h5"))
+    results["weights.h5"] = rounded(keras, twin.predict(X[:3], verbose=0))
+    return results
+
+
+@program
+def dict_inputs_in_any_order_and_sample_weights(keras):
+    """Named inputs given as a dict in another order than the model's, sample weights in fit
+    and in validation_data (x, y, sample_weight), and weighted_metrics."""
+    layers = keras.layers
+    a = keras.Input((4,), name="a")
+    b = keras.Input((2,), name="b")
+    out = layers.Dense(1, activation="sigmoid")(layers.concatenate([layers.Dense(3)(a), b]))
+    model = keras.Model({"a": a, "b": b}, out)
+    det_weights(model)
+    model.compile(keras.optimizers.SGD(0.3), "binary_crossentropy", metrics=["accuracy"],
+                  weighted_metrics=["accuracy"])
+    weights = np.linspace(0.2, 2.0, len(X)).astype("float32")
+    inputs = {"b": X[:, 4:], "a": X[:, :4]}
+    h = model.fit(inputs, Y, sample_weight=weights, batch_size=16, epochs=2, shuffle=False,
+                  verbose=0, validation_data=({"b": X[:12, 4:], "a": X[:12, :4]}, Y[:12],
+                                              weights[:12]))
+    return [history(h), rounded(keras, model.evaluate(inputs, Y, sample_weight=weights,
+                                                      verbose=0, return_dict=True))]
+
+
+@program
+def custom_metric_with_sample_weight_across_epochs(keras):
+    """A custom Metric subclass using sample_weight, reset by Keras at each epoch, in compile's
+    metrics and weighted_metrics, and in evaluate."""
+    ops = keras.ops
+
+    class WeightedAbsError(keras.metrics.Metric):
+        def __init__(self, name="wae", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+            self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            error = ops.abs(ops.cast(y_true, "float32") - y_pred)
+            if sample_weight is not None:
+                sample_weight = ops.reshape(ops.cast(sample_weight, "float32"), (-1, 1))
+                error = error * sample_weight
+                self.count.assign(self.count + ops.sum(sample_weight))
+            else:
+                self.count.assign(self.count + ops.cast(ops.shape(error)[0], "float32"))
+            self.total.assign(self.total + ops.sum(error))
+
+        def result(self):
+            return self.total / ops.maximum(self.count, 1.0)
+
+        def reset_state(self):
+            self.total.assign(0.0)
+            self.count.assign(0.0)
+
+    model = mlp_model(keras)
+    model.compile(keras.optimizers.SGD(0.1), "mse", metrics=[WeightedAbsError()],
+                  weighted_metrics=[WeightedAbsError(name="wae_weighted")])
+    weights = np.linspace(0.5, 1.5, len(X)).astype("float32")
+    h = model.fit(X, Y, sample_weight=weights, batch_size=16, epochs=3, shuffle=False,
+                  verbose=0)
+    return [history(h), rounded(keras, model.evaluate(X, Y, verbose=0, return_dict=True))]

@@ -13,6 +13,7 @@ _registered_getattr, _registered_dir = lazy_namespace(__name__)
 _KERAS2_NAMES = {
     "ImageDataGenerator": "image_data_generator", "Iterator": "image_iterators",
     "NumpyArrayIterator": "image_iterators", "DirectoryIterator": "image_iterators",
+    "DataFrameIterator": "image_iterators",
     "apply_affine_transform": "image_transforms", "apply_brightness_shift": "image_transforms",
     "apply_channel_shift": "image_transforms",
 }

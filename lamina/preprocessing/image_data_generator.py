@@ -1,9 +1,10 @@
 """Keras 2's `ImageDataGenerator`, kept so that old image tutorials run unchanged.
 
 `ImageDataGenerator(...)` holds a recipe: random geometric and colour transforms, then
-normalization. `flow(x, y)` and `flow_from_directory(directory)` return iterators of batches
-made with that recipe; the iterators are `lamina.utils.PyDataset`s, so `model.fit`, `evaluate`
-and `predict` take them, and `next(iterator)` loops over the data forever as Keras 2's did.
+normalization. `flow(x, y)`, `flow_from_directory(directory)` and
+`flow_from_dataframe(dataframe)` return iterators of batches made with that recipe; the
+iterators are `lamina.utils.PyDataset`s, so `model.fit`, `evaluate` and `predict` take them,
+and `next(iterator)` loops over the data forever as Keras 2's did.
 
 Keras 3 replaced all this with preprocessing layers (`keras.layers.RandomFlip`,
 `RandomRotation`, `RandomZoom`, ...) and `keras.utils.image_dataset_from_directory`.
@@ -14,17 +15,25 @@ The pixel transforms are in image_transforms.py (the affine warp follows
 `scipy.ndimage.affine_transform(order=1)` without scipy), the iterators in image_iterators.py.
 """
 
+import inspect
 import math
 import warnings
 
 import numpy as np
 
 from lamina import config
-from lamina.preprocessing.image_iterators import DirectoryIterator, NumpyArrayIterator
+from lamina.preprocessing.image_iterators import (DataFrameIterator, DirectoryIterator,
+                                                  NumpyArrayIterator)
 from lamina.preprocessing.image_transforms import (apply_affine_transform,
                                                    apply_brightness_shift, apply_channel_shift)
 
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
+# flow_from_dataframe options that Keras 2 had already retired: accepted, with no effect.
+_RETIRED_DATAFRAME_OPTIONS = {
+    "has_ext": "file names in x_col must be the names on disk, extension included",
+    "sort": "batches follow the DataFrame's row order when shuffle=False",
+    "drop_duplicates": "drop duplicate rows with DataFrame.drop_duplicates() before the call",
+}
 
 
 def _warn_keras2_api():
@@ -178,6 +187,50 @@ class ImageDataGenerator:
             shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
             save_format=save_format, follow_links=follow_links, subset=subset,
             interpolation=interpolation, keep_aspect_ratio=keep_aspect_ratio, dtype=self.dtype)
+
+    def flow_from_dataframe(self, dataframe, directory=None, x_col="filename", y_col="class",
+                            weight_col=None, target_size=(256, 256), color_mode="rgb",
+                            classes=None, class_mode="categorical", batch_size=32, shuffle=True,
+                            seed=None, save_to_dir=None, save_prefix="", save_format="png",
+                            subset=None, interpolation="nearest", validate_filenames=True,
+                            **kwargs):
+        """An iterator of augmented batches of the image files named in a pandas DataFrame.
+
+        `dataframe[x_col]` holds the file names (relative to `directory`, or full paths when
+        `directory` is None) and `y_col` the targets, read according to `class_mode`:
+        "categorical" (class names, or lists of them for multi-label, one-hot/multi-hot),
+        "binary" (two class names), "sparse" (class indices), "raw" (the numbers of one column
+        or a list of columns), "multi_output" (a list of columns, one target each), "input"
+        (the images) or None (no targets). `weight_col` names a column of sample weights.
+        With `validate_filenames`, rows whose file is missing or not an image are skipped.
+        `subset` reads the first `validation_split` of the rows ("validation") or the rest.
+        See `DataFrameIterator`."""
+        try:
+            import pandas  # noqa: F401  (only checked for: the DataFrame comes from the caller)
+        except ImportError:
+            raise ImportError("flow_from_dataframe() reads a pandas DataFrame, and pandas is not "
+                              "installed: `pip install pandas`.") from None
+        unknown = sorted(set(kwargs) - set(_RETIRED_DATAFRAME_OPTIONS))
+        if unknown:
+            valid = [name for name in inspect.signature(self.flow_from_dataframe).parameters
+                     if name != "kwargs"]
+            raise TypeError(f"flow_from_dataframe() got unexpected keyword argument(s) "
+                            f"{unknown}. Valid arguments: {valid}.")
+        for name in kwargs:
+            warnings.warn(f"flow_from_dataframe({name}=...) is deprecated since Keras 2 and has "
+                          f"no effect: {_RETIRED_DATAFRAME_OPTIONS[name]}.",
+                          DeprecationWarning, stacklevel=2)
+        if class_mode == "other":  # Keras 2's old name for "raw"
+            warnings.warn('class_mode="other" is deprecated: use class_mode="raw".',
+                          DeprecationWarning, stacklevel=2)
+            class_mode = "raw"
+        return DataFrameIterator(
+            dataframe, directory, self, x_col=x_col, y_col=y_col, weight_col=weight_col,
+            target_size=target_size, color_mode=color_mode, classes=classes,
+            class_mode=class_mode, data_format=self.data_format, batch_size=batch_size,
+            shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
+            save_format=save_format, subset=subset, interpolation=interpolation,
+            validate_filenames=validate_filenames, dtype=self.dtype)
 
     # ---- normalization ---------------------------------------------------------------------
 

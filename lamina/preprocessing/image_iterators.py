@@ -1,11 +1,13 @@
 """The batch iterators of Keras 2's ImageDataGenerator (lamina/preprocessing/
-image_data_generator.py): `NumpyArrayIterator` (`flow`) and `DirectoryIterator`
-(`flow_from_directory`), both `lamina.utils.PyDataset`s with Keras 2's endless `next()`.
+image_data_generator.py): `NumpyArrayIterator` (`flow`), `DirectoryIterator`
+(`flow_from_directory`) and `DataFrameIterator` (`flow_from_dataframe`), all
+`lamina.utils.PyDataset`s with Keras 2's endless `next()`.
 """
 
 import math
 import os
 import threading
+import warnings
 
 import numpy as np
 
@@ -204,7 +206,61 @@ def _split_subset(x, y, sample_weight, extras, subset, fraction, ignore_class_sp
     return take(x), take(y), take(sample_weight), [np.asarray(e[part]) for e in extras]
 
 
-class DirectoryIterator(Iterator):
+class _ImageFilesIterator(Iterator):
+    """What the iterators over image files share (`DirectoryIterator`, `DataFrameIterator`):
+    loading, resizing and transforming the images of a batch from `self._filepaths`, and the
+    class targets of `self.classes` (an int per image, or for multi-label categorical data a
+    list of ints)."""
+
+    def _set_image_options(self, image_data_generator, target_size, color_mode, data_format,
+                           save_to_dir, save_prefix, save_format, interpolation,
+                           keep_aspect_ratio, dtype):
+        if color_mode not in ("grayscale", "rgb", "rgba"):
+            raise ValueError("`color_mode` must be 'grayscale', 'rgb' or 'rgba'. Received: "
+                             f"color_mode={color_mode!r}.")
+        self.image_data_generator = image_data_generator
+        self.target_size, self.color_mode = tuple(target_size), color_mode
+        self.interpolation, self.keep_aspect_ratio = interpolation, keep_aspect_ratio
+        self.dtype = dtype or config.floatx()
+        self.data_format = config.standardize_data_format(data_format)
+        self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, \
+            save_format
+        channels = {"rgb": 3, "rgba": 4, "grayscale": 1}[color_mode]
+        self.image_shape = self.target_size + (channels,) \
+            if self.data_format == "channels_last" else (channels,) + self.target_size
+
+    @property
+    def filepaths(self):
+        return self._filepaths
+
+    def _load_images(self, index_array):
+        from lamina.utils.image_utils import img_to_array, load_img
+
+        batch_x = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
+        for i, j in enumerate(index_array):
+            image = load_img(self._filepaths[j], color_mode=self.color_mode,
+                             target_size=self.target_size, interpolation=self.interpolation,
+                             keep_aspect_ratio=self.keep_aspect_ratio)
+            batch_x[i] = self._transformed(img_to_array(image, data_format=self.data_format))
+        if self.save_to_dir:
+            self._save_batch(batch_x, index_array)
+        return batch_x
+
+    def _class_targets(self, batch_x, index_array):
+        """The targets of the modes built from `self.classes`: "categorical" (one-hot, or
+        multi-hot where an image has a list of classes), "binary" and "sparse" (the class
+        index as a float), and "input" (the images themselves)."""
+        if self.class_mode == "input":
+            return batch_x.copy()
+        if self.class_mode == "categorical":
+            batch_y = np.zeros((len(batch_x), len(self.class_indices)), dtype=self.dtype)
+            for i, j in enumerate(index_array):
+                batch_y[i, self.classes[j]] = 1.0
+            return batch_y
+        return np.array([self.classes[j] for j in index_array], dtype=self.dtype)
+
+
+class DirectoryIterator(_ImageFilesIterator):
     """Augmented batches of the images in `directory/<class name>/...` (class names sorted)."""
 
     allowed_class_modes = set(DIRECTORY_CLASS_MODES)
@@ -217,23 +273,13 @@ class DirectoryIterator(Iterator):
         if class_mode not in DIRECTORY_CLASS_MODES:
             raise ValueError(f"`class_mode` must be one of {DIRECTORY_CLASS_MODES}. Received: "
                              f"class_mode={class_mode!r}.")
-        if color_mode not in ("grayscale", "rgb", "rgba"):
-            raise ValueError("`color_mode` must be 'grayscale', 'rgb' or 'rgba'. Received: "
-                             f"color_mode={color_mode!r}.")
+        self._set_image_options(image_data_generator, target_size, color_mode, data_format,
+                                save_to_dir, save_prefix, save_format, interpolation,
+                                keep_aspect_ratio, dtype)
         if not os.path.isdir(directory):
             raise ValueError(f"flow_from_directory(): {directory!r} is not a directory; give "
                              "the folder that holds one subfolder per class.")
-        self.directory, self.image_data_generator = directory, image_data_generator
-        self.target_size, self.color_mode = tuple(target_size), color_mode
-        self.class_mode, self.interpolation = class_mode, interpolation
-        self.keep_aspect_ratio = keep_aspect_ratio
-        self.dtype = dtype or config.floatx()
-        self.data_format = config.standardize_data_format(data_format)
-        self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, \
-            save_format
-        channels = {"rgb": 3, "rgba": 4, "grayscale": 1}[color_mode]
-        self.image_shape = self.target_size + (channels,) \
-            if self.data_format == "channels_last" else (channels,) + self.target_size
+        self.directory, self.class_mode = directory, class_mode
         self.subset = subset
         self.split = _directory_split(subset, image_data_generator._validation_split)
         if not classes:
@@ -253,10 +299,6 @@ class DirectoryIterator(Iterator):
         super().__init__(self.samples, batch_size, shuffle, seed, **kwargs)
 
     @property
-    def filepaths(self):
-        return self._filepaths
-
-    @property
     def labels(self):
         return self.classes
 
@@ -265,26 +307,10 @@ class DirectoryIterator(Iterator):
         return None
 
     def _get_batches_of_transformed_samples(self, index_array):
-        from lamina.utils.image_utils import img_to_array, load_img
-
-        batch_x = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
-        for i, j in enumerate(index_array):
-            image = load_img(self._filepaths[j], color_mode=self.color_mode,
-                             target_size=self.target_size, interpolation=self.interpolation,
-                             keep_aspect_ratio=self.keep_aspect_ratio)
-            batch_x[i] = self._transformed(img_to_array(image, data_format=self.data_format))
-        if self.save_to_dir:
-            self._save_batch(batch_x, index_array)
+        batch_x = self._load_images(index_array)
         if self.class_mode is None:
             return batch_x
-        if self.class_mode == "input":
-            return batch_x, batch_x.copy()
-        labels = self.classes[index_array]
-        if self.class_mode == "categorical":
-            batch_y = np.zeros((len(batch_x), self.num_classes), dtype=self.dtype)
-            batch_y[np.arange(len(batch_x)), labels] = 1.0
-            return batch_x, batch_y
-        return batch_x, labels.astype(self.dtype)  # "binary" or "sparse"
+        return batch_x, self._class_targets(batch_x, index_array)
 
 
 def _directory_split(subset, fraction):
@@ -309,3 +335,160 @@ def _class_files(directory, class_name, split, follow_links):
     if split is not None:
         found = found[int(split[0] * len(found)):int(split[1] * len(found))]
     return found
+
+
+DATAFRAME_CLASS_MODES = ("categorical", "binary", "sparse", "input", "raw", "multi_output", None)
+# Modes whose targets do not come from class names, so `classes` has no use with them.
+_LABEL_FREE_MODES = ("input", "raw", "multi_output", None)
+
+
+class DataFrameIterator(_ImageFilesIterator):
+    """Augmented batches of the image files named in a pandas DataFrame (`flow_from_dataframe`).
+
+    `dataframe[x_col]` holds file names, relative to `directory` (or full paths when
+    `directory` is None); `y_col` holds the targets: class names ("categorical" also takes a
+    list of names per image, for multi-label data), numbers ("raw": one column or a list of
+    them) or one target per column ("multi_output"). Rows keep the DataFrame's order. With
+    `validate_filenames`, rows whose file is missing or not an image are dropped (with a
+    warning). `classes` and `class_indices` are only set for the modes built from class names
+    ("categorical", "binary", "sparse"); otherwise they are None and {}."""
+
+    allowed_class_modes = set(DATAFRAME_CLASS_MODES)
+
+    def __init__(self, dataframe, directory=None, image_data_generator=None, x_col="filename",
+                 y_col="class", weight_col=None, target_size=(256, 256), color_mode="rgb",
+                 classes=None, class_mode="categorical", batch_size=32, shuffle=True, seed=None,
+                 data_format=None, save_to_dir=None, save_prefix="", save_format="png",
+                 subset=None, interpolation="nearest", keep_aspect_ratio=False, dtype=None,
+                 validate_filenames=True, **kwargs):
+        self._set_image_options(image_data_generator, target_size, color_mode, data_format,
+                                save_to_dir, save_prefix, save_format, interpolation,
+                                keep_aspect_ratio, dtype)
+        self.directory, self.class_mode, self.subset = directory or "", class_mode, subset
+        fraction = getattr(image_data_generator, "_validation_split", 0.0)
+        self.split = _directory_split(subset, fraction)
+        _check_dataframe(dataframe, x_col, y_col, weight_col, classes, class_mode)
+        df = dataframe.copy()  # the rows are filtered below; the caller's frame stays whole
+        if validate_filenames:
+            df = self._drop_invalid_files(df, x_col)
+        self.classes, self.class_indices = None, {}
+        if class_mode not in _LABEL_FREE_MODES:
+            df, classes = _keep_known_classes(df, y_col, classes)
+            self.class_indices = {name: i for i, name in enumerate(classes)}
+        if self.split is not None:
+            # Unlike flow_from_directory (split per class), the rows are split as they come:
+            # validation reads the first `validation_split` of them.
+            df = df.iloc[int(self.split[0] * len(df)):int(self.split[1] * len(df))]
+        if class_mode not in _LABEL_FREE_MODES:
+            self.classes = [[self.class_indices[name] for name in label]
+                            if isinstance(label, (list, tuple)) else self.class_indices[label]
+                            for label in df[y_col]]
+        self.filenames = df[x_col].tolist()
+        self._sample_weight = df[weight_col].values if weight_col else None
+        if class_mode == "multi_output":
+            self._targets = [np.array(df[column].tolist()) for column in y_col]
+        elif class_mode == "raw":
+            self._targets = df[y_col].values
+        self.samples = len(self.filenames)
+        checked = "validated" if validate_filenames else "non-validated"
+        message = f"Found {self.samples} {checked} image filenames"
+        if class_mode not in _LABEL_FREE_MODES:
+            message += f" belonging to {len(self.class_indices)} classes"
+        print(message + ".")
+        self._filepaths = [os.path.join(self.directory, name) for name in self.filenames]
+        super().__init__(self.samples, batch_size, shuffle, seed, **kwargs)
+
+    def _drop_invalid_files(self, df, x_col):
+        paths = df[x_col].map(lambda name: os.path.join(self.directory, name))
+        valid = paths.map(lambda path: path.lower().endswith(self.white_list_formats)
+                          and os.path.isfile(path)).astype(bool)
+        if not valid.all():
+            warnings.warn(f"Found {int((~valid).sum())} invalid image filename(s) in "
+                          f"x_col={x_col!r} (missing files, or not {'/'.join(IMAGE_EXTENSIONS)}"
+                          "): they are skipped. Check `directory` and the file names, or "
+                          "remove those rows.", stacklevel=3)
+        return df[valid]
+
+    @property
+    def labels(self):
+        return self._targets if self.class_mode in ("raw", "multi_output") else self.classes
+
+    @property
+    def sample_weight(self):
+        return self._sample_weight
+
+    def _get_batches_of_transformed_samples(self, index_array):
+        batch_x = self._load_images(index_array)
+        if self.class_mode is None:
+            return batch_x
+        if self.class_mode == "raw":
+            batch_y = self._targets[index_array]
+        elif self.class_mode == "multi_output":
+            batch_y = [target[index_array] for target in self._targets]
+        else:
+            batch_y = self._class_targets(batch_x, index_array)
+        if self._sample_weight is None:
+            return batch_x, batch_y
+        return batch_x, batch_y, self._sample_weight[index_array]
+
+
+def _check_dataframe(df, x_col, y_col, weight_col, classes, class_mode):
+    """Errors for a DataFrame that does not fit `class_mode`, raised before any file is read."""
+    if class_mode not in DATAFRAME_CLASS_MODES:
+        raise ValueError(f"`class_mode` must be one of {DATAFRAME_CLASS_MODES}. Received: "
+                         f"class_mode={class_mode!r}.")
+    if class_mode == "multi_output" and not isinstance(y_col, list):
+        raise TypeError('class_mode="multi_output" takes one target per column: give y_col as '
+                        f"a list of column names. Received: y_col={y_col!r}.")
+    columns = [x_col] + ([] if class_mode in ("input", None) else
+                         list(y_col) if isinstance(y_col, (list, tuple)) else [y_col])
+    missing = [c for c in columns + ([weight_col] if weight_col else []) if c not in df.columns]
+    if missing:
+        raise ValueError(f"flow_from_dataframe(): the DataFrame has no column(s) {missing}; its "
+                         f"columns are {list(df.columns)}. Set x_col, y_col and weight_col to "
+                         "column names.")
+    if not all(isinstance(name, str) for name in df[x_col]):
+        raise TypeError(f"Every value of x_col={x_col!r} must be a file name (a string): "
+                        f"convert the column, e.g. df[{x_col!r}].astype(str).")
+    if class_mode in ("binary", "sparse") and \
+            not all(isinstance(label, str) for label in df[y_col]):
+        raise TypeError(f'class_mode="{class_mode}" needs class names (strings) in '
+                        f"y_col={y_col!r}: convert the column with .astype(str), or use "
+                        'class_mode="raw" for numeric targets.')
+    if class_mode == "binary":
+        count = len(set(classes)) if classes else df[y_col].nunique()
+        if count != 2:
+            raise ValueError(f'class_mode="binary" needs exactly 2 classes; found {count}. Use '
+                             'class_mode="categorical" or "sparse" for more.')
+    if class_mode == "categorical" and \
+            not all(isinstance(label, (str, list, tuple)) for label in df[y_col]):
+        raise TypeError(f'class_mode="categorical" needs a class name (a string), or a list '
+                        f"of them, in every row of y_col={y_col!r}: convert the column with "
+                        '.astype(str), or use class_mode="raw" for numeric targets.')
+    if classes and class_mode in _LABEL_FREE_MODES:
+        warnings.warn(f'`classes` is ignored with class_mode="{class_mode}", whose targets do '
+                      "not come from class names.", stacklevel=4)
+    if weight_col and not np.issubdtype(df[weight_col].dtype, np.number):
+        raise TypeError(f"weight_col={weight_col!r} must hold numbers (sample weights); its "
+                        f"dtype is {df[weight_col].dtype}.")
+
+
+def _keep_known_classes(df, y_col, classes):
+    """(rows, class names): with `classes` given, labels outside it are removed and rows left
+    with none dropped; otherwise every label found is a class, sorted."""
+    if not classes:
+        found = set()
+        for label in df[y_col]:
+            found.update(label if isinstance(label, (list, tuple)) else [label])
+        return df, sorted(found)
+    classes = list(dict.fromkeys(classes))  # duplicates removed, order kept
+    known = set(classes)
+
+    def keep(label):
+        if isinstance(label, (list, tuple)):
+            return [name for name in label if name in known] or None
+        return label if label in known else None
+
+    df = df.copy()
+    df[y_col] = df[y_col].map(keep)
+    return df.dropna(subset=[y_col]), classes

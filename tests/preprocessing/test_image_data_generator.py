@@ -218,3 +218,160 @@ def test_keras2_import_path():
         from keras.preprocessing.image import ImageDataGenerator as Aliased  # noqa: N813
 
     assert Aliased is ImageDataGenerator
+
+
+# ---- flow_from_dataframe ---------------------------------------------------------------------
+
+DATAFRAME_FIXTURE = os.path.join(os.path.dirname(FIXTURE), "keras_flow_from_dataframe.json")
+with open(DATAFRAME_FIXTURE) as f:
+    RECORDED_DATAFRAME = json.load(f)
+
+
+def _dataframe_and_files(root):
+    """The recorded DataFrame, and its files written under `root` (as the recording script
+    wrote them: "missing.png" left out, "notes.txt" not an image)."""
+    pd = pytest.importorskip("pandas")
+    image_module = pytest.importorskip("PIL.Image")
+    rng = np.random.RandomState(0)
+    for name in [row[0] for row in RECORDED_DATAFRAME["rows"]]:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name == "notes.txt":
+            path.write_text("not an image")
+        elif name != "missing.png":
+            image_module.fromarray(rng.randint(0, 256, (5, 7, 3)).astype("uint8")).save(path)
+    return pd.DataFrame(RECORDED_DATAFRAME["rows"], columns=RECORDED_DATAFRAME["columns"])
+
+
+def _flow_recorded_case(case, frame, root):
+    generator = ImageDataGenerator(**case["generator_kwargs"])
+    kwargs = dict(case["flow_kwargs"])
+    if kwargs.get("validate_filenames", True):
+        with pytest.warns(UserWarning, match=r"Found 2 invalid image filename\(s\)"):
+            return generator.flow_from_dataframe(frame, str(root), target_size=(4, 6),
+                                                 batch_size=RECORDED_DATAFRAME["batch_size"],
+                                                 shuffle=False, **kwargs)
+    return generator.flow_from_dataframe(frame, str(root), target_size=(4, 6),
+                                         batch_size=RECORDED_DATAFRAME["batch_size"],
+                                         shuffle=False, **kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED_DATAFRAME["cases"]))
+def test_flow_from_dataframe_equals_keras(name, tmp_path, capsys):
+    # Same rows, same files: the same rows kept (in order), classes, targets per batch, sample
+    # weights and message as Keras's own flow_from_dataframe.
+    case = RECORDED_DATAFRAME["cases"][name]
+    frame = _dataframe_and_files(tmp_path)
+    iterator = _flow_recorded_case(case, frame, tmp_path)
+    assert capsys.readouterr().out.strip() == case["message"]
+    assert iterator.filenames == case["filenames"]
+    assert iterator.filepaths == [os.path.join(str(tmp_path), n) for n in case["filenames"]]
+    assert (iterator.n, len(iterator)) == (case["n"], case["len"])
+    assert iterator.classes == case["classes"]
+    assert iterator.class_indices == (case["class_indices"] or {})
+    assert len(frame) == len(RECORDED_DATAFRAME["rows"])  # the caller's frame is not changed
+    if "batch_x_shapes" not in case:
+        return
+    batches = [iterator[i] for i in range(len(iterator))]
+    for index, batch in enumerate(batches):
+        batch_x = batch[0] if isinstance(batch, tuple) else batch
+        assert list(batch_x.shape) == case["batch_x_shapes"][index]
+        if "batch_y" not in case:
+            assert not isinstance(batch, tuple)
+            continue
+        batch_y = batch[1]
+        if isinstance(batch_y, list):  # multi_output: one array per column
+            assert [str(t.dtype) for t in batch_y] == case["batch_y_dtypes"][index]
+            for got, expected in zip(batch_y, case["batch_y"][index]):
+                np.testing.assert_array_equal(got, expected)
+        else:
+            assert str(batch_y.dtype) == case["batch_y_dtypes"][index]
+            np.testing.assert_array_equal(batch_y, case["batch_y"][index])
+        expected_weights = case["batch_weights"][index]
+        assert (len(batch) == 3) == (expected_weights is not None)
+        if expected_weights is not None:
+            np.testing.assert_array_equal(batch[2], expected_weights)
+
+
+def test_flow_from_dataframe_labels_paths_and_input_mode(tmp_path, capsys):
+    frame = _dataframe_and_files(tmp_path)
+    # directory=None: x_col holds full paths.
+    frame["filename"] = [str(tmp_path / name) for name in frame["filename"]]
+    generator = ImageDataGenerator(rescale=1 / 255.0)
+    with pytest.warns(UserWarning, match="invalid image filename"):
+        iterator = generator.flow_from_dataframe(frame, y_col=["score", "age"],
+                                                 class_mode="raw", target_size=(4, 6),
+                                                 batch_size=5, shuffle=False)
+    assert iterator.filepaths == iterator.filenames and iterator.n == 9
+    np.testing.assert_array_equal(iterator.labels[:2], [[0.5, 3], [1.5, 4]])
+    with pytest.warns(UserWarning, match="invalid image filename"):
+        iterator = generator.flow_from_dataframe(frame, class_mode="input", target_size=(4, 6),
+                                                 color_mode="grayscale", batch_size=5)
+    batch_x, batch_y = iterator[0]
+    assert batch_x.shape == (5, 4, 6, 1) and batch_x.max() <= 1.0
+    np.testing.assert_array_equal(batch_x, batch_y)
+    assert "Found 9 validated image filenames." in capsys.readouterr().out
+
+
+def test_fit_on_flow_from_dataframe(tmp_path, capsys):
+    frame = _dataframe_and_files(tmp_path)
+    frame = frame[~frame["filename"].isin(["missing.png", "notes.txt"])]  # no warning
+    generator = ImageDataGenerator(rescale=1 / 255.0, horizontal_flip=True,
+                                   validation_split=0.3)
+    training = generator.flow_from_dataframe(frame, str(tmp_path), y_col="animal",
+                                             target_size=(6, 6), batch_size=3,
+                                             subset="training", seed=1)
+    validation = generator.flow_from_dataframe(frame, str(tmp_path), y_col="animal",
+                                               target_size=(6, 6), batch_size=3,
+                                               subset="validation", shuffle=False)
+    assert (training.n, validation.n) == (7, 2)
+    model = lamina.Sequential([lamina.Input((6, 6, 3)), lamina.layers.Conv2D(2, 3),
+                               lamina.layers.GlobalAveragePooling2D(),
+                               lamina.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(training, validation_data=validation, epochs=2, verbose=0)
+    assert len(history.history["val_loss"]) == 2
+    assert model.predict(validation, verbose=0).shape == (2, 3)
+
+
+def test_flow_from_dataframe_errors_and_retired_options(tmp_path, capsys):
+    frame = _dataframe_and_files(tmp_path)
+    frame = frame[~frame["filename"].isin(["missing.png", "notes.txt"])]
+    generator = ImageDataGenerator()
+    with pytest.warns(DeprecationWarning, match="has_ext.*no effect"):
+        iterator = generator.flow_from_dataframe(frame, str(tmp_path), y_col="animal",
+                                                 target_size=(4, 6), has_ext=True)
+    assert iterator.n == 9
+    with pytest.warns(DeprecationWarning, match='use class_mode="raw"'):
+        generator.flow_from_dataframe(frame, str(tmp_path), y_col="score", class_mode="other")
+    with pytest.raises(TypeError, match=r"\['colour_mode'\].*Valid arguments.*color_mode"):
+        generator.flow_from_dataframe(frame, str(tmp_path), colour_mode="rgb")
+    with pytest.raises(ValueError, match="no column.*'label'.*Set x_col, y_col"):
+        generator.flow_from_dataframe(frame, str(tmp_path), y_col="label")
+    with pytest.raises(ValueError, match="exactly 2 classes; found 3"):
+        generator.flow_from_dataframe(frame, str(tmp_path), y_col="animal", class_mode="binary")
+    with pytest.raises(TypeError, match=r'class_mode="raw" for numeric'):
+        generator.flow_from_dataframe(frame, str(tmp_path), y_col="age")
+    with pytest.raises(TypeError, match="y_col as a list"):
+        generator.flow_from_dataframe(frame, str(tmp_path), y_col="score",
+                                      class_mode="multi_output")
+    with pytest.raises(ValueError, match="validation_split=0.2"):
+        generator.flow_from_dataframe(frame, str(tmp_path), y_col="animal", subset="training")
+    with pytest.warns(UserWarning, match="`classes` is ignored"):
+        generator.flow_from_dataframe(frame, str(tmp_path), y_col="score", class_mode="raw",
+                                      classes=["a"])
+
+
+def test_flow_from_dataframe_without_pandas(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name == "pandas":
+            raise ImportError("No module named 'pandas'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    with pytest.raises(ImportError, match="pip install pandas"):
+        ImageDataGenerator().flow_from_dataframe(None)

@@ -1853,3 +1853,36 @@ def custom_metric_with_sample_weight_across_epochs(keras):
     h = model.fit(X, Y, sample_weight=weights, batch_size=16, epochs=3, shuffle=False,
                   verbose=0)
     return [history(h), rounded(keras, model.evaluate(X, Y, verbose=0, return_dict=True))]
+
+
+@program
+def keras2_style_gan_with_trainable_toggling(keras):
+    """The Keras 2 GAN recipe: a discriminator compiled on its own, frozen with
+    `trainable = False` before the combined model is compiled, then train_on_batch alternating
+    between the two (which weights move in each step is what this compares)."""
+    layers = keras.layers
+    latent = 3
+    generator = keras.Sequential([keras.Input((latent,)), layers.Dense(6, activation="tanh")],
+                                 name="generator")
+    discriminator = keras.Sequential([keras.Input((6,)), layers.Dense(4, activation="relu"),
+                                      layers.Dense(1, activation="sigmoid")], name="discriminator")
+    det_weights(generator, 0.3)
+    det_weights(discriminator, 0.3)
+    discriminator.compile(keras.optimizers.SGD(0.1), "binary_crossentropy")
+    discriminator.trainable = False
+    noise_in = keras.Input((latent,))
+    gan = keras.Model(noise_in, discriminator(generator(noise_in)))
+    gan.compile(keras.optimizers.SGD(0.1), "binary_crossentropy")
+    noise = np.cos(np.arange(8 * latent) * 0.3).reshape(8, latent).astype("float32")
+    losses = []
+    for step in range(3):
+        fake = generator.predict(noise, verbose=0)
+        both = np.concatenate([X[step * 8:(step + 1) * 8], fake])
+        labels = np.concatenate([np.ones((8, 1)), np.zeros((8, 1))]).astype("float32")
+        discriminator.trainable = True
+        d_loss = discriminator.train_on_batch(both, labels)
+        discriminator.trainable = False
+        g_loss = gan.train_on_batch(noise, np.ones((8, 1), "float32"))
+        losses.append([float(np.round(d_loss, 5)), float(np.round(g_loss, 5))])
+    return [losses, rounded(keras, generator.weights[0][:2]),
+            rounded(keras, discriminator.weights[0][:2]), len(gan.trainable_weights)]

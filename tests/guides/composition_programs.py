@@ -1761,7 +1761,7 @@ def nested_models_saved_every_way(keras):
     layers, ops = keras.layers, keras.ops
 
     @keras.saving.register_keras_serializable(package="Composition")
-    class Scale(layers.Layer):
+    class NestedScale(layers.Layer):
         def build(self, input_shape):
             self.factor = self.add_weight(shape=(input_shape[-1],), initializer="ones",
                                           name="factor")
@@ -1771,7 +1771,8 @@ def nested_models_saved_every_way(keras):
 
     def build():
         inner_in = keras.Input((6,))
-        inner = keras.Model(inner_in, Scale()(layers.Dense(4, activation="tanh")(inner_in)),
+        hidden = layers.Dense(4, activation="tanh")(inner_in)
+        inner = keras.Model(inner_in, NestedScale()(hidden),
                             name="inner")
         return keras.Sequential([keras.Input((6,)), inner, layers.Dense(1)], name="outer")
 

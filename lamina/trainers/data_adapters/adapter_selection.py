@@ -6,6 +6,7 @@ from lamina.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 from lamina.trainers.data_adapters.data_adapter import DataAdapter
 from lamina.trainers.data_adapters.generator_data_adapter import GeneratorDataAdapter
 from lamina.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
+from lamina.trainers.data_adapters.tf_dataset_adapter import TFDatasetAdapter, is_tf_dataset
 from lamina.trainers.data_adapters.torch_data_adapter import TorchDataAdapter
 from lamina.utils.py_dataset import PyDataset
 
@@ -16,8 +17,8 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
     """The adapter that turns `x` (and `y`, `sample_weight`) into batches on `device`.
 
     `x` may be arrays (numpy, torch, pandas, lists/dicts of them), a Python generator or
-    iterator, a `torch.utils.data.Dataset` or `DataLoader`, a `lamina.utils.PyDataset`, or an
-    adapter (returned as it is). `workers`, `use_multiprocessing` and `max_queue_size` override
+    iterator, a `torch.utils.data.Dataset` or `DataLoader`, a `lamina.utils.PyDataset`, a
+    `tf.data.Dataset`, or an adapter (returned as it is). `workers`, `use_multiprocessing` and `max_queue_size` override
     a PyDataset's own settings (Keras 2 passed them to fit). `check_values=False` (predict)
     skips the scan of in-memory arrays for NaN and inf.
     """
@@ -37,6 +38,8 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
     if kind in ("torch DataLoader", "torch Dataset"):
         return TorchDataAdapter(x, batch_size=batch_size, shuffle=shuffle, steps=steps,
                                 device=device, class_weight=class_weight)
+    if kind == "tf.data.Dataset":
+        return TFDatasetAdapter(x, steps=steps, device=device, class_weight=class_weight)
     return GeneratorDataAdapter(x, steps=steps, device=device, class_weight=class_weight)
 
 
@@ -53,6 +56,8 @@ def _kind(x):
         return "torch DataLoader"
     if isinstance(x, torch_data.Dataset):
         return "torch Dataset"
+    if is_tf_dataset(x):
+        return "tf.data.Dataset"
     if hasattr(x, "__next__"):
         return "generator"
     if _looks_like_arrays(x):
@@ -60,7 +65,8 @@ def _kind(x):
     raise TypeError(
         f"Unrecognized data type for `x`: {type(x).__name__}. Expected arrays (numpy, torch, "
         "pandas, or a list/dict of them), a Python generator or iterator, a "
-        "torch.utils.data.Dataset or DataLoader, or a lamina.utils.PyDataset."
+        "torch.utils.data.Dataset or DataLoader, a lamina.utils.PyDataset, or a "
+        "tf.data.Dataset."
     )
 
 

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import torch
 
+from lamina import stateless as _stateless
 from lamina.registry.export import keras_export
 
 
@@ -49,7 +50,11 @@ class KerasVariableSurface:
 
     @property
     def value(self):
-        """The tensor itself, as in Keras's torch backend (so `v.value.grad` is the gradient)."""
+        """The tensor itself, as in Keras's torch backend (so `v.value.grad` is the gradient);
+        inside a `StatelessScope`, the variable's value there."""
+        scope = _stateless.get_stateless_scope()
+        if scope is not None:
+            return scope._read(self)
         return self
 
 
@@ -64,6 +69,8 @@ class Variable(KerasVariableSurface, torch.nn.Parameter, metaclass=_VariableMeta
         from lamina.utils.arguments import check_kwargs
 
         check_kwargs(kwargs, set(), "Variable()")
+        if _stateless.in_stateless_scope():
+            _stateless.check_variable_creation(initializer)
         data = _initial_value(initializer, shape, dtype)
         return cls._from_tensor(data, bool(trainable) and (data.is_floating_point() or
                                                             data.is_complex()),
@@ -92,16 +99,22 @@ class Variable(KerasVariableSurface, torch.nn.Parameter, metaclass=_VariableMeta
             value.cpu().numpy(force=force)
 
     def assign(self, value):
+        if _stateless.in_stateless_scope():  # recorded in the scope, the variable unchanged
+            return _stateless.assign_in_scope(self, value)
         with torch.no_grad():
             self.copy_(torch.as_tensor(value, dtype=self.dtype, device=self.device))
         return self
 
     def assign_add(self, value):
+        if _stateless.in_stateless_scope():
+            return _stateless.assign_in_scope(self, value, "add")
         with torch.no_grad():
             self.add_(torch.as_tensor(value, dtype=self.dtype, device=self.device))
         return self
 
     def assign_sub(self, value):
+        if _stateless.in_stateless_scope():
+            return _stateless.assign_in_scope(self, value, "sub")
         with torch.no_grad():
             self.sub_(torch.as_tensor(value, dtype=self.dtype, device=self.device))
         return self

@@ -298,3 +298,12 @@ def test_an_unbuilt_sequential_called_symbolically_names_weights_once():
     x = lamina.Input((8, 8, 3))
     inner = lamina.Sequential([layers.Conv2D(4, 2, name="c")], name="s")
     assert [w.path for w in lamina.Model(x, inner(x)).weights] == ["s/c/kernel", "s/c/bias"]
+
+
+def test_compile_settings_are_readable_before_compile():
+    # Keras 3: a fresh model answers run_eagerly / jit_compile / steps_per_execution with
+    # compile()'s defaults (guides read `model.run_eagerly` before compiling).
+    model = lamina.Sequential([layers.Dense(1)])
+    assert (model.run_eagerly, model.jit_compile, model.steps_per_execution) == (False, False, 1)
+    model.compile("sgd", "mse", run_eagerly=True, steps_per_execution=2)
+    assert model.run_eagerly is True and model.steps_per_execution == 2

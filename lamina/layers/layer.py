@@ -26,6 +26,7 @@ from lamina import config
 from lamina.devices import default_device
 from lamina.layers.input_spec import check_input_shape
 from lamina.registry.export import keras_export
+from lamina.stateless import get_stateless_scope
 from lamina.symbolic import keras_tensor as kt
 from lamina.symbolic.node import Node
 from lamina.utils import naming, tree
@@ -394,6 +395,7 @@ class Layer(torch.nn.Module):
         if self._build_shapes is None:  # (a wrapper building its layer: remember the shape)
             self._build_shapes = _with_unknown_batch(_shapes_to_tuples(shapes))
         with _BuildScope(self):
+            self.__dict__["_path"] = "/".join(layer.name for layer in _scope_stack())
             self.build(shapes)
         self.built = True
         # Float weights and no layer inside that takes ids: integer inputs become floats.
@@ -669,6 +671,10 @@ class Layer(torch.nn.Module):
     def _record_loss(self, loss, call_id):
         """Losses of one outermost call accumulate (a shared layer called twice keeps both);
         a later call starts afresh, as Keras clears losses at the outermost call."""
+        scope = get_stateless_scope()
+        if scope is not None:  # a StatelessScope collects them (or drops them), as in Keras
+            scope._collect_layer_loss(self, loss, call_id)
+            return
         if self.__dict__.get("_losses_call_id") != call_id:
             self.__dict__["_losses_call_id"] = call_id
             self._losses = []
@@ -687,6 +693,9 @@ class Layer(torch.nn.Module):
     def _current_losses(self):
         """`add_loss` and activity losses of this layer's last outermost call (and later)."""
         since = self.__dict__.get("_outer_call_id", 0)
+        scope = get_stateless_scope()
+        if scope is not None:
+            return scope._layer_losses(self._flatten_layers(), since)
         collected = []
         for layer in self._flatten_layers():
             if layer._losses and layer.__dict__.get("_losses_call_id", 0) >= since:
@@ -712,6 +721,44 @@ class Layer(torch.nn.Module):
 
     def _flatten_layers(self):
         return [m for m in self.modules() if isinstance(m, Layer)]
+
+    def add_metric(self, *args, **kwargs):
+        raise NotImplementedError(
+            f'Layer "{self.name}": add_metric() no longer exists (Keras 3 removed it). Pass '
+            "metrics to `model.compile(metrics=[...])`, or create metric objects (e.g. "
+            "`self.tracker = lamina.metrics.Mean(name=...)`) in __init__() or build() and call "
+            "their `update_state()` in call() or in a custom train_step().")
+
+    # ------------------------------------------------------------------ stateless API
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                       return_losses=False, **kwargs):
+        """Call the layer with the given variable values and no side effects.
+
+        `trainable_variables` / `non_trainable_variables` are values (tensors) in the order of
+        `self.trainable_variables` / `self.non_trainable_variables`. Returns `(outputs,
+        non_trainable_variables)`, the latter with the values the call assigned (e.g.
+        BatchNormalization's moving statistics with `training=True`), or `(outputs,
+        non_trainable_variables, losses)` with `return_losses=True`. The layer's own variables
+        are left as they were; gradients flow to the given trainable values."""
+        from lamina.stateless import stateless_call
+
+        return stateless_call(self, trainable_variables, non_trainable_variables, args, kwargs,
+                              return_losses)
+
+    @property
+    def path(self):
+        """Where the layer sits among the layers it was built in, e.g. "model/block/dense";
+        None until it is built."""
+        path = self.__dict__.get("_path")
+        if "_path" not in self.__dict__ and self.built:  # built by a direct `build()` call
+            own = self._tracked_variables
+            path = own[0].path.rpartition("/")[0] if own and own[0].path else self.name
+        return path
+
+    @property
+    def input_dtype(self):
+        """The dtype the layer converts its float inputs to (its compute dtype)."""
+        return self.compute_dtype
 
     # ------------------------------------------------------------------ config
     def get_config(self):

@@ -90,6 +90,25 @@ class Metric:
     def reset_states(self):  # Keras 2 spelling
         self.reset_state()
 
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """`update_state` on the given values of `self.variables`; returns their new values
+        (the metric's own variables are left as they were)."""
+        from lamina.stateless import metric_update_state
+
+        return metric_update_state(self, metric_variables, args, kwargs)
+
+    def stateless_result(self, metric_variables):
+        """`result()` computed from the given values of `self.variables`."""
+        from lamina.stateless import metric_result
+
+        return metric_result(self, metric_variables)
+
+    def stateless_reset_state(self):
+        """The values `reset_state()` gives `self.variables` (which are left as they were)."""
+        from lamina.stateless import metric_reset_state
+
+        return metric_reset_state(self)
+
     def __call__(self, *args, **kwargs):
         self.update_state(*args, **kwargs)
         return self.result()

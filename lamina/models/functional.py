@@ -94,6 +94,12 @@ class Functional(Model):
         return [layer for layer in self._graph_layers if not isinstance(layer, OpLayer)]
 
     @property
+    def operations(self):
+        """Every step of the graph in order: its input layers, layers and the ops applied to
+        symbolic tensors."""
+        return self._operations
+
+    @property
     def _operations(self):
         """Every step of the graph, layers and ops (Keras 3's name): what configs, clones and
         the summary walk."""

@@ -53,6 +53,22 @@ class Model(StateTreeMixin, Trainer, Layer):
     def layers(self):
         return [m for m in self._sublayers()]
 
+    @property
+    def metrics_variables(self):
+        """The variables of `self.metrics`, in that order."""
+        return [variable for metric in self.metrics for variable in metric.variables]
+
+    def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                               metrics_variables, x=None, y=None, y_pred=None,
+                               sample_weight=None, training=True):
+        """`compute_loss` with the given variable values and no side effects. Returns
+        `loss, (trainable_variables, non_trainable_variables, metrics_variables)`, the last
+        two with the values that computing the loss assigned."""
+        from lamina.stateless import stateless_compute_loss
+
+        return stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                                      metrics_variables, x, y, y_pred, sample_weight, training)
+
     def get_layer(self, name=None, index=None):
         if index is not None and name is not None:
             raise ValueError("Provide only one of `name` or `index` to get_layer(), not both.")

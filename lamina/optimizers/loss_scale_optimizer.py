@@ -4,7 +4,8 @@ import collections
 
 import torch
 
-from lamina.optimizers import optimizer
+from lamina import stateless
+from lamina.optimizers import optimizer, stateless_apply
 from lamina.registry import serialization
 from lamina.registry.export import keras_export
 
@@ -125,6 +126,8 @@ class LossScaleOptimizer(optimizer.Optimizer):
 
     @torch.no_grad()
     def apply(self, grads, trainable_variables=None):
+        if stateless.in_stateless_scope():  # the new values go into the scope (as Keras)
+            return stateless_apply.apply_in_scope(self, grads, trainable_variables)
         grads = list(grads)
         if not self.built:
             if trainable_variables is None:

@@ -5,9 +5,11 @@ import re
 
 import torch
 
+from lamina import stateless
 from lamina.optimizers import loss_scale_optimizer
 from lamina.optimizers import optimizer
 from lamina.optimizers import slot_values
+from lamina.optimizers import stateless_apply
 from lamina.registry import serialization
 from lamina.registry.export import keras_export
 
@@ -205,6 +207,8 @@ class MultiOptimizer(optimizer.Optimizer):
 
     @torch.no_grad()
     def apply(self, grads, trainable_variables=None):
+        if stateless.in_stateless_scope():  # the new values go into the scope (as Keras)
+            return stateless_apply.apply_in_scope(self, grads, trainable_variables)
         grads = list(grads)
         if not grads:
             return

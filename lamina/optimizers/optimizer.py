@@ -22,10 +22,12 @@ import numpy as np
 import torch
 
 from lamina import config as lamina_config
+from lamina import stateless
 from lamina import variables as lamina_variables
 from lamina.optimizers import gradient_clipping
 from lamina.optimizers import optimizer_arguments
 from lamina.optimizers import slot_values
+from lamina.optimizers import stateless_apply
 from lamina.optimizers import variable_group
 from lamina.optimizers.schedules import learning_rate_schedule
 from lamina.registry import serialization
@@ -306,6 +308,8 @@ class Optimizer:
         Without `trainable_variables`, the gradients must match the built variables one to one.
         The optimizer builds itself on the first call if `build` was not called.
         """
+        if stateless.in_stateless_scope():  # the new values go into the scope (as Keras)
+            return stateless_apply.apply_in_scope(self, grads, trainable_variables)
         if torch.is_grad_enabled():  # (a `with` here: cheaper per step than the decorator)
             with torch.no_grad():
                 return self._apply_without_grad(grads, trainable_variables)
@@ -351,6 +355,15 @@ class Optimizer:
         multi-tensor kernels. This default calls the Keras per-variable `update_step`."""
         for gradient, variable in zip(grads, group.variables):
             self.update_step(gradient, variable, learning_rate)
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """One step from the given values, with no side effects: `optimizer_variables` are
+        values in the order of `self.variables`, `trainable_variables` values of the variables
+        the optimizer was built with. Returns `(trainable_variables, optimizer_variables)`
+        after the step; the optimizer's state and the model's variables are left as they
+        were."""
+        return stateless_apply.stateless_apply(self, optimizer_variables, grads,
+                                               trainable_variables)
 
     def update_step(self, gradient, variable, learning_rate):
         """Update one variable in place (Keras's API for custom optimizers)."""

@@ -7,7 +7,8 @@ optimizer's `step()`, so its own state, param groups and hyperparameters apply u
 
 import torch
 
-from lamina.optimizers import optimizer
+from lamina import stateless
+from lamina.optimizers import optimizer, stateless_apply
 from lamina.registry.export import keras_export
 
 
@@ -68,6 +69,8 @@ class TorchOptimizer(optimizer.Optimizer):
 
     @torch.no_grad()
     def apply(self, grads, trainable_variables=None):
+        if stateless.in_stateless_scope():  # the new values go into the scope (as Keras)
+            return stateless_apply.apply_in_scope(self, grads, trainable_variables)
         grads = list(grads)
         if not grads:
             return

@@ -19,6 +19,7 @@ LAZY = {
         "Quantizer": "lamina.quantizers.quantizer",
         "Regularizer": "lamina.regularizers.regularizers",
         "Sequential": "lamina.models.sequential",
+        "StatelessScope": "lamina.stateless",
         "Variable": "lamina.variables",
         "device": "lamina.devices",
         "remat": "lamina.rematerialization",

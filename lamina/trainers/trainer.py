@@ -17,6 +17,7 @@ import torch
 from lamina import config as lamina_config
 from lamina import devices
 from lamina.distribution import seam as distribution_seam
+from lamina.stateless import get_stateless_scope
 from lamina.trainers import (argument_checks, compile_utils, data_adapters, legacy_generators,
                              loss_watch, step_compiler)
 from lamina.trainers.array_data_adapter import check_finite, to_tensor_structure
@@ -55,6 +56,10 @@ class Trainer:
         self._loss_tracker = None
         self._device = None
         self._in_fit = False
+        # compile's defaults, readable before compile as in Keras
+        self.run_eagerly = False
+        self.jit_compile = False
+        self.steps_per_execution = 1
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -220,12 +225,15 @@ class Trainer:
 
     # ------------------------------------------------------------------ one batch
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if self._compile_loss is None:  # a model fit() could not probe (it has no call())
-            self._build_containers(y, y_pred)
-        names = self._flat_output_names
-        y_flat = compile_utils.flatten_outputs(y, names)
-        pred_flat = compile_utils.flatten_outputs(y_pred, names)
-        total, per_output = self._compile_loss(y_flat, pred_flat, sample_weight)
+        if not self.compiled:  # only the losses the layers added (as Keras)
+            total, per_output = None, ()
+        else:
+            if self._compile_loss is None:  # a model fit() could not probe (it has no call())
+                self._build_containers(y, y_pred)
+            names = self._flat_output_names
+            y_flat = compile_utils.flatten_outputs(y, names)
+            pred_flat = compile_utils.flatten_outputs(y_pred, names)
+            total, per_output = self._compile_loss(y_flat, pred_flat, sample_weight)
         # Kept for the per-output loss trackers only (a model with several outputs): detached,
         # so the model holds no autograd graph between steps (copy.deepcopy works after fit).
         self.__dict__["_last_output_losses"] = tuple(
@@ -252,10 +260,20 @@ class Trainer:
 
     def _collect_losses(self):
         extra = None
-        for param, regularizer in self._regularized:
+        regularized = self.__dict__.get("_regularized")
+        if regularized is None:  # (compute_loss before fit: what _prepare_optimizer lists)
+            regularized = [(p, p.regularizer) for p in self.weights
+                           if getattr(p, "regularizer", None) is not None]
+        for param, regularizer in regularized:
             penalty = regularizer(param)
             extra = penalty if extra is None else extra + penalty
         since = self.__dict__.get("_outer_call_id", 0)  # losses of this step's forward pass
+        scope = get_stateless_scope()
+        if scope is not None or "_loss_layers" not in self.__dict__:
+            # In a StatelessScope, the losses it collected (as Keras); before fit, all layers'.
+            for value in self._current_losses():
+                extra = value if extra is None else extra + value
+            return extra
         for layer in self._loss_layers:
             if layer._losses and layer.__dict__.get("_losses_call_id", 0) >= since:
                 for value in layer._losses:

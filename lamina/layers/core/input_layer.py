@@ -56,6 +56,7 @@ class InputLayer(Layer):
                                  f"shape {self.batch_shape!r})")
         self.optional = optional
         self.built = True
+        self.__dict__["_path"] = None  # (never built: no path, as in Keras)
         tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name)
         Node(self, (), {}, tensor)
         self.output_tensor = tensor

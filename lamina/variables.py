@@ -72,9 +72,14 @@ class Variable(KerasVariableSurface, torch.nn.Parameter, metaclass=_VariableMeta
         if _stateless.in_stateless_scope():
             _stateless.check_variable_creation(initializer)
         data = _initial_value(initializer, shape, dtype)
+        name = name or "variable"
+        from lamina.layers.layer import current_path  # (layers import this module)
+
+        scope = current_path()  # the layers being built and the name_scopes open, as in Keras
         return cls._from_tensor(data, bool(trainable) and (data.is_floating_point() or
                                                             data.is_complex()),
-                                name or "variable", None, trainable=bool(trainable))
+                                name, f"{scope}/{name}" if scope else name,
+                                trainable=bool(trainable))
 
     @classmethod
     def _from_tensor(cls, data, requires_grad, name=None, path=None, trainable=None):

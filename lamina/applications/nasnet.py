@@ -9,7 +9,7 @@ format.
 
 from lamina import config, layers
 from lamina.applications import imagenet_utils, model_utils
-from lamina.layers.layer import name_scope as _layer_name_scope
+from lamina.name_scoping import name_scope as _name_scope
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/nasnet/"
 NASNET_MOBILE_WEIGHT_PATH = f"{BASE_WEIGHTS_PATH}NASNet-mobile.h5"
@@ -30,17 +30,6 @@ _IMAGENET_FILES = {
 }
 
 _BN = {"momentum": 0.9997, "epsilon": 1e-3}
-
-
-class _Scope:
-    """A plain name on lamina's weight-path stack (what Keras's `name_scope("...")` adds)."""
-
-    def __init__(self, name):
-        self.name = name
-
-
-def _name_scope(name):
-    return _layer_name_scope(_Scope(name))
 
 
 def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_filters=96,

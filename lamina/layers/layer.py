@@ -109,13 +109,27 @@ class name_scope:  # noqa: N801 - used as a `with` statement, like Keras's backe
             _scope_stack().pop()
 
 
+def current_path():
+    """The names of the scope stack joined by "/" (Keras's `current_path()`): the layers being
+    built or called and the `lamina.name_scope`s open on this thread; a name scope with
+    `override_parent` starts the path afresh."""
+    names = []
+    for entry in _scope_stack():
+        parent = None if isinstance(entry, Layer) else entry.override_parent
+        if parent is not None:
+            names = [part for part in parent.split("/") if part]
+        if entry.name:
+            names.append(entry.name)
+    return "/".join(names)
+
+
 def _scoped_path(layer, name):
     """`outer/.../layer/name` for a weight of `layer` (Keras's variable path)."""
     stack = _scope_stack()
-    names = [entry.name for entry in stack]
+    names = [current_path()] if stack else []
     if not stack or stack[-1] is not layer:
         names.append(layer.name)
-    return "/".join(names + [name])
+    return "/".join([part for part in names if part] + [name])
 
 
 @keras_export("layers.Layer", "Layer", package=False)
@@ -395,7 +409,7 @@ class Layer(torch.nn.Module):
         if self._build_shapes is None:  # (a wrapper building its layer: remember the shape)
             self._build_shapes = _with_unknown_batch(_shapes_to_tuples(shapes))
         with _BuildScope(self):
-            self.__dict__["_path"] = "/".join(layer.name for layer in _scope_stack())
+            self.__dict__["_path"] = current_path()
             self.build(shapes)
         self.built = True
         # Float weights and no layer inside that takes ids: integer inputs become floats.

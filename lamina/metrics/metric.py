@@ -66,7 +66,11 @@ class Metric:
         dtype = config.to_torch_dtype(dtype or self._dtype)
         shape = tuple(shape) if shape is not None else ()
         value = _initial_value(initializer, shape, dtype).to(self._device)
-        variable = Variable._from_tensor(value, False, name)
+        # Keras's path: the metric's name (with "/" made ">") under the scopes open here
+        from lamina.layers.layer import current_path
+
+        path = "/".join(p for p in (current_path(), self.name.replace("/", ">"), name) if p)
+        variable = Variable._from_tensor(value, False, name, path)
         variable._metric_initializer = initializer
         self._variables.append(variable)
         return variable

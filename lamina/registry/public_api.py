@@ -22,6 +22,7 @@ LAZY = {
         "StatelessScope": "lamina.stateless",
         "Variable": "lamina.variables",
         "device": "lamina.devices",
+        "name_scope": "lamina.name_scoping",
         "remat": "lamina.rematerialization",
         "version": "lamina.version",
     },

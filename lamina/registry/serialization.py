@@ -54,7 +54,7 @@ def serialize_keras_object(obj):
         serialized = {
             "module": module,
             "class_name": cls.__name__,
-            "config": obj.get_config(),
+            "config": _serialize_nested(obj.get_config()),
             "registered_name": registered if builtin else object_registry.get_registered_name(cls),
         }
         # Keras writes how to rebuild a layer's weights wherever the layer is serialized,
@@ -67,6 +67,20 @@ def serialize_keras_object(obj):
         f"Cannot serialize {obj!r}: it has no get_config(). Give its class a get_config() method "
         "and register it with lamina.saving.register_keras_serializable()."
     )
+
+
+def _serialize_nested(value):
+    """A config with the Keras objects inside it (a custom layer's `get_config()` returning
+    the layers it holds, an initializer object) serialized, as Keras does; plain values and
+    containers are left as they are (tuples stay tuples)."""
+    if isinstance(value, dict):
+        return {key: _serialize_nested(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_serialize_nested(item) for item in value) if type(value) in (
+            list, tuple) else value
+    if hasattr(value, "get_config") and not isinstance(value, type):
+        return serialize_keras_object(value)
+    return value
 
 
 @keras_export("utils.deserialize_keras_object")

@@ -30,6 +30,10 @@ class KerasVariableSurface:
     ModelParallel (`lamina.distribution.gathering.ShardedVariable`)."""
 
     __slots__ = ()
+    # Keras's defaults, read from the class until a variable sets its own (no per-variable cost).
+    _aggregation = "none"
+    _synchronization = "auto"
+    _overwrite_with_gradient = False
 
     @property
     def name(self):
@@ -47,6 +51,31 @@ class KerasVariableSurface:
     def trainable(self, value):
         self._keras_trainable = bool(value)
         self.requires_grad_(bool(value))
+
+    @property
+    def aggregation(self):
+        """How replicas combine this variable ("none", "mean", "sum", "only_first_replica")."""
+        return self._aggregation
+
+    @property
+    def synchronization(self):
+        """When replicas synchronize this variable ("none", "on_read", "on_write", "auto")."""
+        return self._synchronization
+
+    @property
+    def overwrite_with_gradient(self):
+        """Whether the optimizer replaces this variable by its gradient instead of updating
+        it (float8 training's scales: their "gradient" is their next value)."""
+        return self._overwrite_with_gradient
+
+    @overwrite_with_gradient.setter
+    def overwrite_with_gradient(self, value):
+        if not isinstance(value, bool):
+            raise TypeError(
+                "`overwrite_with_gradient` must be a boolean. "
+                f"Received: {value!r} (of type {type(value).__name__})")
+        self._overwrite_with_gradient = value
+        OVERWRITE_FLAGS_CHANGED[0] += 1  # optimizers re-read which variables are overwritten
 
     @property
     def value(self):
@@ -76,10 +105,12 @@ class Variable(KerasVariableSurface, torch.nn.Parameter, metaclass=_VariableMeta
         from lamina.layers.layer import current_path  # (layers import this module)
 
         scope = current_path()  # the layers being built and the name_scopes open, as in Keras
-        return cls._from_tensor(data, bool(trainable) and (data.is_floating_point() or
+        self = cls._from_tensor(data, bool(trainable) and (data.is_floating_point() or
                                                             data.is_complex()),
                                 name, f"{scope}/{name}" if scope else name,
                                 trainable=bool(trainable))
+        self._set_distribution_strategy(aggregation, synchronization)
+        return self
 
     @classmethod
     def _from_tensor(cls, data, requires_grad, name=None, path=None, trainable=None):
@@ -95,6 +126,22 @@ class Variable(KerasVariableSurface, torch.nn.Parameter, metaclass=_VariableMeta
 
     def __init__(self, *args, **kwargs):  # (all done in __new__; Parameter has no __init__ args)
         super().__init__()
+
+    def _set_distribution_strategy(self, aggregation, synchronization):
+        """Check and keep `aggregation` and `synchronization` as Keras does (None is "none")."""
+        if aggregation not in _AGGREGATIONS:
+            raise ValueError(
+                "Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, "
+                f"`'mean'`, `'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}")
+        if synchronization not in _SYNCHRONIZATIONS:
+            raise ValueError(
+                "Invalid value for argument `synchronization`. Expected one of `None`, "
+                "`'none'`, `'on_read'`, `'on_write'`, `'auto'`. Received: "
+                f"synchronization={synchronization}")
+        if (aggregation or "none") != "none":
+            self._aggregation = aggregation
+        if (synchronization or "none") != "auto":
+            self._synchronization = synchronization or "none"
 
     def numpy(self, force=False):
         """A copy of the value, as Keras's `Variable.numpy()` (and so `np.asarray(variable)`)
@@ -130,14 +177,17 @@ class Variable(KerasVariableSurface, torch.nn.Parameter, metaclass=_VariableMeta
         result = type(self)._from_tensor(self.data.clone(), self.requires_grad, self._keras_name,
                                          self._keras_path)
         result._keras_trainable = self._keras_trainable
+        result.__dict__.update({key: self.__dict__[key] for key in _STRATEGY_KEYS
+                                if key in self.__dict__})
         result.regularizer = copy.deepcopy(self.regularizer, memo)
         result.constraint = copy.deepcopy(self.constraint, memo)
         memo[id(self)] = result
         return result
 
     def __reduce_ex__(self, protocol):
+        strategy = {key: self.__dict__[key] for key in _STRATEGY_KEYS if key in self.__dict__}
         return (_rebuild_variable, (self.data, self.requires_grad, self._keras_name,
-                                    self._keras_path, self._keras_trainable))
+                                    self._keras_path, self._keras_trainable, strategy))
 
     def __repr__(self):
         return (f"<Variable path={self._keras_path}, shape={tuple(self.shape)}, "
@@ -184,11 +234,19 @@ def _is_dtensor(tensor):
 
 
 _DTENSOR = [None]
+_AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")
+_SYNCHRONIZATIONS = (None, "none", "on_read", "on_write", "auto")
+_STRATEGY_KEYS = ("_aggregation", "_synchronization", "_overwrite_with_gradient")
+# Bumped whenever a variable's `overwrite_with_gradient` is set: optimizers cache which of
+# their variables are overwritten and re-read the flags only when this changes.
+OVERWRITE_FLAGS_CHANGED = [0]
 _SHARDED_CLASS = [None]
 
 
-def _rebuild_variable(data, requires_grad, name, path, trainable):
-    return Variable._from_tensor(data, requires_grad, name, path, trainable)
+def _rebuild_variable(data, requires_grad, name, path, trainable, strategy=None):
+    variable = Variable._from_tensor(data, requires_grad, name, path, trainable)
+    variable.__dict__.update(strategy or {})
+    return variable
 
 
 def _initial_value(initializer, shape, dtype):

@@ -126,9 +126,14 @@ def current_path():
 def _scoped_path(layer, name):
     """`outer/.../layer/name` for a weight of `layer` (Keras's variable path)."""
     stack = _scope_stack()
-    names = [current_path()] if stack else []
-    if not stack or stack[-1] is not layer:
-        names.append(layer.name)
+    if stack and stack[-1] is layer:
+        path = current_path()
+        # Remember where the layer lives, for weights it adds later outside any build or call
+        # (quantize()), which Keras names under the same parent path.
+        layer.__dict__["_parent_path"] = path[:-len(layer.name)].rstrip("/")
+        return f"{path}/{name}" if path else name
+    names = [current_path()] if stack else [layer.__dict__.get("_parent_path")]
+    names.append(layer.name)
     return "/".join([part for part in names if part] + [name])
 
 
@@ -540,6 +545,10 @@ class Layer(torch.nn.Module):
         variable._keras_trainable = bool(trainable)
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
+        if aggregation != "none":
+            variable._set_distribution_strategy(aggregation, "auto")
+        if overwrite_with_gradient is not False:  # (a non-bool raises, as in Keras)
+            variable.overwrite_with_gradient = overwrite_with_gradient
         if not self.trainable:
             variable.requires_grad_(False)
         self._tracked_variables.append(variable)

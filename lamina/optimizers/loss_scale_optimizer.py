@@ -5,6 +5,7 @@ import collections
 import torch
 
 from lamina import stateless
+from lamina import variables as lamina_variables
 from lamina.optimizers import optimizer, stateless_apply
 from lamina.registry import serialization
 from lamina.registry.export import keras_export
@@ -137,18 +138,22 @@ class LossScaleOptimizer(optimizer.Optimizer):
                     "`optimizer.build(variables)` first."
                 )
             self.build(trainable_variables)
-        present = [g for g in grads if g is not None]
-        if not present:
+        # Gradients that are new values (float8 scales) are neither unscaled nor checked.
+        kept = _overwritten_flags(trainable_variables or self._trainable_variables, len(grads))
+        present = [g for g, k in zip(grads, kept) if g is not None and not k]
+        if not present and not any(kept):
             return self.inner_optimizer.apply(grads, trainable_variables)  # raises its error
-        self._follow_device(present[0].device)
-        unscaled, finite = self._unscale(present)
+        if present:
+            self._follow_device(present[0].device)
+        unscaled, finite = self._unscale(present) if present else ([], True)
         if not finite:
             self.step_counter.zero_()
             self.dynamic_scale.mul_(0.5)
             return
         unscaled = iter(unscaled)
         self.inner_optimizer.apply(
-            [None if g is None else next(unscaled) for g in grads], trainable_variables
+            [g if g is None or k else next(unscaled) for g, k in zip(grads, kept)],
+            trainable_variables
         )
         grow = self.step_counter == self.dynamic_growth_steps - 1
         self.dynamic_scale.mul_(torch.where(grow, 2.0, 1.0))
@@ -209,3 +214,11 @@ class LossScaleOptimizer(optimizer.Optimizer):
             what="optimizer",
         )
         return cls(inner, **config)
+
+
+def _overwritten_flags(variables, count):
+    """Per gradient, whether its variable is overwritten with it (all False, without a loop,
+    until some variable was ever flagged)."""
+    if not lamina_variables.OVERWRITE_FLAGS_CHANGED[0]:
+        return (False,) * count
+    return [getattr(v, "overwrite_with_gradient", False) for v in variables]

@@ -106,6 +106,7 @@ class Optimizer:
         self._slots = []  # (name, tensor, index of the variable it shadows or None), in order
         self._trainable_variables = []
         self._variable_ids = ()
+        self._overwrite_flags_seen, self._overwritten, self._updated = -1, frozenset(), ()
         self._variable_indices = {}
         self._groups = {}
         self._exclude_ids = set()
@@ -219,6 +220,8 @@ class Optimizer:
             self._move_counters_to(variables[0].device)
         self._trainable_variables = variables
         self._variable_ids = tuple(map(id, variables))
+        self._overwrite_flags_seen = -1
+        self._overwritten_indices()  # (read the flags now, not first inside a compiled step)
         self._variable_indices = {id(v): i for i, v in enumerate(variables)}
         self._groups = {}
         if self.use_ema:
@@ -226,9 +229,10 @@ class Optimizer:
                 variables, "average"
             )
         if self.gradient_accumulation_steps:
-            self._accumulated_gradients = self.add_optimizer_variables(
-                variables, "gradient_accumulator"
-            )
+            # (one per variable, overwritten ones included: they accumulate their maximum)
+            self._accumulated_gradients = [
+                self.add_variable_from_reference(variable, "gradient_accumulator")
+                for variable in variables]
         self.built = True
 
     def add_variable(self, shape, initializer="zeros", dtype=None, name=None, device=None):
@@ -267,8 +271,12 @@ class Optimizer:
         names = [name] if isinstance(name, str) else list(name)
         created = tuple([] for _ in names)
         for variable in trainable_variables:
+            # A variable the optimizer overwrites with its gradient gets no slot (None), as in
+            # Keras: saved optimizer states then list the same variables.
+            overwritten = getattr(variable, "overwrite_with_gradient", False)
             for slots, slot_name in zip(created, names):
-                slots.append(self.add_variable_from_reference(variable, slot_name, initializer))
+                slots.append(None if overwritten else
+                             self.add_variable_from_reference(variable, slot_name, initializer))
         return created[0] if isinstance(name, str) else created
 
     def _get_variable_index(self, variable):
@@ -321,15 +329,58 @@ class Optimizer:
             return
         indices = self._indices_of(grads, trainable_variables)
         indices, grads = self._present_gradients(indices, grads)
-        if self.loss_scale_factor is not None:
-            grads = torch._foreach_div(grads, self.loss_scale_factor)
-        if self.gradient_accumulation_steps:
-            self._accumulate_or_update(indices, grads)
-        else:
-            self._update(indices, grads)
+        if self._overwritten_indices():
+            indices, grads = self._overwrite_with_gradients(indices, grads)
+        if grads:
+            if self.loss_scale_factor is not None:
+                grads = torch._foreach_div(grads, self.loss_scale_factor)
+            if self.gradient_accumulation_steps:
+                self._accumulate_or_update(indices, grads)
+            else:
+                self._update(indices, grads)
         if self.use_ema:
             self._update_moving_average()
         self._advance_iterations()
+
+    def _overwritten_indices(self):
+        """Positions of the built variables whose `overwrite_with_gradient` is set (cached
+        until a flag changes anywhere)."""
+        if self._overwrite_flags_seen != lamina_variables.OVERWRITE_FLAGS_CHANGED[0]:
+            self._overwrite_flags_seen = lamina_variables.OVERWRITE_FLAGS_CHANGED[0]
+            variables = self._trainable_variables or ()
+            self._overwritten = frozenset(
+                i for i, variable in enumerate(variables)
+                if getattr(variable, "overwrite_with_gradient", False))
+            self._updated = tuple(i for i in range(len(variables)) if i not in self._overwritten)
+        return self._overwritten
+
+    def _overwrite_with_gradients(self, indices, grads):
+        """Variables flagged `overwrite_with_gradient` take their gradient as their new value
+        (no learning rate, clipping or decay: float8 training computes new scales as
+        "gradients"); the other pairs are returned. With gradient accumulation the value is
+        the largest gradient of the accumulated steps, written on the update step, as Keras
+        does."""
+        overwritten = self._overwritten
+        kept_indices, kept_grads = [], []
+        steps = self.gradient_accumulation_steps
+        update_step = not steps or (self._host_iterations() + 1) % steps == 0
+        for index, grad in zip(indices, grads):
+            if index not in overwritten:
+                kept_indices.append(index)
+                kept_grads.append(grad)
+                continue
+            variable = self._trainable_variables[index]
+            if steps:
+                accumulator = self._accumulated_gradients[index]
+                largest = torch.maximum(grad, accumulator)
+                if update_step:
+                    variable.copy_(largest)
+                    accumulator.zero_()
+                else:
+                    accumulator.copy_(largest)
+            else:
+                variable.copy_(grad)
+        return tuple(kept_indices), kept_grads
 
     def _update(self, indices, grads):
         """Clip, decay and update the variables at `indices` with their `grads`."""
@@ -426,7 +477,8 @@ class Optimizer:
         averages = self._model_variables_moving_average
         # The first step copies the weights (momentum 0); later steps average.
         momentum = (self.iterations != 0).to(torch.float32) * self.ema_momentum
-        for group in self._groups_for(tuple(range(len(self._trainable_variables)))):
+        self._overwritten_indices()  # (refreshes `_updated`: overwritten variables have no average)
+        for group in self._groups_for(self._updated):
             group_averages = group.take(averages)
             group_momentum = group.cast(momentum)
             torch._foreach_mul_(group_averages, group_momentum)
@@ -439,7 +491,8 @@ class Optimizer:
             if self.gradient_accumulation_steps:
                 iterations //= self.gradient_accumulation_steps
             if (iterations + 1) % frequency == 0:
-                torch._foreach_copy_(self._trainable_variables, averages)
+                torch._foreach_copy_([self._trainable_variables[i] for i in self._updated],
+                                     [averages[i] for i in self._updated])
 
     def _advance_iterations(self):
         if torch.compiler.is_compiling():  # (a compiled step: `_version` is not traceable; the

@@ -77,6 +77,8 @@ class TorchOptimizer(optimizer.Optimizer):
         indices = self._indices_of(grads, trainable_variables)
         variables = self._trainable_variables
         indices, present = self._present_gradients(indices, grads)
+        if self._overwritten_indices():
+            indices, present = self._overwrite_with_gradients(indices, present)
         if self.loss_scale_factor is not None:
             present = torch._foreach_div(present, self.loss_scale_factor)
         present = self._clip_gradients(present)

@@ -23,7 +23,7 @@ from lamina.quantizers.quantization_config import (Float8QuantizationConfig,
                                                    Int8QuantizationConfig, QuantizationConfig)
 
 QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
-LAMINA_MODES = ("int8", "int4")  # the modes lamina's layers implement
+LAMINA_MODES = ("int8", "int4", "float8")  # the modes lamina's layers implement
 
 
 # ---------------------------------------------------------------------------- arguments

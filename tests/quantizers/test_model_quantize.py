@@ -167,8 +167,6 @@ def test_refusals():
         model.quantize("int8", config=quantizers.Int4QuantizationConfig())
     with pytest.raises(ValueError, match="must be an instance of `QuantizationConfig`"):
         model.quantize(config=3)
-    with pytest.raises(NotImplementedError, match="float8"):
-        model.quantize("float8")
     with pytest.raises(ValueError, match="Unrecognized keyword arguments"):
         model.quantize("int8", typecheck=False)
     model.quantize("int8")

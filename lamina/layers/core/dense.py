@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.quantizers import float8_training
 from lamina.quantizers import layer_quantization as lq
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import serialize_keras_object
@@ -22,11 +23,14 @@ class Dense(lq.QuantizableMixin, Layer):
     and, by default, each input row is quantized to int8 too, so the product is an exact int8
     matmul rescaled by both scales; after `quantize("int4")`, two int4 values per byte of the
     kernel (packed along the units), with per-group scales and zero points (`kernel_scale`,
-    `kernel_zero`, `g_idx`) when the config's `block_size` is set (128 by default).
+    `kernel_zero`, `g_idx`) when the config's `block_size` is set (128 by default). After
+    `quantize("float8")` the float kernel is still trained, on float8-rounded operands with
+    delayed scaling (see lamina/quantizers/float8_training.py).
     """
 
     _serialization_spec = {None: ("kernel", "bias"), "int8": ("kernel", "bias", "kernel_scale"),
-                           "int4": ("kernel", "bias", "kernel_scale", "kernel_zero", "g_idx")}
+                           "int4": ("kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"),
+                           "float8": ("kernel", "bias") + float8_training.FLOAT8_VARIABLES}
 
     def __init__(self, units=None, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -78,7 +82,7 @@ class Dense(lq.QuantizableMixin, Layer):
         if self.quantization_mode is not None:  # built from a quantized policy (a saved model)
             self.quantized_build((input_dim, self.units), self.quantization_mode,
                                  self.quantization_config)
-        else:
+        if self.quantization_mode in (None, "float8"):  # (float8 trains the float kernel)
             self.kernel = self.add_weight(
                 shape=(input_dim, self.units), initializer=self.kernel_initializer,
                 name="kernel", regularizer=self.kernel_regularizer,
@@ -128,6 +132,10 @@ class Dense(lq.QuantizableMixin, Layer):
         from lamina import quantizers
 
         self.quantization_config = config
+        if mode == "float8":
+            self.quantized_build(tuple(self.kernel.shape), mode, config)
+            self._set_quantized_policy(mode, config)
+            return
         kernel = self.kernel.detach()
         if mode == "int8":
             quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
@@ -157,11 +165,15 @@ class Dense(lq.QuantizableMixin, Layer):
 
         input_dim, units = kernel_shape
         default_inputs_quantizer = quantizers.AbsMaxQuantizer() if mode == "int8" else None
-        if mode not in ("int8", "int4"):
+        if mode not in ("int8", "int4", "float8"):
             raise NotImplementedError(
-                f"lamina's Dense implements quantization modes 'int8' and 'int4'; layer "
-                f"'{self.name}' asks for {mode!r}."
+                f"lamina's Dense implements quantization modes 'int8', 'int4' and 'float8'; "
+                f"layer '{self.name}' asks for {mode!r}."
             )
+        if mode == "float8":
+            float8_training.add_float8_variables(self)
+            self._is_quantized = True
+            return
         self.inputs_quantizer = quantizers.QuantizationConfig.activation_quantizer_or_default(
             config, default_inputs_quantizer)
         if mode == "int8":
@@ -184,6 +196,8 @@ class Dense(lq.QuantizableMixin, Layer):
         self._is_quantized = True
 
     def _quantized_call(self, inputs):
+        if self.quantization_mode == "float8":
+            return float8_training.float8_call(self, inputs, torch.matmul)
         float_kernel = self._dequantized_kernel
         if self.quantization_mode == "int8":
             outputs = self._scaled_matmul(inputs, self.kernel, self.kernel_scale)

@@ -18,6 +18,7 @@ from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.attention.head_projection import _with_fan_axes
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.quantizers import float8_training
 from lamina.quantizers import layer_quantization as lq
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import serialize_keras_object
@@ -121,7 +122,8 @@ class EinsumDense(lq.QuantizableMixin, Layer):
     """
 
     _serialization_spec = {None: ("kernel", "bias"), "int8": ("kernel", "bias", "kernel_scale"),
-                           "int4": ("kernel", "bias", "kernel_scale", "kernel_zero", "g_idx")}
+                           "int4": ("kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"),
+                           "float8": ("kernel", "bias") + float8_training.FLOAT8_VARIABLES}
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -151,7 +153,7 @@ class EinsumDense(lq.QuantizableMixin, Layer):
         if self.quantization_mode is not None:  # built from a quantized policy (a saved model)
             self.quantized_build(tuple(kernel_shape), self.quantization_mode,
                                  self.quantization_config)
-        else:
+        if self.quantization_mode in (None, "float8"):  # (float8 trains the float kernel)
             self.kernel = self.add_weight(
                 shape=tuple(kernel_shape), name="kernel",
                 initializer=_with_fan_axes(self.kernel_initializer, input_axes, output_axes),
@@ -213,6 +215,10 @@ class EinsumDense(lq.QuantizableMixin, Layer):
         from lamina import quantizers
 
         self.quantization_config = config
+        if mode == "float8":
+            self.quantized_build(tuple(self.kernel.shape), mode, config)
+            self._set_quantized_policy(mode, config)
+            return
         _, kernel_layout = self._quantization_axes()
         kernel = self.kernel.detach()
         if mode == "int8":
@@ -241,11 +247,15 @@ class EinsumDense(lq.QuantizableMixin, Layer):
         """The quantized variables (Keras's names, shapes and dtypes), zero until assigned."""
         from lamina import quantizers
 
-        if mode not in ("int8", "int4"):
+        if mode not in ("int8", "int4", "float8"):
             raise NotImplementedError(
-                f"lamina's EinsumDense implements quantization modes 'int8' and 'int4'; layer "
-                f"'{self.name}' asks for {mode!r}."
+                f"lamina's EinsumDense implements quantization modes 'int8', 'int4' and "
+                f"'float8'; layer '{self.name}' asks for {mode!r}."
             )
+        if mode == "float8":
+            float8_training.add_float8_variables(self)
+            self._is_quantized = True
+            return
         input_layout, kernel_layout = self._quantization_axes()
         default_inputs_quantizer = quantizers.AbsMaxQuantizer() if mode == "int8" else None
         self.inputs_quantizer = quantizers.QuantizationConfig.activation_quantizer_or_default(
@@ -272,6 +282,9 @@ class EinsumDense(lq.QuantizableMixin, Layer):
         self._is_quantized = True
 
     def _quantized_call(self, inputs):
+        if self.quantization_mode == "float8":
+            return float8_training.float8_call(
+                self, inputs, lambda x, kernel: torch.einsum(self.equation, x, kernel))
         input_layout, _ = self._quantization_axes()
         if self.quantization_mode == "int8" and self.inputs_quantizer:
             quantized, inputs_scale = self.inputs_quantizer(inputs, axis=self.quantization_axis)

@@ -39,7 +39,7 @@ _LAYER_KWARGS = {"activity_regularizer", "trainable", "dtype", "autocast", "name
                  "input_dim", "batch_input_shape", "batch_size", "batch_shape", "weights"}
 
 
-# Keras 3 config keys for features lamina lacks; harmless (and dropped) when unset.
+# Keras 3 config keys of features some layers lack; harmless (and dropped) when unset.
 _KERAS_FEATURE_KEYS = {"quantization_config", "lora_rank", "lora_alpha"}
 
 
@@ -805,6 +805,8 @@ class Layer(torch.nn.Module):
             config_dict["dtype"] = config_dict["dtype"].get("config", {}).get("name")
         batch_input_shape = config_dict.pop("batch_input_shape", None)
         for key in _KERAS_FEATURE_KEYS & set(config_dict):
+            if key.startswith("lora_") and hasattr(cls, "enable_lora"):
+                continue  # (Dense, EinsumDense, Embedding take them)
             value = config_dict.pop(key)
             if value:
                 raise NotImplementedError(

@@ -95,6 +95,11 @@ def quantize_layer(layer, mode=None, type_check=True, config=None):
     config = resolve_config(mode, config)
     mode = config.mode
     check_quantize_args(layer, mode)
+    if getattr(layer, "lora_enabled", False):
+        raise NotImplementedError(
+            f"Layer '{layer.name}' has LoRA enabled; lamina quantizes float layers only. Save "
+            "the fine-tuned model (files hold the merged kernel), rebuild it without "
+            "`lora_rank`, load the weights, then quantize.")
     convert = getattr(layer, "_quantize_weights", None)
     if convert is None:
         raise NotImplementedError(
@@ -344,15 +349,16 @@ class QuantizableMixin:
     # The weights file walk calls a layer's save/load_own_variables when it has them. A float
     # layer keeps lamina's generic walk (and its `skip_mismatch` reporting): the two properties
     # raise AttributeError, so `hasattr` is False, until the layer is quantized.
+    # A layer with LoRA enabled uses this walk too: it saves the merged matrix (Keras's layout).
     @property
     def save_own_variables(self):
-        if self.quantization_mode is None:
+        if self.quantization_mode is None and not getattr(self, "lora_enabled", False):
             raise AttributeError("save_own_variables")
         return self._save_quantized_variables
 
     @property
     def load_own_variables(self):
-        if self.quantization_mode is None:
+        if self.quantization_mode is None and not getattr(self, "lora_enabled", False):
             raise AttributeError("load_own_variables")
         return self._load_quantized_variables
 
@@ -375,7 +381,11 @@ class QuantizableMixin:
 
         if not self.built:
             return
-        for index, (_, variable) in enumerate(self._saved_variables()):
+        lora_target = self._lora_target if getattr(self, "lora_enabled", False) else None
+        for index, (name, variable) in enumerate(self._saved_variables()):
+            if name == lora_target:  # the frozen matrix plus its low-rank update
+                with torch.no_grad():
+                    variable = self._merged_matrix().to(variable.dtype)
             store[str(index)] = to_numpy(variable)
 
     def _load_quantized_variables(self, store):
@@ -400,6 +410,9 @@ class QuantizableMixin:
                     f"but the file holds shape {tuple(value.shape)}."
                 )
             assign_full(variable, value)
+        if getattr(self, "lora_enabled", False):  # the file's matrix is merged: no update left
+            for name in self._lora_factors:
+                getattr(self, name).data.zero_()
 
 
 def int4_block_size(layer, config):

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.input_spec import InputSpec
+from lamina.layers.core.lora import LoraMixin
 from lamina.layers.layer import Layer
 from lamina.quantizers import float8_training
 from lamina.quantizers import layer_quantization as lq
@@ -16,7 +17,7 @@ from lamina.utils.arguments import check_bool, rename_legacy_kwargs
 
 
 @keras_export("layers.Dense")
-class Dense(lq.QuantizableMixin, Layer):
+class Dense(LoraMixin, lq.QuantizableMixin, Layer):
     """`activation(inputs @ kernel + bias)`.
 
     After `quantize("int8")` the kernel is int8 (`kernel`, `kernel_scale` of shape (units,))
@@ -36,7 +37,7 @@ class Dense(lq.QuantizableMixin, Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None,
-                 quantization_config=None, **kwargs):
+                 lora_alpha=None, quantization_config=None, **kwargs):
         rename_legacy_kwargs(kwargs, {
             "output_dim": "units", "init": "kernel_initializer", "W_regularizer": "kernel_regularizer",
             "b_regularizer": "bias_regularizer", "W_constraint": "kernel_constraint",
@@ -51,8 +52,7 @@ class Dense(lq.QuantizableMixin, Layer):
         kernel_constraint = kwargs.pop("kernel_constraint", kernel_constraint)
         bias_constraint = kwargs.pop("bias_constraint", bias_constraint)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if lora_rank is not None:
-            raise NotImplementedError("Dense(lora_rank=...) is not supported by lamina yet.")
+        self._init_lora(lora_rank, lora_alpha)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(
                 f"Received an invalid value for `units`, expected a positive integer. "
@@ -96,18 +96,20 @@ class Dense(lq.QuantizableMixin, Layer):
             )
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.built = True
+        self._build_lora()
 
     def call(self, inputs):
         if self.quantization_mode is not None:
             return self._quantized_call(inputs)
+        kernel = self._merged_matrix() if self.lora_enabled else self.kernel
         if inputs.dim() == 2:
             # One GEMM node for the (in, out) kernel as stored: F.linear would add a transpose
             # node to the autograd graph forward and backward (bitwise the same numbers).
-            outputs = (torch.mm(inputs, self.kernel) if self.bias is None
-                       else torch.addmm(self.bias, inputs, self.kernel))
+            outputs = (torch.mm(inputs, kernel) if self.bias is None
+                       else torch.addmm(self.bias, inputs, kernel))
         else:
             # F.linear wants (out, in); the transposed view costs nothing (BLAS reads it as is).
-            outputs = F.linear(inputs, self.kernel.t(), self.bias)
+            outputs = F.linear(inputs, kernel.t(), self.bias)
         return outputs if self._linear_activation else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
@@ -125,7 +127,7 @@ class Dense(lq.QuantizableMixin, Layer):
             "bias_regularizer": serialize_keras_object(self.bias_regularizer),
             "kernel_constraint": serialize_keras_object(self.kernel_constraint),
             "bias_constraint": serialize_keras_object(self.bias_constraint),
-        } | self._with_quantized_dtype({})
+        } | self._with_quantized_dtype({}) | self._lora_config({})
 
     # ------------------------------------------------------------------ quantization
     def _quantize_weights(self, mode, config):

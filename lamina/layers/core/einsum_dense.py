@@ -17,6 +17,7 @@ import torch
 from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.attention.head_projection import _with_fan_axes
 from lamina.layers.input_spec import InputSpec
+from lamina.layers.core.lora import LoraMixin
 from lamina.layers.layer import Layer
 from lamina.quantizers import float8_training
 from lamina.quantizers import layer_quantization as lq
@@ -102,7 +103,7 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
 
 
 @keras_export("layers.EinsumDense")
-class EinsumDense(lq.QuantizableMixin, Layer):
+class EinsumDense(LoraMixin, lq.QuantizableMixin, Layer):
     """A dense layer written as an einsum between the input and a kernel of any rank.
 
     Args:
@@ -128,10 +129,10 @@ class EinsumDense(lq.QuantizableMixin, Layer):
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, lora_rank=None, quantization_config=None, **kwargs):
+                 bias_constraint=None, lora_rank=None, lora_alpha=None, quantization_config=None,
+                 **kwargs):
         super().__init__(**kwargs)
-        if lora_rank is not None:
-            raise NotImplementedError("EinsumDense(lora_rank=...) is not supported by lamina yet.")
+        self._init_lora(lora_rank, lora_alpha)
         self.equation = equation
         self.partial_output_shape = ((output_shape,) if isinstance(output_shape, int)
                                      else tuple(output_shape))
@@ -166,11 +167,13 @@ class EinsumDense(lq.QuantizableMixin, Layer):
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint,
             )
         self.built = True
+        self._build_lora()
 
     def call(self, inputs):
         if self.quantization_mode is not None:
             return self._quantized_call(inputs)
-        outputs = torch.einsum(self.equation, inputs, self.kernel)
+        kernel = self._merged_matrix() if self.lora_enabled else self.kernel
+        outputs = torch.einsum(self.equation, inputs, kernel)
         if self.bias is not None:
             outputs = outputs + self.bias
         return outputs if self._linear_activation else self.activation(outputs)
@@ -193,7 +196,7 @@ class EinsumDense(lq.QuantizableMixin, Layer):
             "activity_regularizer": serialize_keras_object(self.activity_regularizer),
             "kernel_constraint": serialize_keras_object(self.kernel_constraint),
             "bias_constraint": serialize_keras_object(self.bias_constraint),
-        } | self._with_quantized_dtype({})
+        } | self._with_quantized_dtype({}) | self._lora_config({})
 
     # ------------------------------------------------------------------ quantization
     def _quantization_axes(self):

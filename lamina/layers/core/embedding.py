@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from lamina import constraints, initializers, regularizers
+from lamina.layers.core.lora import LoraMixin
 from lamina.layers.layer import Layer
 from lamina.quantizers import layer_quantization as lq
 from lamina.registry.export import keras_export
@@ -14,7 +15,7 @@ from lamina.utils.arguments import rename_legacy_kwargs, warn_deprecated
 
 
 @keras_export("layers.Embedding")
-class Embedding(lq.QuantizableMixin, Layer):
+class Embedding(LoraMixin, lq.QuantizableMixin, Layer):
     """A table of `input_dim` vectors of size `output_dim`, looked up by integer id.
 
     `quantize("int8")` keeps the table in int8 with one scale per row (`embeddings_scale`,
@@ -23,13 +24,16 @@ class Embedding(lq.QuantizableMixin, Layer):
     """
 
     _accepts_integers = True  # ids: never cast to floats
+    _lora_target = "embeddings"
+    _lora_factors = ("lora_embeddings_a", "lora_embeddings_b")
     _serialization_spec = {None: ("embeddings",), "int8": ("embeddings", "embeddings_scale"),
                            "int4": ("embeddings", "embeddings_scale", "embeddings_zero",
                                     "g_idx")}
 
     def __init__(self, input_dim=None, output_dim=None, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 weights=None, lora_rank=None, quantization_config=None, **kwargs):
+                 weights=None, lora_rank=None, lora_alpha=None, quantization_config=None,
+                 **kwargs):
         rename_legacy_kwargs(kwargs, {"init": "embeddings_initializer",
                                       "W_regularizer": "embeddings_regularizer",
                                       "W_constraint": "embeddings_constraint"}, "Embedding()")
@@ -47,8 +51,7 @@ class Embedding(lq.QuantizableMixin, Layer):
                             "(`dropout` of Keras 1's Embedding has no effect here)",
                             "Embedding()")
         super().__init__(**kwargs)
-        if lora_rank is not None:
-            raise NotImplementedError("Embedding(lora_rank=...) is not supported by lamina yet.")
+        self._init_lora(lora_rank, lora_alpha)
         for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(
@@ -79,6 +82,7 @@ class Embedding(lq.QuantizableMixin, Layer):
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
+        self._build_lora()
 
     def call(self, inputs):
         if inputs.is_floating_point():
@@ -95,7 +99,8 @@ class Embedding(lq.QuantizableMixin, Layer):
         try:
             if self.quantization_mode is not None:
                 return self._quantized_lookup(inputs)
-            return F.embedding(inputs, self.embeddings)
+            return F.embedding(inputs, self._merged_matrix() if self.lora_enabled
+                               else self.embeddings)
         except IndexError:  # CPU: checked by torch for free
             self._raise_out_of_range(inputs)
 
@@ -130,7 +135,7 @@ class Embedding(lq.QuantizableMixin, Layer):
             "embeddings_constraint": serialize_keras_object(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
         }
-        return self._with_quantized_dtype(config)
+        return self._lora_config(self._with_quantized_dtype(config))
 
     # ------------------------------------------------------------------ quantization
     def _quantize_weights(self, mode, config):

@@ -392,7 +392,8 @@ def test_old_names_build_the_modern_class(old, modern):
 # Constructor arguments a config may leave out, as Keras's configs do.
 NOT_IN_CONFIG = {
     "weights": "Keras 1/2 initial weights: applied once at build, then part of the weights",
-    "lora_rank": "LoRA is not supported; Keras writes it only when set",
+    "lora_rank": "Keras writes it only when set (tests/layers/core/test_lora.py checks it)",
+    "lora_alpha": "Keras writes it only with lora_rank",
     "use_cudnn": "a kernel choice, not part of the model (Keras does not save it)",
     "activity_regularizer": "written by the base Layer only when set (as Keras's base Layer)",
     "mask": "Lambda writes it only when set (as Keras)",

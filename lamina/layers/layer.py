@@ -15,6 +15,7 @@ short pipeline that joins them:
 False, so `model(x)` is deterministic. Plain torch code can still use `model.train()`.
 """
 
+import contextlib
 import inspect
 import itertools
 import threading
@@ -69,9 +70,13 @@ class _ThreadState(threading.local):
         self.autocast_device = None  # the device type while lamina's autocast region is open
         self.scope = None  # layers whose build or call is in progress (see name_scope)
         self.inferring_shapes = False  # shape inference on zero-filled data (see _stand_in_runs)
+        self.symbolic_run = False  # any shape inference run, on meta tensors or stand-in data
 
 
 _THREAD_STATE = _ThreadState()
+# How many times a layer took a metric as an attribute: while 0, no layer holds one and a
+# model's `metrics` skips looking through its layers (read at every logged step).
+METRICS_HELD = [0]
 _CALL_IDS = itertools.count(1)
 _COMPILED_CALL_ID = -1  # every outermost call inside torch.compile (see _start_compiled_call)
 
@@ -563,6 +568,13 @@ class Layer(torch.nn.Module):
         ):
             self.__dict__[name] = value  # a plain attribute again: skip nn.Module's bookkeeping
             return
+        if getattr(type(value), "_is_lamina_metric", False) or (
+                isinstance(value, (list, tuple)) and value and
+                all(getattr(type(v), "_is_lamina_metric", False) for v in value)):
+            # A metric held by a layer: listed in `layer.metrics` (and so in the model's,
+            # reset each epoch and logged), as Keras tracks it.
+            self.__dict__.setdefault("_tracked_metrics", {})[name] = value
+            METRICS_HELD[0] += 1
         if isinstance(value, Variable) and any(v is value for v in self._tracked_variables):
             # `self.kernel = self.add_weight(name="w")`: keep one registration, under `kernel`.
             for key, param in list(self._parameters.items()):
@@ -603,6 +615,30 @@ class Layer(torch.nn.Module):
             else:
                 for p in child.parameters():
                     p.requires_grad_(effective)
+
+    @property
+    def metrics(self):
+        """The metrics this layer and its sublayers hold as attributes (Keras's order: own
+        first)."""
+        result = self._own_metrics()
+        for layer in self._sublayers():
+            result.extend(layer.metrics)
+        return result
+
+    @property
+    def metrics_variables(self):
+        """The variables of `self.metrics`, in that order."""
+        return [variable for metric in self.metrics for variable in metric.variables]
+
+    def _own_metrics(self):
+        tracked = self.__dict__.get("_tracked_metrics")
+        if not tracked:
+            return []
+        result = []
+        for name, value in tracked.items():
+            if self.__dict__.get(name) is value:  # (still held: not reassigned since)
+                result.extend(value if isinstance(value, (list, tuple)) else [value])
+        return result
 
     @property
     def weights(self):
@@ -883,7 +919,8 @@ def _call_with_meta_weights(layer, args, kwargs):
 
     state = {name: t.to("meta") for name, t in layer.named_parameters()}
     state.update({name: t.to("meta") for name, t in layer.named_buffers()})
-    return functional_call(layer, state, tuple(args), kwargs)
+    with symbolic_run():
+        return functional_call(layer, state, tuple(args), kwargs)
 
 
 def _meta_output_spec(layer, args, kwargs):
@@ -921,8 +958,6 @@ def _stand_in_runs(layer, args, kwargs, with_data):
     """The layer's outputs for each stand-in size of the unknown dims: on meta tensors (no
     memory, no arithmetic), or `with_data` on zeros, on the layer's device, without gradients,
     adding no losses and leaving the layer's own state (e.g. moving statistics) as it was."""
-    from torch.func import functional_call
-
     if with_data:
         device = next((t.device for t in layer.parameters()), None) or default_device()
         saved = {name: t.detach().clone() for name, t in layer.state_dict().items()}
@@ -930,6 +965,29 @@ def _stand_in_runs(layer, args, kwargs, with_data):
         device = torch.device("meta")
         state = {name: t.to("meta") for name, t in layer.named_parameters()}
         state.update({name: t.to("meta") for name, t in layer.named_buffers()})
+    with symbolic_run():
+        return _run_stand_ins(layer, args, kwargs, with_data, device,
+                              saved if with_data else state)
+
+
+@contextlib.contextmanager
+def symbolic_run():
+    """Marks a run for shapes only (meta tensors, stand-in data): metrics that layers update
+    in their `call` stay as they are, as in Keras's symbolic calls."""
+    previous = _THREAD_STATE.symbolic_run
+    _THREAD_STATE.symbolic_run = True
+    try:
+        yield
+    finally:
+        _THREAD_STATE.symbolic_run = previous
+
+
+def _run_stand_ins(layer, args, kwargs, with_data, device, state):
+    """`_stand_in_runs`'s loop; `state` is the meta weights, or (with data) the saved copy
+    of the layer's state to put back after each run."""
+    from torch.func import functional_call
+
+    saved = state
     runs = []
     # (small sizes with data: an unknown sequence length stands in for real lengths, which
     # may index a position embedding no longer than the real sequences)

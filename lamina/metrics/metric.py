@@ -13,6 +13,7 @@ so a user metric written the Keras way gets them too.
 """
 
 import functools
+import sys
 
 import torch
 
@@ -34,6 +35,8 @@ class Metric:
         dtype: float type of the state and result (default `lamina.config.floatx()`).
         name: name shown in logs.
     """
+
+    _is_lamina_metric = True  # (read by Layer.__setattr__ without importing this module)
 
     def __init__(self, dtype=None, name=None):
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
@@ -144,6 +147,8 @@ def _following_data(update_state):
     @functools.wraps(update_state)
     def wrapper(self, *args, **kwargs):
         device = _data_device(args, kwargs)
+        if not torch.compiler.is_compiling() and _in_symbolic_run():
+            return None  # a layer's shape inference (symbolic call) updates no metric
         if device is not None and device != self._device:
             self._follow_device(device)
         if not torch.is_grad_enabled():  # (e.g. a wrapper's update calling its base class's)
@@ -153,6 +158,12 @@ def _following_data(update_state):
 
     wrapper._follows_data = True
     return wrapper
+
+
+def _in_symbolic_run():
+    """True inside a layer's shape inference (on meta tensors or zero-filled stand-ins)."""
+    layer_module = sys.modules.get("lamina.layers.layer")
+    return layer_module is not None and layer_module._THREAD_STATE.symbolic_run
 
 
 def _data_device(args, kwargs):

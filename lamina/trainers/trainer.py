@@ -16,6 +16,7 @@ import torch
 
 from lamina import config as lamina_config
 from lamina import devices
+from lamina.layers import layer as layer_module
 from lamina.distribution import seam as distribution_seam
 from lamina.stateless import get_stateless_scope
 from lamina.trainers import (argument_checks, compile_utils, data_adapters, legacy_generators,
@@ -422,7 +423,8 @@ class Trainer:
                 t.shape if fixed is None else (fixed,) + tuple(t.shape[1:]), dtype=t.dtype,
                 device="meta"), x)
         try:
-            return self(meta, training=False)
+            with layer_module.symbolic_run():
+                return self(meta, training=False)
         except ValueError:
             raise  # a shape error: it would happen on real data too
         except Exception:  # noqa: BLE001 - e.g. .item() or .numpy() in a custom call()
@@ -779,6 +781,14 @@ class Trainer:
         result += getattr(self, "_output_loss_trackers", [])
         if self._compile_metrics is not None:
             result += [metric for _, metric, _ in self._compile_metrics.metrics]
+        # Then the metrics the model and its layers hold (an endpoint layer's accuracy), as
+        # Keras lists them; a nested model's own compiled metrics are not the outer one's.
+        if not layer_module.METRICS_HELD[0]:
+            return result
+        result += self._own_metrics()
+        for layer in self._flatten_layers():
+            if layer is not self and not isinstance(layer, Trainer):
+                result += layer._own_metrics()
         return result
 
     @property

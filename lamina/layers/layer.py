@@ -16,6 +16,7 @@ False, so `model(x)` is deterministic. Plain torch code can still use `model.tra
 """
 
 import contextlib
+import functools
 import inspect
 import itertools
 import threading
@@ -149,6 +150,8 @@ class Layer(torch.nn.Module):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         _set_call_traits(cls)
+        if "build" in cls.__dict__:
+            cls.build = _marks_built_when_called_directly(cls.__dict__["build"])
 
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
@@ -196,6 +199,13 @@ class Layer(torch.nn.Module):
         self._training_default = _call_training_default(type(self))
         self._call_has_mask = "mask" in _call_parameters(type(self))
         self._computes_mask = type(self).compute_mask is not Layer.compute_mask
+        from lamina.rematerialization import get_current_remat_mode
+
+        remat_mode = get_current_remat_mode()
+        if remat_mode is not None and remat_mode.mode is not None:
+            self._remat_mode = remat_mode
+            # (through nn.Module.__call__ to `forward`, which applies the mode)
+            self._lamina_plain_module_call = False
 
     def _set_dtype_policy(self, name):
         """Float layers follow a dtype policy (the global one unless `dtype=` says otherwise);
@@ -364,7 +374,34 @@ class Layer(torch.nn.Module):
             _THREAD_STATE.autocast_device = device
 
     def forward(self, *args, **kwargs):
+        if self._remat_mode is not None:  # created inside a RematScope
+            return self.rematerialized_call(self.call, *args, **kwargs)(*args, **kwargs)
         return self.call(*args, **kwargs)
+
+    _remat_mode = None  # the RematScope's settings where the layer was created
+
+    def rematerialized_call(self, layer_call, *args, **kwargs):
+        """`layer_call` wrapped for recomputation in the backward pass as the layer's
+        RematScope mode says (Keras's hook; `layer_call` unchanged without a scope)."""
+        from lamina.rematerialization import rematerialized_call
+
+        if _THREAD_STATE.symbolic_run or (args and isinstance(args[0], torch.Tensor)
+                                           and args[0].is_meta):
+            return layer_call  # (shape inference: nothing to recompute)
+        return rematerialized_call(self, layer_call, args, kwargs)
+
+    def quantized_call(self, *args, **kwargs):
+        """The call of a quantized layer (Keras's hook; quantized layers route `call` here)."""
+        quantized = getattr(self, "_quantized_call", None)
+        if quantized is None or self.quantization_mode is None:
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} is not quantized: it has no quantized call.")
+        return quantized(*args, **kwargs)
+
+    def symbolic_call(self, *args, **kwargs):
+        """The call on symbolic inputs (KerasTensors): outputs with shapes and dtypes, and a
+        node in the graph. Layers do this when called on `Input(...)` tensors."""
+        return self(*args, **kwargs)
 
     def call(self, inputs, *args, **kwargs):
         raise NotImplementedError(
@@ -421,6 +458,9 @@ class Layer(torch.nn.Module):
         with _BuildScope(self):
             self.__dict__["_path"] = current_path()
             self.build(shapes)
+        self._after_build()
+
+    def _after_build(self):
         self.built = True
         # Float weights and no layer inside that takes ids: integer inputs become floats.
         layers = self._flatten_layers()
@@ -878,6 +918,35 @@ class Layer(torch.nn.Module):
 
 
 DEFAULT_GET_CONFIGS = {Layer.get_config}  # get_configs that auto-config completes
+
+
+def _marks_built_when_called_directly(build):
+    """Wrap a layer class's `build`: called directly by a program (`layer.build(shape)`, e.g.
+    before `set_weights`), it builds as a call would (under the layer's name scope, recording
+    the shape) and marks the layer built, as Keras does, so the next call does not build it
+    again with new weights. Inside lamina's own build (or a `super().build` chain) it is the
+    plain method."""
+    if getattr(build, "_lamina_build_wrapper", False):
+        return build
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        stack = _scope_stack()
+        if stack and stack[-1] is self:
+            return build(self, *args, **kwargs)
+        with _BuildScope(self):
+            self.__dict__["_path"] = current_path()
+            build(self, *args, **kwargs)
+        if self._build_shapes is None and len(args) == 1 and not kwargs:
+            try:  # (remembered for get_build_config, as a call would)
+                self._build_shapes = _with_unknown_batch(_shapes_to_tuples(args[0]))
+            except (TypeError, ValueError):
+                pass
+        self._after_build()
+        return None
+
+    wrapper._lamina_build_wrapper = True
+    return wrapper
 
 
 class _BuildScope:

@@ -18,6 +18,7 @@ LAZY = {
         "Optimizer": "lamina.optimizers.optimizer",
         "Quantizer": "lamina.quantizers.quantizer",
         "Regularizer": "lamina.regularizers.regularizers",
+        "RematScope": "lamina.rematerialization",
         "Sequential": "lamina.models.sequential",
         "StatelessScope": "lamina.stateless",
         "Variable": "lamina.variables",

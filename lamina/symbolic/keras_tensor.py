@@ -12,6 +12,10 @@ from lamina import config
 from lamina.registry.export import keras_export
 from lamina.utils.strings import is_string_dtype
 
+_NO_VALUE = ("A KerasTensor is symbolic: it stands for the shape and dtype of data that does "
+             "not exist yet, so it cannot be converted to {}. Compute with it through layers "
+             "and `keras.ops` (the model computes the values when it is called on data).")
+
 # Unknown dimensions (None) are replaced by these sizes when a layer runs on the meta device.
 # Two different sizes: a dimension of the result that changes between the runs depends on an
 # unknown input dimension and is therefore unknown (None) too.
@@ -119,6 +123,72 @@ class KerasTensor:
 
     def __ge__(self, other):
         return self._op("greater_equal", self, other)
+
+    def __ne__(self, other):  # (`inputs != 0`, a padding mask: an op, not Python's identity)
+        return self._op("not_equal", self, other)
+
+    def __rpow__(self, other):
+        return self._op("power", other, self)
+
+    def __floordiv__(self, other):
+        return self._op("floor_divide", self, other)
+
+    def __rfloordiv__(self, other):
+        return self._op("floor_divide", other, self)
+
+    def __mod__(self, other):
+        return self._op("mod", self, other)
+
+    def __rmod__(self, other):
+        return self._op("mod", other, self)
+
+    def __and__(self, other):
+        return self._op("logical_and", self, other)
+
+    def __rand__(self, other):
+        return self._op("logical_and", other, self)
+
+    def __or__(self, other):
+        return self._op("logical_or", self, other)
+
+    def __ror__(self, other):
+        return self._op("logical_or", other, self)
+
+    def __xor__(self, other):
+        return self._op("logical_xor", self, other)
+
+    def __rxor__(self, other):
+        return self._op("logical_xor", other, self)
+
+    def __invert__(self):
+        return self._op("logical_not", self)
+
+    def __round__(self, ndigits=None):
+        from lamina import ops
+
+        return ops.round(self, decimals=ndigits or 0)
+
+    def reshape(self, newshape):
+        return self._op("reshape", self, newshape)
+
+    def squeeze(self, axis=None):
+        return self._op("squeeze", self, axis)
+
+    # Dense tensors only (TensorFlow's sparse and ragged tensors have no torch counterpart
+    # here), with Keras's attributes saying so.
+    sparse = False
+    ragged = False
+    ragged_rank = None
+    row_splits_dtype = None
+
+    def __int__(self):
+        raise ValueError(_NO_VALUE.format("an int"))
+
+    def __float__(self):
+        raise ValueError(_NO_VALUE.format("a float"))
+
+    def __array__(self, *args, **kwargs):
+        raise ValueError(_NO_VALUE.format("a NumPy array"))
 
     __hash__ = object.__hash__
 

@@ -381,12 +381,10 @@ class QuantizableMixin:
 
         if not self.built:
             return
-        lora_target = self._lora_target if getattr(self, "lora_enabled", False) else None
+        # With LoRA, the frozen matrix (and its scales) merged with the low-rank update.
+        merged = self._lora_saved_values() if getattr(self, "lora_enabled", False) else {}
         for index, (name, variable) in enumerate(self._saved_variables()):
-            if name == lora_target:  # the frozen matrix plus its low-rank update
-                with torch.no_grad():
-                    variable = self._merged_matrix().to(variable.dtype)
-            store[str(index)] = to_numpy(variable)
+            store[str(index)] = to_numpy(merged.get(name, variable))
 
     def _load_quantized_variables(self, store):
         from lamina.variables import assign_full

@@ -197,8 +197,43 @@ class Dense(LoraMixin, lq.QuantizableMixin, Layer):
                                            block_size, rounding_mode="floor"))
         self._is_quantized = True
 
+    _lora_quantized_modes = ("int8", "int4")  # QLoRA, as in Keras
+
+    def _lora_shapes(self, rank):
+        input_dim = self.kernel.shape[0]  # (an int4 kernel is packed along the units)
+        return (input_dim, rank), (rank, self.units)
+
+    def _lora_saved_values(self):
+        """Float: the merged kernel. int8 / int4: the dequantized kernel plus the update,
+        quantized again with new scales (and zero points), as Keras saves a QLoRA layer."""
+        from lamina import quantizers
+
+        mode = self.quantization_mode
+        if mode is None:
+            return super()._lora_saved_values()
+        with torch.no_grad():
+            a, b = self.lora_kernel_a, self.lora_kernel_b
+            merged = self._dequantized_kernel() + (
+                self.lora_alpha / self.lora_rank) * torch.matmul(a, b).to(self.kernel_scale.dtype)
+            if mode == "int8":
+                values, scale = quantizers.abs_max_quantize(merged, axis=0, to_numpy=True)
+                return {"kernel": values, "kernel_scale": scale.squeeze(0)}
+            block_size = getattr(self, "_int4_block_size", None)
+            if block_size is None:
+                values, scale = quantizers.abs_max_quantize(
+                    merged, axis=0, value_range=(-8, 7), dtype="int8", to_numpy=True)
+                saved = {"kernel_scale": scale.squeeze(0)}
+            else:
+                values, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(
+                    merged, block_size=block_size, to_numpy=True)
+                saved = {"kernel_scale": scale, "kernel_zero": zero}
+            saved["kernel"] = quantizers.pack_int4(values, axis=-1)[0]
+            return saved
+
     def _quantized_call(self, inputs):
         if self.quantization_mode == "float8":
+            if self.lora_enabled:
+                raise NotImplementedError("Currently, float8 layers don't support LoRA.")
             return float8_training.float8_call(self, inputs, torch.matmul)
         float_kernel = self._dequantized_kernel
         if self.quantization_mode == "int8":
@@ -209,6 +244,8 @@ class Dense(LoraMixin, lq.QuantizableMixin, Layer):
         else:
             outputs = torch.matmul(inputs, float_kernel().to(inputs.dtype))
         outputs = self._straight_through(outputs, inputs, float_kernel, torch.matmul)
+        if self.lora_enabled:
+            outputs = outputs + self._lora_update(inputs)
         if self.bias is not None:
             outputs = outputs + self.bias
         return outputs if self._linear_activation else self.activation(outputs)

@@ -20,6 +20,7 @@ class LoraMixin:
     _lora_factors = ("lora_kernel_a", "lora_kernel_b")
     lora_enabled = False
     lora_rank = lora_alpha = None
+    _lora_quantized_modes = ()  # quantization modes the layer's LoRA also works with (QLoRA)
 
     def _init_lora(self, lora_rank, lora_alpha):
         if lora_rank is not None and (not isinstance(lora_rank, int) or lora_rank <= 0):
@@ -46,10 +47,11 @@ class LoraMixin:
             raise ValueError("Cannot enable lora on a layer that isn't yet built.")
         if self.lora_enabled:
             raise ValueError("lora is already enabled. This can only be done once per layer.")
-        if self.quantization_mode is not None:
+        if self.quantization_mode not in (None,) + self._lora_quantized_modes:
             raise NotImplementedError(
-                f"lamina enables LoRA on float layers only; layer '{self.name}' is quantized "
-                f"({self.dtype_policy.name}). Enable LoRA before quantizing, or fine-tune the "
+                f"lamina enables LoRA on {type(self).__name__} layers that are float"
+                f"{' or ' + ' / '.join(self._lora_quantized_modes) if self._lora_quantized_modes else ''}; "
+                f"layer '{self.name}' is quantized ({self.dtype_policy.name}). Fine-tune the "
                 "float model and quantize the result.")
         if not isinstance(rank, int) or rank <= 0:
             raise ValueError(f"`rank` must be a positive integer. Received: rank={rank!r}")
@@ -73,6 +75,20 @@ class LoraMixin:
         matrix = getattr(self, self._lora_target)
         merged = matrix + (self.lora_alpha / self.lora_rank) * torch.matmul(a, b)
         return merged.to(self._torch_dtype) if merged.is_floating_point() else merged
+
+    def _lora_update(self, inputs):
+        """`(lora_alpha / rank) * inputs @ A @ B`: the update's share of a quantized layer's
+        output (its frozen matrix is used as is, in its quantized form)."""
+        a, b = (getattr(self, name) for name in self._lora_factors)
+        update = torch.matmul(torch.matmul(inputs.to(a.dtype), a), b)
+        return ((self.lora_alpha / self.lora_rank) * update).to(inputs.dtype)
+
+    def _lora_saved_values(self):
+        """What the files hold instead of the matrix (and, quantized, its scales): the
+        merged result (Keras's `_get_kernel_with_merged_lora`). Name -> value."""
+        with torch.no_grad():
+            target = getattr(self, self._lora_target)
+            return {self._lora_target: self._merged_matrix().to(target.dtype)}
 
     def _lora_config(self, config):
         if self.lora_rank:

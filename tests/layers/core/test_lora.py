@@ -99,6 +99,42 @@ def test_einsum_lora_factor_shapes_follow_the_kernel():
     assert tuple(layer(torch.ones(1, 5, 3)).shape) == (1, 5, 2, 4)
 
 
+def _mlp():
+    inputs = lamina.Input((6,), name="features")
+    hidden = layers.Dense(5, activation="relu", name="hidden")(inputs)
+    return lamina.Model(inputs, layers.Dense(3, name="head")(hidden), name="mlp")
+
+
+@pytest.mark.parametrize("case", ["int8", "int4", "int4_block2"])
+def test_qlora_matches_keras_and_saves_the_requantized_merge(case, tmp_path):
+    model = _mlp()
+    for variable in model.weights:
+        variable.assign(REFERENCE[f"qlora/start/{variable.path}"])
+    config = lamina.quantizers.Int4QuantizationConfig(block_size=2) if case == "int4_block2" \
+        else None
+    model.quantize(case[:4], config=config)
+    for name in ("hidden", "head"):
+        model.get_layer(name).enable_lora(2)
+    for variable in model.weights:
+        if "lora" in variable.path:
+            variable.assign(np.linspace(-0.3, 0.3, variable.numel()).reshape(
+                tuple(variable.shape)).astype("float32"))
+    assert [v.path for v in model.trainable_weights] == [
+        "hidden/bias", "hidden/lora_kernel_a", "hidden/lora_kernel_b",
+        "head/bias", "head/lora_kernel_a", "head/lora_kernel_b"]
+    model.compile(optimizer=lamina.optimizers.Adam(0.01), loss="mse")
+    x, y = REFERENCE["qlora/x"], REFERENCE["qlora/y"]
+    losses = [model.train_on_batch(x, y) for _ in range(3)]
+    np.testing.assert_allclose(losses, REFERENCE[f"qlora_{case}/losses"], rtol=1e-5)
+    np.testing.assert_allclose(model.predict(x, verbose=0), REFERENCE[f"qlora_{case}/predict"],
+                               rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "qlora.keras")
+    for path in (tmp_path / "qlora.keras", FIXTURES / f"qlora_{case}.keras"):
+        reloaded = lamina.saving.load_model(path)
+        np.testing.assert_allclose(reloaded.predict(x, verbose=0),
+                                   REFERENCE[f"qlora_{case}/reloaded"], rtol=1e-5, atol=1e-6)
+
+
 def test_lora_refusals():
     unbuilt = layers.Dense(2)
     with pytest.raises(ValueError, match="isn't yet built"):
@@ -114,10 +150,10 @@ def test_lora_refusals():
         layer.enable_lora(1)
     with pytest.raises(NotImplementedError, match="LoRA enabled"):
         layer.quantize("int8")
-    quantized = layers.Dense(2)
-    quantized.build((None, 3))
+    quantized = layers.Embedding(5, 3)
+    quantized.build()
     quantized.quantize("int8")
-    with pytest.raises(NotImplementedError, match="float layers only"):
+    with pytest.raises(NotImplementedError, match="Embedding layers that are float"):
         quantized.enable_lora(1)
     with pytest.raises(ValueError, match="positive integer"):
         layers.Embedding(5, 2, lora_rank=0)

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import inspect
 import itertools
+import sys
 import threading
 
 import numpy as np
@@ -26,6 +27,7 @@ import torch
 
 from lamina import config
 from lamina.devices import default_device
+from lamina.layers import tracking
 from lamina.layers.input_spec import check_input_shape
 from lamina.registry.export import keras_export
 from lamina.stateless import get_stateless_scope
@@ -631,6 +633,13 @@ class Layer(torch.nn.Module):
             isinstance(v, torch.nn.Module) for v in value.values()
         ) and all(isinstance(k, str) for k in value):
             value = torch.nn.ModuleDict(value)
+        elif (type(value) is list or type(value) is dict) and not value and (
+                not name.startswith("_") or not _assigned_by_lamina()):
+            # `self.blocks = []`, filled later: layers appended to it are sublayers. (Not
+            # lamina's own private bookkeeping, e.g. Sequential's `_stack`.)
+            value = tracking.track_empty_container(self, name, value)
+        if isinstance(self.__dict__.get(name), tracking.TrackedContainer):
+            self._modules.pop(name, None)  # (the modules the replaced container held)
         super().__setattr__(name, value)
 
     @property
@@ -1391,6 +1400,12 @@ def _call_parameters(cls):
         cache = frozenset(inspect.signature(cls.call).parameters)
         cls._lamina_call_parameters = cache
     return cache
+
+
+def _assigned_by_lamina():
+    """Whether the code assigning the attribute (two frames up: past `__setattr__`) is
+    lamina's own."""
+    return sys._getframe(2).f_globals.get("__name__", "").startswith("lamina.")
 
 
 def _child_modules(module):

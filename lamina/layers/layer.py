@@ -609,10 +609,14 @@ class Layer(torch.nn.Module):
             value, (torch.Tensor, torch.nn.Module, list, tuple, dict)
         ):
             self.__dict__[name] = value  # a plain attribute again: skip nn.Module's bookkeeping
+            if name in self._modules:  # (it held a tracked container of layers)
+                del self._modules[name]
             return
-        if getattr(type(value), "_is_lamina_metric", False) or (
+        if (getattr(type(value), "_is_lamina_metric", False) or (
                 isinstance(value, (list, tuple)) and value and
-                all(getattr(type(v), "_is_lamina_metric", False) for v in value)):
+                all(getattr(type(v), "_is_lamina_metric", False) for v in value))) and (
+                not name.startswith("_") or not _assigned_by_lamina()):
+            # (not the trainer's own loss trackers: `model.metrics` lists those already)
             # A metric held by a layer: listed in `layer.metrics` (and so in the model's,
             # reset each epoch and logged), as Keras tracks it.
             self.__dict__.setdefault("_tracked_metrics", {})[name] = value
@@ -633,13 +637,23 @@ class Layer(torch.nn.Module):
             isinstance(v, torch.nn.Module) for v in value.values()
         ) and all(isinstance(k, str) for k in value):
             value = torch.nn.ModuleDict(value)
-        elif (type(value) is list or type(value) is dict) and not value and (
+        elif type(value) in (list, dict, tuple) and (
+                (not value and type(value) is not tuple) or tracking.holds_modules(value)) and (
                 not name.startswith("_") or not _assigned_by_lamina()):
-            # `self.blocks = []`, filled later: layers appended to it are sublayers. (Not
-            # lamina's own private bookkeeping, e.g. Sequential's `_stack`.)
-            value = tracking.track_empty_container(self, name, value)
-        if isinstance(self.__dict__.get(name), tracking.TrackedContainer):
-            self._modules.pop(name, None)  # (the modules the replaced container held)
+            # `self.blocks = []` filled later, or layers nested in lists and dicts: they are
+            # sublayers, as Keras tracks them. (Not lamina's own private bookkeeping, e.g.
+            # Sequential's `_stack`.)
+            if type(value) is not tuple:
+                value = tracking.track_container(self, name, value)
+            if name in self._modules:
+                del self._modules[name]
+            super().__setattr__(name, value)
+            nested = tracking.modules_in(value)
+            if nested is not None:
+                self._modules[name] = nested
+            return
+        if name in self._modules and name in self.__dict__:
+            del self._modules[name]  # (the modules a replaced container held)
         super().__setattr__(name, value)
 
     @property

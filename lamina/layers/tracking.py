@@ -7,6 +7,8 @@ train, save and load). A plain Python list would hide them from torch, so a laye
 empty list or dict it is given as a `TrackedList` / `TrackedDict`: still a list / dict (any
 items allowed), which after every change registers the modules it holds with the owner, under
 the attribute's name (`blocks.0.kernel` in `state_dict()`, as a ModuleList would name them).
+Lists and dicts that hold layers at some depth (`[[conv, norm], ...]`, `{"a": {"b": dense}}`)
+are kept the same way; a tuple holding them has them registered once.
 """
 
 import weakref
@@ -51,12 +53,26 @@ def _mutating(method_name, base):
     return mutate
 
 
+def modules_in(value):
+    """A torch container mirroring the modules `value` holds at any depth (lists, tuples and
+    dicts of layers, e.g. a U-Net's `[[conv, norm], [conv, norm]]`), or None if it holds none."""
+    if isinstance(value, torch.nn.Module):
+        return value
+    if isinstance(value, (list, tuple)):
+        held = [module for module in map(modules_in, value) if module is not None]
+        return torch.nn.ModuleList(held) if held else None
+    if isinstance(value, dict):
+        held = {str(key): module for key, module in
+                ((key, modules_in(item)) for key, item in value.items()) if module is not None}
+        return torch.nn.ModuleDict(held) if held else None
+    return None
+
+
 class TrackedList(TrackedContainer, list):
     __slots__ = ("_owner", "_name")
 
     def _modules_held(self):
-        modules = [item for item in self if isinstance(item, torch.nn.Module)]
-        return torch.nn.ModuleList(modules) if modules else None
+        return modules_in(list(self))
 
     for _method in ("append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse",
                     "__setitem__", "__delitem__", "__iadd__", "__imul__"):
@@ -68,9 +84,7 @@ class TrackedDict(TrackedContainer, dict):
     __slots__ = ("_owner", "_name")
 
     def _modules_held(self):
-        modules = {str(key): value for key, value in self.items()
-                   if isinstance(value, torch.nn.Module)}
-        return torch.nn.ModuleDict(modules) if modules else None
+        return modules_in(dict(self))
 
     for _method in ("__setitem__", "__delitem__", "update", "pop", "popitem", "clear",
                     "setdefault", "__ior__"):
@@ -78,10 +92,12 @@ class TrackedDict(TrackedContainer, dict):
     del _method
 
 
-def track_empty_container(owner, name, value):
-    """`value` as the owner should keep it: an empty plain list or dict becomes tracked."""
-    if type(value) is list and not value:
-        return TrackedList()._bind(owner, name)
-    if type(value) is dict and not value:
-        return TrackedDict()._bind(owner, name)
-    return value
+def track_container(owner, name, value):
+    """`value` (a plain list or dict, empty or holding layers at some depth) as the owner
+    keeps it: a tracked container, whose modules are registered now and after each change."""
+    tracked = (TrackedList if type(value) is list else TrackedDict)(value)._bind(owner, name)
+    return tracked
+
+
+def holds_modules(value):
+    return modules_in(value) is not None

@@ -133,7 +133,12 @@ class Optimizer:
         For a float learning rate this is the optimizer's own variable; assign to the property to
         change it (`optimizer.learning_rate = 0.01`). For a schedule, the schedule's value at the
         current step. (With the Keras 2 `decay=`, this is the undecayed rate, as in Keras 2.)
+        A float rate is a `keras.Variable` (a view of the optimizer's own tensor), so callbacks
+        can `optimizer.learning_rate.assign(value)` as in Keras.
         """
+        if isinstance(self._learning_rate, torch.Tensor) and \
+                type(self._learning_rate) is torch.Tensor:
+            return self._as_keras_variable(self._learning_rate, f"{self.name}/learning_rate")
         return self._base_learning_rate()
 
     @learning_rate.setter

@@ -36,7 +36,7 @@ def saveable_children(obj):
             if public != name and isinstance(getattr(type(obj), public, None), property):
                 name = public  # Keras walks dir(): a public property wins over `_attribute`
             if isinstance(module, (torch.nn.ModuleList, torch.nn.ModuleDict)):
-                attributes[name] = [m for m in _child_modules(module) if isinstance(m, Layer)]
+                attributes[name] = _nested_layers(module)
             elif isinstance(module, Layer):
                 attributes[name] = module
         optimizer = getattr(obj, "optimizer", None)
@@ -50,6 +50,24 @@ def saveable_children(obj):
     return children
 
 
+def _nested_layers(container):
+    """The layers of a ModuleList / ModuleDict attribute as a list; a list or dict nested
+    inside it (`[[conv, norm], ...]`) stays a nested list, which Keras saves as a group named
+    "container" (then "container_1", ...)."""
+    from lamina.layers.layer import Layer, _child_modules
+
+    items = []
+    for module in container.values() if isinstance(container, torch.nn.ModuleDict) else container:
+        if isinstance(module, (torch.nn.ModuleList, torch.nn.ModuleDict)) and \
+                not isinstance(module, Layer):
+            items.append(_nested_layers(module))
+        elif isinstance(module, Layer):
+            items.append(module)
+        elif isinstance(module, torch.nn.Sequential):
+            items.extend(m for m in _child_modules(module) if isinstance(m, Layer))
+    return items
+
+
 def walk(obj, path="", visited=None):
     """Yield (path, object) for every saveable object reachable from `obj`, each once."""
     visited = set() if visited is None else visited
@@ -60,16 +78,23 @@ def walk(obj, path="", visited=None):
     for name, child in saveable_children(obj):
         child_path = f"{path}/{name}" if path else name
         if isinstance(child, list):
-            used = {}
-            for item in child:
-                base = naming.to_snake_case(
-                    type(item).__dict__.get("_keras_source_class_name", type(item).__name__))
-                count = used.get(base)
-                used[base] = 0 if count is None else count + 1
-                item_name = base if count is None else f"{base}_{count + 1}"
-                yield from walk(item, f"{child_path}/{item_name}", visited)
+            yield from _walk_list(child, child_path, visited)
         else:
             yield from walk(child, child_path, visited)
+
+
+def _walk_list(items, path, visited):
+    used = {}
+    for item in items:
+        base = "container" if isinstance(item, list) else naming.to_snake_case(
+            type(item).__dict__.get("_keras_source_class_name", type(item).__name__))
+        count = used.get(base)
+        used[base] = 0 if count is None else count + 1
+        item_name = base if count is None else f"{base}_{count + 1}"
+        if isinstance(item, list):
+            yield from _walk_list(item, f"{path}/{item_name}", visited)
+        else:
+            yield from walk(item, f"{path}/{item_name}", visited)
 
 
 def own_variables(obj):

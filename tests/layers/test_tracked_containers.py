@@ -75,3 +75,50 @@ def test_containers_stay_lists_and_dicts_and_can_be_replaced():
     copied = copy.deepcopy(model)
     assert type(copied.notes) is list and len(copied.weights) == 2
     assert pickle.loads(pickle.dumps(model.notes)) == ["not a layer"]
+
+
+class UNetLike(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.down = [[layers.Dense(3), layers.BatchNormalization()] for _ in range(2)]
+        self.heads = {"a": {"b": layers.Dense(1)}}
+        self.pair = ((layers.Dense(2), "not a layer"),)
+
+    def call(self, x):
+        for dense, norm in self.down:
+            x = norm(dense(x))
+        return self.heads["a"]["b"](x) + self.pair[0][0](x)[:, :1]
+
+
+def test_layers_nested_in_lists_dicts_and_tuples_train_and_save_like_keras(tmp_path):
+    model = UNetLike()
+    model.compile("adam", "mse")
+    x = np.random.default_rng(1).normal(size=(16, 3)).astype("float32")
+    kernel = model.down[1][0]  # (not built yet)
+    model.fit(x, x[:, :1], epochs=1, verbose=0)
+    assert (len(model.weights), len(model.trainable_weights)) == (16, 12)  # Keras: the same
+    before = kernel.kernel.detach().clone()
+    model.fit(x, x[:, :1], epochs=1, verbose=0)
+    assert not torch.equal(before, kernel.kernel)
+    model.save_weights(tmp_path / "nested.weights.h5")
+    with h5py.File(tmp_path / "nested.weights.h5") as f:
+        names = []
+        f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+    # Keras 3.15.1 writes nested containers as "container", "container_1", ...
+    assert [n for n in names if n.startswith(("down/", "heads/"))] == [
+        "down/container/batch_normalization/vars/0", "down/container/batch_normalization/vars/1",
+        "down/container/batch_normalization/vars/2", "down/container/batch_normalization/vars/3",
+        "down/container/dense/vars/0", "down/container/dense/vars/1",
+        "down/container_1/batch_normalization/vars/0",
+        "down/container_1/batch_normalization/vars/1",
+        "down/container_1/batch_normalization/vars/2",
+        "down/container_1/batch_normalization/vars/3",
+        "down/container_1/dense/vars/0", "down/container_1/dense/vars/1",
+        "heads/container/dense/vars/0", "heads/container/dense/vars/1"]
+    fresh = UNetLike()
+    fresh(x[:2])
+    fresh.load_weights(tmp_path / "nested.weights.h5")
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+    model.down = None  # replaced: no longer sublayers
+    assert len(model.weights) == 4

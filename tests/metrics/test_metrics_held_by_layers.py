@@ -66,3 +66,15 @@ def test_metrics_in_lists_and_reassigned_attributes():
     outer.inner = layer
     outer.own = keras.metrics.Mean(name="d")
     assert [m.name for m in outer.metrics] == ["d", "a", "b"]
+
+
+def test_the_trainers_own_trackers_are_listed_once():
+    # Keras 3.15.1: ['loss', 'a_loss', 'b_loss'] and 6 metric variables.
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, [layers.Dense(1, name="a")(inputs),
+                                 layers.Dense(1, name="b")(inputs)])
+    model.compile("sgd", ["mse", "mse"])
+    model.fit(np.ones((8, 4)), [np.ones((8, 1))] * 2, verbose=0)
+    assert model.metrics_names == ["loss", "a_loss", "b_loss"]
+    assert len(model.metrics_variables) == 6
+    assert len(model.get_state_tree()["metrics_variables"]) > 0

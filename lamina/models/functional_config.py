@@ -7,7 +7,12 @@ so a layer shared with other models still round-trips. Keras 2 list-style nodes
 (`[[["input_1", 0, 0, {}]]]`) are read too.
 """
 
+import numpy as np
+import torch
+
+from lamina import config
 from lamina.layers.core.input_layer import InputLayer
+from lamina.layers.core.op_layer import OpLayer
 from lamina.symbolic.keras_tensor import KerasTensor
 from lamina.registry.serialization import deserialize_layer, serialize_layer
 from lamina.utils import tree
@@ -34,6 +39,10 @@ def functional_config(model):
                 "start": value.start, "stop": value.stop, "step": value.step}}
         if value is Ellipsis:
             return {"class_name": "__ellipsis__", "config": {}}
+        if isinstance(value, (torch.Tensor, np.ndarray)):  # a constant operand, as Keras writes it
+            array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
+            return {"class_name": "__tensor__", "config": {
+                "value": array.tolist(), "dtype": config.dtype_name(array.dtype)}}
         return value
 
     layers = []
@@ -93,7 +102,12 @@ def functional_from_config(cls, config, custom_objects=None):
                 blocked_layers.add(name)
                 remaining.append((name, node))
                 continue
-            outputs = layers[name](*args, **kwargs)
+            layer = layers[name]
+            if args and isinstance(args[0], torch.Tensor) and isinstance(layer, OpLayer):
+                # An op whose first operand is a constant (`ones + x`): record it, do not run it.
+                outputs = layer._symbolic_call(tuple(args), kwargs)
+            else:
+                outputs = layer(*args, **kwargs)
             outputs_by_layer[name].append(tree.flatten(outputs))
             progressed = True
         if not progressed:
@@ -146,6 +160,9 @@ def _map_dicts(fn, value):
         return slice(value["config"]["start"], value["config"]["stop"], value["config"]["step"])
     if isinstance(value, dict) and value.get("class_name") == "__ellipsis__":
         return Ellipsis
+    if isinstance(value, dict) and value.get("class_name") == "__tensor__":
+        return torch.as_tensor(np.asarray(value["config"]["value"],
+                                          dtype=value["config"].get("dtype") or None))
     if isinstance(value, list):
         return [_map_dicts(fn, v) for v in value]
     if isinstance(value, dict):

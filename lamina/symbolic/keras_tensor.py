@@ -181,6 +181,10 @@ class KerasTensor:
     ragged_rank = None
     row_splits_dtype = None
 
+    # `numpy_array + x`: numpy steps aside, so the symbolic tensor's reflected operator
+    # records the op (numpy would otherwise try, and fail, to convert it).
+    __array_ufunc__ = None
+
     def __int__(self):
         raise ValueError(_NO_VALUE.format("an int"))
 

@@ -10,6 +10,9 @@ node's arguments.
 import inspect
 import re
 
+import numpy as np
+import torch
+
 from lamina.symbolic.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.utils import naming, tree
@@ -25,9 +28,26 @@ class OpLayer(Layer):
         self.function = function
         self.static_kwargs = dict(static_kwargs or {})
         self.built = True
+        self._call_order = _positional_order(function, self.static_kwargs)
 
     def call(self, *args, **kwargs):
-        return self.function(*args, **self.static_kwargs, **kwargs)
+        if self._call_order is None:
+            return self.function(*args, **self.static_kwargs, **kwargs)
+        # A fixed argument before the tensors (`einsum(subscripts, *operands)`,
+        # `searchsorted(sorted_sequence, values)` with a constant sequence): put it back in
+        # its place among the positional arguments.
+        positional, keywords, remaining = [], dict(self.static_kwargs), list(args)
+        for kind, name in self._call_order:
+            if kind == "fixed":
+                positional.append(keywords.pop(name))
+            elif not remaining:
+                break
+            elif kind == "tensor":
+                positional.append(remaining.pop(0))
+            else:  # *args: every tensor left
+                positional.extend(remaining)
+                remaining = []
+        return self.function(*positional, *remaining, **keywords, **kwargs)
 
     def get_config(self):
         # Keras's layout (the op's name and fixed arguments); the op itself rides along outside
@@ -60,6 +80,31 @@ class OpLayer(Layer):
         return cls(function, config, name=name)
 
 
+def _positional_order(function, static):
+    """None when the fixed arguments can go by keyword after the tensors (most ops: `axis`
+    comes after `x`). Else, when a fixed parameter comes before a tensor one or `*args`, the
+    positional parameters in order: ("fixed", name), ("tensor", name), or ("rest", name) for
+    `*args`."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    order = []
+    for parameter in parameters:
+        if parameter.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                              inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            order.append(("fixed" if parameter.name in static else "tensor", parameter.name))
+        elif parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            order.append(("rest", parameter.name))
+            break
+    kinds = [kind for kind, _ in order]
+    if "fixed" not in kinds or all(kind == "fixed" for kind in kinds):
+        return None
+    if all(kind == "fixed" for kind in kinds[kinds.index("fixed"):]):
+        return None  # tensors first, then the fixed ones: keywords are fine
+    return order
+
+
 class _OpConfig(dict):
     """An OpLayer's config: its saved items, plus the op function for an in-memory rebuild."""
 
@@ -81,10 +126,12 @@ def _op_dtype(function, value):
 
 def apply_op(function, args, kwargs):
     """Record `function(*args, **kwargs)` on symbolic tensors as an OpLayer node."""
+    # (straight to the symbolic call: the first argument may be a constant tensor, as in
+    # `ops.ones((3,)) + x`, where a layer's call would take the inputs for real ones)
     try:
         bound = inspect.signature(function).bind(*args, **kwargs)
     except (TypeError, ValueError):
-        return OpLayer(function)(*args, **kwargs)
+        return OpLayer(function)._symbolic_call(args, kwargs)
     node_args, static = [], {}
     parameters = inspect.signature(function).parameters
     for name, value in bound.arguments.items():
@@ -93,11 +140,12 @@ def apply_op(function, args, kwargs):
             node_args.extend(value)
         elif kind is inspect.Parameter.VAR_KEYWORD:
             static.update(value)
-        elif name in _TENSOR_PARAMETERS or _holds_symbolic(value):
-            node_args.append(value)
+        elif name in _TENSOR_PARAMETERS or _holds_symbolic(value) or \
+                isinstance(value, (torch.Tensor, np.ndarray)):
+            node_args.append(value)  # (a constant tensor is an operand too, as in Keras)
         else:
             static[name] = value
-    return OpLayer(function, static)(*node_args)
+    return OpLayer(function, static)._symbolic_call(tuple(node_args), {})
 
 
 def _holds_symbolic(value):
@@ -106,7 +154,12 @@ def _holds_symbolic(value):
 
 def serialized_op(layer):
     """Keras 3's module and class name for an OpLayer's function."""
+    from lamina.layers.core.keras_op_names import KERAS_OP_NAMES
+
     function = layer.function
+    known = KERAS_OP_NAMES.get(function.__name__)
+    if known is not None:  # (Keras's own spelling: `SearchSorted`, `FFT`, ops in another module)
+        return f"keras.src.ops.{known[0]}", known[1]
     module = getattr(function, "__module__", "") or ""
     family = module.rsplit(".", 1)[-1] if module.startswith("lamina.ops.") else "numpy"
     class_name = "".join(part.capitalize() for part in function.__name__.strip("_").split("_"))

@@ -594,6 +594,7 @@ class Trainer:
             self._move_to_default_device()
         data = data_adapters.get_data_adapter(x, y, sample_weight, batch_size=batch_size,
                                               steps=_capped_steps(steps), device=self._device)
+        data.one_pass_per_epoch = True
         if seam is not None:
             seam.shard(data)  # (fit's validation adapter is sharded already)
         data.reset()  # fit's validation adapter, reused each epoch, starts from its beginning
@@ -657,6 +658,7 @@ class Trainer:
         data = data_adapters.get_data_adapter(x, batch_size=batch_size,
                                               steps=_capped_steps(steps), device=self._device,
                                               check_values=False)
+        data.one_pass_per_epoch = True
         if seam is not None:
             seam.shard(data)
         counts = []  # in a data-parallel job: this process's rows of each step

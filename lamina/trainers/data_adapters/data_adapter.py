@@ -22,6 +22,11 @@ import torch
 from lamina.trainers.data_adapters import batch_conversion, sharding
 from lamina.trainers.data_adapters.class_weights import ClassWeights
 
+_STEPS_PAST_THE_DATA = (
+    "The input ran out of data after {batches} batches, before the {steps} steps asked for: "
+    "the data was used once, and the results cover it. Pass `steps=None` to go through the "
+    "data once without this warning.")
+
 RAN_OUT_OF_DATA = (
     "The input ran out of data, so training stops here. A generator or iterator can be read "
     "only once: make it loop forever and pass `steps_per_epoch` (or `steps`), or give lamina "
@@ -34,6 +39,9 @@ _NOTHING_LEFT = object()
 
 class DataAdapter:
     reiterable = True  # can the data be read again from its start?
+    # evaluate / predict: `steps` beyond the data end at its end (as in Keras), rather than
+    # reading samples twice; fit's `steps_per_epoch` goes on with a new pass (module doc).
+    one_pass_per_epoch = False
     is_array_data = False
 
     def __init__(self, steps=None, device=None, class_weight=None):
@@ -118,6 +126,10 @@ class DataAdapter:
                     return
                 if raw is _END_OF_PASS:
                     if self.steps is None:
+                        return
+                    if self.one_pass_per_epoch:  # evaluate / predict: each sample once
+                        warnings.warn(_STEPS_PAST_THE_DATA.format(
+                            steps=self.steps, batches=produced), UserWarning, stacklevel=2)
                         return
                     continue  # start the next pass
                 batch = self._convert(raw)

@@ -64,3 +64,17 @@ def test_files_cross_with_keras_for_constant_operands_and_keras_spelled_ops(tmp_
     again = keras.saving.load_model(tmp_path / "again.keras")
     for got, want in zip(again.predict(reference["x"], verbose=0), outputs):
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_control_flow_and_casting_ops_take_symbolic_tensors():
+    inputs = keras.Input((3,))
+    outputs = [ops.saturate_cast(inputs * 100, "uint8"), ops.map(lambda v: v * 2, inputs),
+               ops.associative_scan(lambda a, b: a + b, inputs, axis=1),
+               ops.vectorized_map(lambda v: v * 2, inputs),
+               ops.scan(lambda carry, v: (carry + v, carry + v), ops.zeros((3,)), inputs)[1]]
+    model = keras.Model(inputs, outputs)
+    x = np.array([[0.5, -1.0, 3.0], [1.0, 2.0, 3.0]], "float32")
+    expected = [np.clip(x * 100, 0, 255).astype("uint8"), 2 * x, np.cumsum(x, axis=1), 2 * x,
+                np.cumsum(x, axis=0)]
+    for got, want in zip(model.predict(x, verbose=0), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -210,6 +210,7 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
     return state if is_sequence else state[0]
 
 
+@keras_op
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """Loop `carry, y = f(carry, x)` over the leading axis of `xs` (a nested structure allowed).
 
@@ -244,6 +245,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     return carry, stacked
 
 
+@keras_op
 def map(f, xs):
     """Apply `f` to each slice of `xs` along its first axis and stack the results.
 
@@ -253,6 +255,7 @@ def map(f, xs):
     return ys
 
 
+@keras_op
 def associative_scan(f, elems, reverse=False, axis=0):
     """Inclusive scan of the associative binary `f` along `axis` of `elems` (maybe nested).
 
@@ -345,6 +348,7 @@ def custom_gradient(f):
     return wrapper
 
 
+@keras_op
 def saturate_cast(x, dtype):
     """Cast to `dtype`, first clipping values to the range that `dtype` can represent."""
     x = to_tensor(x)
@@ -372,6 +376,7 @@ def saturate_cast(x, dtype):
     return x.to(target)
 
 
+@keras_op
 def vectorized_map(function, elements):
     """`function` applied to each slice of `elements` along the first axis (via torch.vmap)."""
     return torch.vmap(function)(elements)

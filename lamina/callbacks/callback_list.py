@@ -4,7 +4,9 @@ Batch logs come from the step as device tensors. lamina's own callbacks read the
 they must (the progress bar when it redraws, TensorBoard on its logged steps, ...), so a step
 does not wait for the device; they say so with `_takes_device_logs`. Every other callback gets
 what Keras gives it: Python floats (numpy arrays for vector results and predict outputs),
-converted once per batch and only when such a callback is listening."""
+converted once per batch and only when such a callback is listening. From the first such
+callback on, every callback of the batch gets that one dict, as in Keras (an edit one makes
+reaches the next ones)."""
 
 import numpy as np
 import torch
@@ -120,7 +122,9 @@ def _batch_end_dispatcher(methods):
         for method, wants_host in methods:
             if wants_host and host is None:
                 host = host_logs(logs)
-            method(index, host if wants_host else logs)
+            # One dict from then on, as Keras passes: what a callback writes into it (a loss
+            # set to NaN, a new entry) reaches the callbacks after it, lamina's own included.
+            method(index, logs if host is None else host)
     return dispatch
 
 

@@ -226,7 +226,9 @@ def test_lambda_callbacks_do_not_share_hooks():
 # ---------------------------------------------------------------- batch logs
 def test_user_callbacks_get_host_values_in_batch_logs_as_in_keras():
     """A user's batch hooks get Python floats (json.dumps(logs) works, as in Keras) and
-    predict's outputs as numpy; lamina's own callbacks keep the device tensors (read lazily)."""
+    predict's outputs as numpy; lamina's own callbacks keep the device tensors (read lazily)
+    until a user's callback has been called for the batch: from then on every callback gets
+    that same dict (tests/callbacks/test_shared_batch_logs.py)."""
     import json
 
     from lamina.callbacks.progbar_logger import ProgbarLogger
@@ -248,7 +250,7 @@ def test_user_callbacks_get_host_values_in_batch_logs_as_in_keras():
             seen.setdefault("bar", []).append(type(logs["loss"]))
 
     model = _model()
-    history = model.fit(X, Y, batch_size=8, epochs=1, verbose=0, callbacks=[Recorder(), LazyBar()])
+    history = model.fit(X, Y, batch_size=8, epochs=1, verbose=0, callbacks=[LazyBar(), Recorder()])
     assert [sorted(logs) for logs in seen["train"]] == [["loss", "mae"]] * 2
     assert seen["train"][-1]["loss"] == pytest.approx(history.history["loss"][0])
     model.evaluate(X, Y, batch_size=8, verbose=0, callbacks=[Recorder()])

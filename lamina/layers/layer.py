@@ -30,6 +30,7 @@ from lamina.devices import default_device
 from lamina.layers import tracking
 from lamina.layers.input_spec import check_input_shape
 from lamina.registry.export import keras_export
+from lamina.rematerialization import get_current_remat_mode
 from lamina.stateless import get_stateless_scope
 from lamina.symbolic import keras_tensor as kt
 from lamina.symbolic.node import Node
@@ -201,8 +202,6 @@ class Layer(torch.nn.Module):
         self._training_default = _call_training_default(type(self))
         self._call_has_mask = "mask" in _call_parameters(type(self))
         self._computes_mask = type(self).compute_mask is not Layer.compute_mask
-        from lamina.rematerialization import get_current_remat_mode
-
         remat_mode = get_current_remat_mode()
         if remat_mode is not None and remat_mode.mode is not None:
             self._remat_mode = remat_mode
@@ -397,7 +396,8 @@ class Layer(torch.nn.Module):
         quantized = getattr(self, "_quantized_call", None)
         if quantized is None or self.quantization_mode is None:
             raise NotImplementedError(
-                f"Layer {type(self).__name__} is not quantized: it has no quantized call.")
+                f"Layer {type(self).__name__} is not quantized: it has no quantized call. "
+                "Call `quantize(mode)` on it (Dense, EinsumDense, Embedding) first.")
         return quantized(*args, **kwargs)
 
     def symbolic_call(self, *args, **kwargs):

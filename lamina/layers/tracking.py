@@ -95,8 +95,7 @@ class TrackedDict(TrackedContainer, dict):
 def track_container(owner, name, value):
     """`value` (a plain list or dict, empty or holding layers at some depth) as the owner
     keeps it: a tracked container, whose modules are registered now and after each change."""
-    tracked = (TrackedList if type(value) is list else TrackedDict)(value)._bind(owner, name)
-    return tracked
+    return (TrackedList if type(value) is list else TrackedDict)(value)._bind(owner, name)
 
 
 def holds_modules(value):

@@ -162,8 +162,16 @@ def _following_data(update_state):
 
 def _in_symbolic_run():
     """True inside a layer's shape inference (on meta tensors or zero-filled stand-ins)."""
-    layer_module = sys.modules.get("lamina.layers.layer")
-    return layer_module is not None and layer_module._THREAD_STATE.symbolic_run
+    state = _LAYER_THREAD_STATE[0]
+    if state is None:  # (looked up once: this module cannot import the layers at load time)
+        layer_module = sys.modules.get("lamina.layers.layer")
+        if layer_module is None:
+            return False
+        state = _LAYER_THREAD_STATE[0] = layer_module._THREAD_STATE
+    return state.symbolic_run
+
+
+_LAYER_THREAD_STATE = [None]
 
 
 def _data_device(args, kwargs):

@@ -334,7 +334,7 @@ class Optimizer:
             return
         indices = self._indices_of(grads, trainable_variables)
         indices, grads = self._present_gradients(indices, grads)
-        if self._overwritten_indices():
+        if lamina_variables.OVERWRITE_FLAGS_CHANGED[0] and self._overwritten_indices():
             indices, grads = self._overwrite_with_gradients(indices, grads)
         if grads:
             if self.loss_scale_factor is not None:

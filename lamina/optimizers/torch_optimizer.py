@@ -8,6 +8,7 @@ optimizer's `step()`, so its own state, param groups and hyperparameters apply u
 import torch
 
 from lamina import stateless
+from lamina import variables as lamina_variables
 from lamina.optimizers import optimizer, stateless_apply
 from lamina.registry.export import keras_export
 
@@ -77,7 +78,7 @@ class TorchOptimizer(optimizer.Optimizer):
         indices = self._indices_of(grads, trainable_variables)
         variables = self._trainable_variables
         indices, present = self._present_gradients(indices, grads)
-        if self._overwritten_indices():
+        if lamina_variables.OVERWRITE_FLAGS_CHANGED[0] and self._overwritten_indices():
             indices, present = self._overwrite_with_gradients(indices, present)
         if self.loss_scale_factor is not None:
             present = torch._foreach_div(present, self.loss_scale_factor)

@@ -234,6 +234,27 @@ def dequantize_with_groups(values, scale, zero, g_idx, group_axis=-1):
     return (values - zeros) * scales
 
 
+def quantized_kernel_values(kernel, mode, block_size, quantizer):
+    """The variables of a quantized 2D (rows, columns) kernel, by name: int8 values and one
+    scale per column; int4 values packed two per byte along the columns, with one scale per
+    column (`quantizer`) or, with `block_size`, per group of rows with zero points. (Dense's
+    kernel; EinsumDense's int4 kernel flattened to summed axes x the others.)"""
+    from lamina import quantizers
+
+    if mode == "int8":
+        values, scale = quantizer(kernel, to_numpy=True)
+        return {"kernel": values, "kernel_scale": scale.squeeze(0)}
+    if block_size is None:
+        values, scale = quantizer(kernel, to_numpy=True)
+        result = {"kernel_scale": scale.squeeze(0)}
+    else:
+        values, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(
+            kernel, block_size=block_size, to_numpy=True)
+        result = {"kernel_scale": scale, "kernel_zero": zero}
+    result["kernel"] = quantizers.pack_int4(values, axis=-1)[0]
+    return result
+
+
 # ---------------------------------------------------------------------------- the layers' share
 class QuantizableMixin:
     """What Dense, EinsumDense and Embedding share for quantization (see the module doc).

@@ -145,7 +145,7 @@ class Dense(LoraMixin, lq.QuantizableMixin, Layer):
         else:
             quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
                 config, quantizers.AbsMaxQuantizer(axis=0, value_range=(-8, 7)))
-        assign = _quantized_values(kernel, mode, lq.int4_block_size(self, config), quantizer)
+        assign = lq.quantized_kernel_values(kernel, mode, lq.int4_block_size(self, config), quantizer)
         self._drop_weight("kernel")
         self.quantized_build(tuple(kernel.shape), mode, config)
         self._assign_quantized(**assign)
@@ -207,7 +207,7 @@ class Dense(LoraMixin, lq.QuantizableMixin, Layer):
                 self.lora_alpha / self.lora_rank) * torch.matmul(a, b).to(self.kernel_scale.dtype)
             quantizer = quantizers.AbsMaxQuantizer(
                 axis=0, value_range=(-127, 127) if mode == "int8" else (-8, 7))
-            return _quantized_values(merged, mode, getattr(self, "_int4_block_size", None),
+            return lq.quantized_kernel_values(merged, mode, getattr(self, "_int4_block_size", None),
                                      quantizer)
 
     def _quantized_call(self, inputs):
@@ -252,26 +252,6 @@ class Dense(LoraMixin, lq.QuantizableMixin, Layer):
             return kernel / self.kernel_scale
         return lq.dequantize_with_groups(kernel, self.kernel_scale, self.kernel_zero, self.g_idx,
                                          group_axis=0)
-
-
-def _quantized_values(kernel, mode, block_size, quantizer):
-    """The variables of a quantized (input_dim, units) kernel, by name: int8 values and one
-    scale per unit; int4 values packed two per byte along the units, with one scale per unit
-    (`quantizer`) or, with `block_size`, per group of rows with zero points."""
-    from lamina import quantizers
-
-    if mode == "int8":
-        values, scale = quantizer(kernel, to_numpy=True)
-        return {"kernel": values, "kernel_scale": scale.squeeze(0)}
-    if block_size is None:
-        values, scale = quantizer(kernel, to_numpy=True)
-        result = {"kernel_scale": scale.squeeze(0)}
-    else:
-        values, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(
-            kernel, block_size=block_size, to_numpy=True)
-        result = {"kernel_scale": scale, "kernel_zero": zero}
-    result["kernel"] = quantizers.pack_int4(values, axis=-1)[0]
-    return result
 
 
 def _unpack(packed, length):

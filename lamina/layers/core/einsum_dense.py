@@ -231,16 +231,9 @@ class EinsumDense(LoraMixin, lq.QuantizableMixin, Layer):
             assign = {"kernel": values, "kernel_scale": kernel_layout.to_output(scale)}
         else:
             flat = kernel.reshape(self._flat_kernel_shape(kernel.shape))
-            block_size = lq.int4_block_size(self, config)
-            if block_size is None:
-                values, scale = quantizers.abs_max_quantize(
-                    flat, axis=0, value_range=(-8, 7), dtype="int8", to_numpy=True)
-                assign = {"kernel_scale": scale.squeeze(0)}
-            else:
-                values, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(
-                    flat, block_size=block_size, to_numpy=True)
-                assign = {"kernel_scale": scale, "kernel_zero": zero}
-            assign["kernel"] = quantizers.pack_int4(values, axis=-1)[0]
+            assign = lq.quantized_kernel_values(
+                flat, mode, lq.int4_block_size(self, config),
+                quantizers.AbsMaxQuantizer(axis=0, value_range=(-8, 7)))
         self._drop_weight("kernel")
         self.quantized_build(tuple(kernel.shape), mode, config)
         self._assign_quantized(**assign)

@@ -48,9 +48,9 @@ class LoraMixin:
         if self.lora_enabled:
             raise ValueError("lora is already enabled. This can only be done once per layer.")
         if self.quantization_mode not in (None,) + self._lora_quantized_modes:
+            allowed = " / ".join(("float",) + self._lora_quantized_modes)
             raise NotImplementedError(
-                f"lamina enables LoRA on {type(self).__name__} layers that are float"
-                f"{' or ' + ' / '.join(self._lora_quantized_modes) if self._lora_quantized_modes else ''}; "
+                f"lamina enables LoRA on {type(self).__name__} layers that are {allowed}; "
                 f"layer '{self.name}' is quantized ({self.dtype_policy.name}). Fine-tune the "
                 "float model and quantize the result.")
         if not isinstance(rank, int) or rank <= 0:

@@ -55,7 +55,7 @@ class Nadam(optimizer.Optimizer):
 
     def _update_groups(self, groups, grads, learning_rate):
         # The product of the momentum schedule advances once per step, before any group update.
-        step = (self.iterations + 1).to(self._u_product.dtype)
+        step = (self._update_count() + 1).to(self._u_product.dtype)
         self._u_product.mul_(self._momentum_at(step))
         super()._update_groups(groups, grads, learning_rate)
 

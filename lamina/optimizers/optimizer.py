@@ -118,10 +118,18 @@ class Optimizer:
 
     @property
     def iterations(self):
-        """Number of updates applied so far, as an int64 0-d tensor on the variables' device.
+        """Number of updates applied so far, on the variables' device.
 
-        With `gradient_accumulation_steps`, this counts real updates (calls // steps).
+        A `keras.Variable` (int64) viewing the optimizer's own counter, as in Keras: `.numpy()`,
+        `int(...)`, `.assign(0)` all work. With `gradient_accumulation_steps`, this counts real
+        updates (calls // steps) and is a plain 0-d tensor computed from the counter.
         """
+        if self.gradient_accumulation_steps:
+            return self._iterations // self.gradient_accumulation_steps
+        return self._as_keras_variable(self._iterations, f"{self.name}/iteration")
+
+    def _update_count(self):
+        """`iterations` as a plain tensor, for the update formulas (no Variable view)."""
         if self.gradient_accumulation_steps:
             return self._iterations // self.gradient_accumulation_steps
         return self._iterations
@@ -439,7 +447,7 @@ class Optimizer:
 
     def _local_step(self, group):
         """The 1-based number of the update being made, as a float tensor for `group`."""
-        return group.cast(self.iterations + 1)
+        return group.cast(self._update_count() + 1)
 
     def _base_learning_rate(self):
         if isinstance(self._learning_rate, torch.Tensor):  # (the common case, checked first)
@@ -481,7 +489,7 @@ class Optimizer:
     def _update_moving_average(self):
         averages = self._model_variables_moving_average
         # The first step copies the weights (momentum 0); later steps average.
-        momentum = (self.iterations != 0).to(torch.float32) * self.ema_momentum
+        momentum = (self._update_count() != 0).to(torch.float32) * self.ema_momentum
         self._overwritten_indices()  # (refreshes `_updated`: overwritten variables have no average)
         for group in self._groups_for(self._updated):
             group_averages = group.take(averages)

@@ -45,6 +45,10 @@ def default_device():
 
 class Trainer:
     training_state = None  # fit's TrainingState (the last one after fit): epoch, step, RNG states
+    # Keras's step functions: None until `make_train_function()` (or the user) sets one.
+    train_function = None
+    test_function = None
+    predict_function = None
 
     def __init__(self):
         self.compiled = False
@@ -96,6 +100,7 @@ class Trainer:
         self.steps_per_execution = int(steps_per_execution)
         self._auto_scale_loss = auto_scale_loss
         self._loss_scale = None
+        self.train_function = self.test_function = self.predict_function = None
         self.compiled = True
         self.stop_training = False
 
@@ -318,6 +323,8 @@ class Trainer:
     def train_step(self, data):
         x, y, sample_weight = _unpack(data)
         y_pred = self(x, training=True)
+        if self._trainable_params is None:  # called directly (a custom loop, train_function)
+            self._prepare_optimizer()
         loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
         self._update_loss_trackers(loss, _batch_size(x))
         params = self._trainable_params
@@ -508,7 +515,7 @@ class Trainer:
         logs = {}
         modes = _set_mode(self, True)  # torch modules inside (Dropout, BatchNorm1d) train too
         state = self.__dict__["training_state"] = TrainingState(self, train)
-        train_function = step_compiler.step_function(self, "train_step")
+        train_function = self._step_caller("train")
         # Batch callbacks (and stop_training) once per `steps_per_execution` steps, as Keras.
         per_execution = self.steps_per_execution
         watch = loss_watch.LossWatch(callbacks.callbacks)
@@ -610,7 +617,7 @@ class Trainer:
         self.reset_metrics()
         callbacks.on_test_begin()
         batch_logs = None
-        test_function = step_compiler.step_function(self, "test_step")
+        test_function = self._step_caller("test")
         modes = _set_mode(self, False)
         try:
             with torch.no_grad(), step_compiler.held_settings(self):
@@ -668,7 +675,7 @@ class Trainer:
                                  epochs=1, steps=data.num_batches)
         callbacks.on_predict_begin()
         outputs = []
-        predict_function = step_compiler.step_function(self, "predict_step")
+        predict_function = self._step_caller("predict")
         modes = _set_mode(self, False)
         try:
             with torch.no_grad(), step_compiler.held_settings(self):
@@ -727,7 +734,7 @@ class Trainer:
         modes = _set_mode(self, True)
         try:
             if seam is None:
-                train_function = step_compiler.step_function(self, "train_step")
+                train_function = self._step_caller("train")
                 logs = train_function(tree.map_structure(move, (x, y, sample_weight)))
             else:  # every process trains on its own batch; the gradient is of them all
                 seam.prepare_training(self)
@@ -749,7 +756,7 @@ class Trainer:
         modes = _set_mode(self, False)
         try:
             with torch.no_grad():
-                test_function = step_compiler.step_function(self, "test_step")
+                test_function = self._step_caller("test")
                 logs = test_function(tree.map_structure(move, (x, y, sample_weight)))
         finally:
             _restore_modes(modes)
@@ -771,6 +778,46 @@ class Trainer:
         finally:
             _restore_modes(modes)
         return tree.map_structure(_to_numpy, outputs)
+
+    # ------------------------------------------------------------------ step functions
+    def make_train_function(self, force=False):
+        """Set and return `self.train_function`: a function of a list holding one batch that
+        runs `train_step` on it (through torch.compile under `jit_compile`), as Keras's torch
+        backend does. Kept until `compile()`; `force=True` makes a new one."""
+        return self._make_step_function("train", force)
+
+    def make_test_function(self, force=False):
+        """As `make_train_function`, for `test_step` (`self.test_function`)."""
+        return self._make_step_function("test", force)
+
+    def make_predict_function(self, force=False):
+        """As `make_train_function`, for `predict_step` (`self.predict_function`)."""
+        return self._make_step_function("predict", force)
+
+    def _make_step_function(self, kind, force):
+        attribute = f"{kind}_function"
+        if getattr(self, attribute) is not None and not force:
+            return getattr(self, attribute)
+        step = step_compiler.step_function(self, f"{kind}_step")
+
+        def one_step_on_data(data):
+            return step(data[0])
+
+        setattr(self, attribute, one_step_on_data)
+        return one_step_on_data
+
+    def _step_caller(self, kind):
+        """The per-batch step fit/evaluate/predict call. As in Keras, a subclass's own
+        `make_<kind>_function` is called first, and a `<kind>_function` that is set (by it, by
+        `make_<kind>_function()` or by assignment) is called with a list of one batch. Otherwise
+        the step runs directly and nothing is stored on the model (it stays picklable)."""
+        maker = f"make_{kind}_function"
+        if getattr(type(self), maker) is not getattr(Trainer, maker):
+            getattr(self, maker)()
+        function = getattr(self, f"{kind}_function")
+        if function is None:
+            return step_compiler.step_function(self, f"{kind}_step")
+        return lambda batch: function([batch])
 
     # ------------------------------------------------------------------ metrics
     def reset_metrics(self):

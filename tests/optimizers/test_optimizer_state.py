@@ -109,6 +109,23 @@ def test_iterations_is_an_int64_tensor_counting_steps():
     assert int(optimizer.apply_gradients(zip(ones_like(variables), variables))) == 4
 
 
+def test_iterations_is_a_keras_variable_that_assign_resets():
+    # Keras programs read and reset the counter through the Variable API (a warm restart);
+    # the schedule must then start over: step 0 takes the rate 1.0, later steps 0.0.
+    [weight] = parameters((), value=0.0)
+    schedule = schedules.PiecewiseConstantDecay(boundaries=[0], values=[1.0, 0.0])
+    optimizer = optimizers.SGD(learning_rate=schedule)
+    optimizer.build([weight])
+    iterations = optimizer.iterations
+    assert iterations.path == "sgd/iteration" and not iterations.trainable
+    for _ in range(3):
+        optimizer.apply([torch.tensor(1.0)], [weight])
+    assert float(weight.detach()) == -1.0 and iterations.numpy() == 3
+    iterations.assign(0)
+    optimizer.apply([torch.tensor(1.0)], [weight])
+    assert float(weight.detach()) == -2.0 and int(optimizer.iterations) == 1
+
+
 def test_gradient_accumulation_counts_real_updates():
     [weight] = parameters((), value=0.0)
     optimizer = optimizers.SGD(learning_rate=1.0, gradient_accumulation_steps=3)

@@ -54,6 +54,7 @@ class DataAdapter:
         self._yielded_from_pass = 0
         self._passes_started = 0
         self._peeked = None
+        self._epoch_begun = False  # a peek already called on_epoch_begin for the coming epoch
         self.ran_out_of_data = False
         self.shard = None  # this process's place in a data-parallel job (see `distribute`)
         self.step_info = None  # in a job: the StepInfo of the batch `batches()` last yielded
@@ -98,6 +99,9 @@ class DataAdapter:
         if self._peeked is None:
             if self.steps is None and self._yielded_from_pass and self.reiterable:
                 self._drop_pass()
+            if not self._epoch_begun:  # (a PyDataset may set up its epoch there: before reads)
+                self.on_epoch_begin()
+                self._epoch_begun = True
             raw = self._next_raw()
             if raw is _END_OF_PASS or raw is _NOTHING_LEFT:
                 raise ValueError(
@@ -112,7 +116,9 @@ class DataAdapter:
         """Yield one epoch of `(x, y, sample_weight)` batches, already on the device."""
         if self.steps is None and self._yielded_from_pass and self.reiterable:
             self._drop_pass()  # the last epoch stopped early; an epoch without steps is a pass
-        self.on_epoch_begin()
+        if not self._epoch_begun:
+            self.on_epoch_begin()
+        self._epoch_begun = False
         produced = 0
         while self.steps is None or produced < self.steps:
             if self._peeked is not None:
@@ -143,11 +149,13 @@ class DataAdapter:
         if self.reiterable:
             self._drop_pass()
             self._peeked = None
+            self._epoch_begun = False
 
     def close(self):
         """Stop any workers of a pass in progress. Call it when fit / evaluate / predict ends."""
         self._drop_pass()
         self._peeked = None
+        self._epoch_begun = False
 
     # ---------------------------------------------------------------- passes
     @property

@@ -238,3 +238,42 @@ def test_training_with_worker_threads_over_epochs_equals_arrays(kit):
     from_arrays = kit.reference_model()
     history = from_arrays.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0)
     np.testing.assert_allclose(losses, history.history["loss"], rtol=1e-6)
+
+
+class Reordered(PyDataset):
+    """Sets its epoch's order up in on_epoch_begin only (nothing in __init__), as a dataset
+    that reshuffles its rows itself does; logs every hook and read."""
+
+    def __init__(self):
+        super().__init__()
+        self.log = []
+
+    def __len__(self):
+        return 2
+
+    def on_epoch_begin(self):
+        self.order = [1, 0]
+        self.log.append("begin")
+
+    def __getitem__(self, index):
+        self.log.append(self.order[index])
+        rows = X[self.order[index] * 4:(self.order[index] + 1) * 4]
+        return rows, rows
+
+    def on_epoch_end(self):
+        del self.order
+        self.log.append("end")
+
+
+def test_fit_begins_an_epoch_before_reading_any_batch_and_reads_each_once():
+    # The build of an unbuilt model reads the first batch: it must come after on_epoch_begin
+    # (the dataset above has no order before it) and count as the epoch's first batch.
+    model = lamina.Sequential([lamina.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    data = Reordered()
+    model.fit(data, epochs=2, shuffle=False, verbose=0)
+    assert data.log == ["begin", 1, 0, "end", "begin", 1, 0, "end"]
+    data.log.clear()
+    model.evaluate(data, verbose=0)
+    model.predict(data, verbose=0)
+    assert data.log == ["begin", 1, 0, "end"] * 2

@@ -81,6 +81,16 @@ class Trainer:
                           "remove it.", DeprecationWarning, stacklevel=2)
         self._move_to_default_device()
         self.optimizer = optimizers.get(optimizer)
+        if auto_scale_loss and self.optimizer is not None and _dtype_policy_name(
+                self) == "mixed_float16" and not _is_loss_scale_optimizer(self.optimizer):
+            # As Keras: the model's own float16 policy wraps the optimizer (its saved state then
+            # has Keras's layout: the loss scale's variables, then the inner optimizer's).
+            from lamina.optimizers.loss_scale_optimizer import LossScaleOptimizer
+
+            self.optimizer = LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
+            self._auto_wrapped_optimizer = True  # (its compile config is the inner optimizer)
+        else:
+            self._auto_wrapped_optimizer = False
         self.loss = loss
         self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                                 "metrics": metrics, "weighted_metrics": weighted_metrics}
@@ -112,6 +122,8 @@ class Trainer:
 
         config = self._compile_config
         optimizer = self.optimizer
+        if getattr(self, "_auto_wrapped_optimizer", False) and _is_loss_scale_optimizer(optimizer):
+            optimizer = optimizer.inner_optimizer  # compile() wraps it again when loading
         if type(optimizer).__name__ == "TorchOptimizer":
             optimizer = None  # a torch.optim instance cannot be rebuilt from a file
         return {
@@ -1086,6 +1098,10 @@ def _class_weight_to_sample_weight(class_weight, y):
     labels = np.round(labels.reshape(labels.shape[0], -1)[:, 0]).astype("int64")
     weights = np.array([float(class_weight.get(int(c), 1.0)) for c in labels], dtype="float32")
     return torch.from_numpy(weights)
+
+
+def _dtype_policy_name(model):
+    return getattr(getattr(model, "dtype_policy", None), "name", None)
 
 
 def _is_loss_scale_optimizer(optimizer):

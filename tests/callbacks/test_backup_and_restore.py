@@ -136,7 +136,10 @@ def test_backup_of_an_older_version_is_refused_with_advice(tmp_path):
         model.fit(x, x.sum(axis=(1, 2, 3)), epochs=1, callbacks=[backup], verbose=0)
 
 
-def test_float16_loss_scale_is_saved_and_restored(tmp_path):
+@pytest.mark.parametrize("model_policy", ["mixed_float16", "float32"])
+def test_float16_loss_scale_is_saved_and_restored(tmp_path, model_policy):
+    # A mixed_float16 model's compile wraps the optimizer in a LossScaleOptimizer (its scale is
+    # optimizer state); float16 layers in a float32 model get fit's own dynamic loss scale.
     import lamina
     from lamina import layers
 
@@ -144,8 +147,9 @@ def test_float16_loss_scale_is_saved_and_restored(tmp_path):
         lamina.mixed_precision.set_global_policy("mixed_float16")
         try:
             lamina.utils.set_random_seed(0)
-            model = lamina.Sequential([lamina.Input(shape=(4,)), layers.Dense(8),
-                                       layers.Dense(1, dtype="float32")])
+            stack = [lamina.Input(shape=(4,)), layers.Dense(8), layers.Dense(1, dtype="float32")]
+            lamina.mixed_precision.set_global_policy(model_policy)
+            model = lamina.Sequential(stack)
         finally:
             lamina.mixed_precision.set_global_policy(None)
         model.compile(optimizer="adam", loss="mse")
@@ -153,13 +157,21 @@ def test_float16_loss_scale_is_saved_and_restored(tmp_path):
         model.fit(x, x.sum(axis=1), epochs=epochs, batch_size=8, callbacks=[backup], verbose=0)
         return model
 
+    def scale_state(model):
+        if model_policy == "float32":
+            return model._loss_scale.get_state()
+        return {"scale": float(model.optimizer.dynamic_scale),
+                "good_steps": int(model.optimizer.step_counter)}
+
     x = np.random.RandomState(0).rand(32, 4).astype("float32")
     trained = fit(epochs=2)
-    saved = trained._loss_scale.get_state()
+    saved = scale_state(trained)
     assert saved["good_steps"] > 0  # 8 steps: not the fresh state
-    assert torch.load(tmp_path / "training_state.pt", weights_only=True)["loss_scale"] == saved
+    if model_policy == "float32":
+        assert torch.load(tmp_path / "training_state.pt",
+                          weights_only=True)["loss_scale"] == saved
     resumed = fit(epochs=2)  # the backup says both epochs are done: only the restore runs
-    assert resumed._loss_scale.get_state() == saved
+    assert scale_state(resumed) == saved
     for a, b in zip(trained.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
 

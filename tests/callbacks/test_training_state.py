@@ -133,10 +133,13 @@ def test_dynamic_loss_scale_state_round_trip():
 
 
 def test_loss_scale_state_through_training_state():
+    # (float16 layers in a float32 model: fit's own loss scale; a mixed_float16 model's
+    # LossScaleOptimizer keeps its scale as optimizer state instead)
     lamina.mixed_precision.set_global_policy("mixed_float16")
     try:
-        model = lamina.Sequential([lamina.Input((3,)), layers.Dense(4),
-                                   layers.Dense(1, dtype="float32")])
+        stack = [lamina.Input((3,)), layers.Dense(4), layers.Dense(1, dtype="float32")]
+        lamina.mixed_precision.set_global_policy(None)
+        model = lamina.Sequential(stack)
     finally:
         lamina.mixed_precision.set_global_policy(None)
     model.compile(optimizer="sgd", loss="mse")

@@ -56,10 +56,16 @@ def functional_config(model):
         ]
         layers.append(entry)
 
+    def endpoint(tensor):
+        entry = history(tensor)
+        if _starts_with_its_own_node(tensor._keras_history[0]):
+            entry[1] += 1  # Keras counts a nested functional model's construction node here
+        return entry
+
     def endpoints(struct):
         if isinstance(struct, dict):
-            return {k: history(v) for k, v in struct.items()}
-        flat = [history(t) for t in tree.flatten(struct)]
+            return {k: endpoint(v) for k, v in struct.items()}
+        flat = [endpoint(t) for t in tree.flatten(struct)]
         return flat[0] if len(flat) == 1 and not isinstance(struct, list) else flat
 
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
@@ -117,15 +123,32 @@ def functional_from_config(cls, config, custom_objects=None):
             )
         pending = remaining
 
+    def endpoint(history):
+        name, node_index = history[0], history[1]
+        if node_index >= 1 and _starts_with_its_own_node(layers.get(name)):
+            # (Keras counts the nested model's construction node in `output_layers`, not in
+            # `inbound_nodes`; lamina files before 2026-12-06 wrote 0 there, read as is)
+            history = [name, node_index - 1, *history[2:]]
+        return tensor_for(history)
+
     def endpoints(spec):
         if isinstance(spec, dict):
-            return {k: tensor_for(v) for k, v in spec.items()}
+            return {k: endpoint(v) for k, v in spec.items()}
         if spec and not isinstance(spec[0], (list, tuple)):
-            return tensor_for(spec)
-        return [tensor_for(h) for h in spec]
+            return endpoint(spec)
+        return [endpoint(h) for h in spec]
 
     return cls(endpoints(config["input_layers"]), endpoints(config["output_layers"]),
                name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def _starts_with_its_own_node(layer):
+    """A functional model (not a Sequential) nested in another: Keras gives it a first node of
+    its own (its inputs to its outputs) and counts it in a config's `input_layers` and
+    `output_layers` node indices."""
+    from lamina.models.functional import Functional
+
+    return isinstance(layer, Functional)
 
 
 def _node_arguments(node, tensor_for):

@@ -59,8 +59,13 @@ class Sequential(Model):
                 f'"{layer.name}" is already the name of a layer in this model. Pass `name=` to '
                 "the new layer."
             )
-        if not self._stack and self._input_tensor is None and layer._batch_input_shape is not None:
-            self.add(Input(batch_shape=layer._batch_input_shape, dtype=_input_dtype(layer)))
+        if not self._stack and self._input_tensor is None:
+            if layer._batch_input_shape is not None:
+                self.add(Input(batch_shape=layer._batch_input_shape, dtype=_input_dtype(layer)))
+            elif (model_input := _single_model_input(layer)) is not None:
+                # A model with its own Input first (a pretrained base): the stack takes that
+                # input's shape, so it is built at once, as in Keras.
+                self.add(Input(batch_shape=tuple(model_input.shape), dtype=model_input.dtype))
         self._stack.append(layer)
         self._track_layer(layer)
         if self._output_tensor is not None:
@@ -235,3 +240,12 @@ def _dtype_policy(name):
     return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name},
             "registered_name": None}
 
+
+def _single_model_input(layer):
+    """The one symbolic input of a model that has one (None for layers and other models)."""
+    from lamina.models.model import Model
+
+    if not isinstance(layer, Model):
+        return None
+    inputs = getattr(layer, "inputs", None)
+    return inputs[0] if isinstance(inputs, list) and len(inputs) == 1 else None

@@ -131,3 +131,16 @@ def test_torch_compile_runs_a_lamina_model():
     compiled = torch.compile(model)
     x = torch.randn(4, 8)
     torch.testing.assert_close(compiled(x), model(x))
+
+
+def test_a_model_with_its_own_input_first_builds_the_stack_at_once(tmp_path):
+    # The transfer-learning guide's `Sequential([base_model, Dense(3)])`: built, with the base's
+    # input shape, before any data (Keras: built, count_params 63); saved and loaded back.
+    base = lamina.Sequential([lamina.Input((8,)), lamina.layers.Dense(5)], name="base")
+    model = lamina.Sequential([base, lamina.layers.Dense(3)])
+    assert model.built and model.count_params() == 8 * 5 + 5 + 5 * 3 + 3
+    assert model.input_shape == (None, 8) and model.output_shape == (None, 3)
+    model.save(tmp_path / "m.keras")
+    again = lamina.models.load_model(tmp_path / "m.keras")
+    x = np.ones((2, 8), "float32")
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0))

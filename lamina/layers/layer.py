@@ -34,7 +34,7 @@ from lamina.rematerialization import get_current_remat_mode
 from lamina.stateless import get_stateless_scope
 from lamina.symbolic import keras_tensor as kt
 from lamina.symbolic.node import Node
-from lamina.utils import naming, tree
+from lamina.utils import naming, tf_tensors, tree
 from lamina.utils.arguments import check_kwargs, warn_deprecated
 from lamina.utils.strings import is_string_data
 from lamina.utils.traceback_utils import filter_traceback
@@ -264,6 +264,8 @@ class Layer(torch.nn.Module):
         if not is_tensor:
             if _has_symbolic(args, kwargs):
                 return self._symbolic_call(args, kwargs)
+            if args and tf_tensors.contains_tf_tensor(first):  # keras.io's tf.data pipelines
+                return tf_tensors.call_layer(self, args, kwargs)
             if args and not (self._passes_strings and is_string_data(first)):
                 first = _to_tensor(first, self._torch_dtype, self._passes_strings)
                 args = (first,) + args[1:]
@@ -1252,6 +1254,8 @@ def _to_tensor(x, dtype, keep_text=False):
     if isinstance(x, torch.Tensor) or x is None:
         return x
     array = np.asarray(x)
+    if not array.flags.writeable:  # torch warns about wrapping read-only memory: copy it
+        array = array.copy()
     if array.dtype.kind == "f":
         return torch.as_tensor(array, dtype=dtype)
     if array.dtype.kind in "OUS":

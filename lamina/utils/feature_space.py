@@ -25,7 +25,7 @@ from lamina.layers.layer import Layer
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import deserialize_layer, serialize_layer
 from lamina.symbolic.keras_tensor import KerasTensor
-from lamina.utils import naming
+from lamina.utils import naming, tf_tensors
 from lamina.utils.strings import is_string_data
 
 # Where Keras 3 files say the helper classes live (so Keras reads lamina's configs, and back).
@@ -428,6 +428,8 @@ class FeatureSpace(Layer):
         data = self._checked_features(data)
         if any(isinstance(x, KerasTensor) for x in data.values()):
             return self._symbolic_call((data,), {})
+        if tf_tensors.contains_tf_tensor(data):  # inside `tf.data.Dataset.map`, as on keras.io
+            return tf_tensors.call_layer(self, (data,), {})
         return self._encode(data)
 
     def _checked_features(self, data):
@@ -609,6 +611,8 @@ def _as_column(value, dtype):
     array = np.asarray(value)
     if is_string_data(array) or (dtype == "string" and array.dtype.kind in "OUS"):
         return array.astype(object)
+    if not array.flags.writeable:  # (a pandas column, a tf batch: torch warns on read-only)
+        array = array.copy()
     return torch.as_tensor(array, dtype=floatx if dtype == "float32" else None)
 
 

@@ -19,6 +19,7 @@ from lamina.layers.preprocessing.string_lookup import StringLookup
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.symbolic.keras_tensor import KerasTensor
+from lamina.utils import tf_tensors
 
 STANDARDIZE_MODES = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
 SPLIT_MODES = ("whitespace", "character")
@@ -129,6 +130,7 @@ class TextVectorization(HostInputLayer):
         self._lookup_layer.finalize_state()
 
     def update_state(self, data):
+        data = tf_tensors.to_numpy(data)  # a batch of a tf.data dataset: bytes
         self._lookup_layer.update_state(self._tokenize(data)[0])
 
     def finalize_state(self):

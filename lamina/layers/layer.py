@@ -264,7 +264,8 @@ class Layer(torch.nn.Module):
         if not is_tensor:
             if _has_symbolic(args, kwargs):
                 return self._symbolic_call(args, kwargs)
-            if args and tf_tensors.contains_tf_tensor(first):  # keras.io's tf.data pipelines
+            if args and not torch.compiler.is_compiling() and tf_tensors.contains_tf_tensor(
+                    first):  # keras.io's tf.data pipelines
                 return tf_tensors.call_layer(self, args, kwargs)
             if args and not (self._passes_strings and is_string_data(first)):
                 first = _to_tensor(first, self._torch_dtype, self._passes_strings)

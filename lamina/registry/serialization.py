@@ -44,9 +44,10 @@ def serialize_keras_object(obj):
     if hasattr(obj, "get_config"):
         cls = type(obj)
         package = getattr(cls, "_keras_package", None)
-        builtin = package is not None and object_registry.get_registered_object(
-            cls.__name__, package=package
-        ) is cls
+        # (a user's registered subclass of a lamina base is found under its plain name too:
+        # it is not built in, and gets Keras's `registered_name`, "package>Name")
+        builtin = package is not None and cls.__module__.startswith("lamina.") and \
+            object_registry.get_registered_object(cls.__name__, package=package) is cls
         module = cls.__dict__.get("_keras_module") or _KERAS_MODULES.get(package, f"keras.{package}")
         registered = cls.__dict__.get("_keras_registered_name")
         if not builtin:

@@ -53,6 +53,7 @@ class L1L2(Regularizer):
         self.l2 = validate_factor(0.0 if l2 is None else l2, "l2")
 
     def __call__(self, x):
+        x = _as_tensor(x)
         penalty = x.new_zeros(())
         if self.l1:
             penalty = penalty + self.l1 * torch.sum(torch.abs(x))
@@ -72,7 +73,7 @@ class L1(Regularizer):
         self.l1 = validate_factor(0.01 if l1 is None else l1, "l1")
 
     def __call__(self, x):
-        return self.l1 * torch.sum(torch.abs(x))
+        return self.l1 * torch.sum(torch.abs(_as_tensor(x)))
 
     def get_config(self):
         return {"l1": self.l1}
@@ -86,7 +87,7 @@ class L2(Regularizer):
         self.l2 = validate_factor(0.01 if l2 is None else l2, "l2")
 
     def __call__(self, x):
-        return self.l2 * torch.sum(torch.square(x))
+        return self.l2 * torch.sum(torch.square(_as_tensor(x)))
 
     def get_config(self):
         return {"l2": self.l2}
@@ -111,6 +112,7 @@ class OrthogonalRegularizer(Regularizer):
         self.mode = mode
 
     def __call__(self, x):
+        x = _as_tensor(x)
         if x.ndim != 2:
             raise ValueError(
                 "OrthogonalRegularizer applies to 2D weights (e.g. a Dense kernel). "
@@ -147,3 +149,12 @@ def validate_factor(value, name):
             f"Received: {name}={value!r}."
         )
     return float(value)
+
+
+def _as_tensor(x):
+    """A weight given as a numpy array or list (a regularizer called directly) as a tensor."""
+    if isinstance(x, torch.Tensor):
+        return x
+    from lamina import ops
+
+    return ops.convert_to_tensor(x)

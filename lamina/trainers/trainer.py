@@ -25,7 +25,7 @@ from lamina.trainers.array_data_adapter import check_finite, to_tensor_structure
 from lamina.trainers.training_state import TrainingState
 from lamina.utils import tree
 from lamina.utils.strings import is_string_data
-from lamina.utils.arguments import check_kwargs, rename_legacy_kwargs, warn_deprecated
+from lamina.utils.arguments import check_kwargs, rename_legacy_kwargs, user_stacklevel, warn_deprecated
 
 _FIT_KWARGS = {"x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split",
                "validation_data", "shuffle", "class_weight", "sample_weight", "initial_epoch",
@@ -786,7 +786,11 @@ class Trainer:
         modes = _set_mode(self, False)
         try:
             with torch.no_grad():
-                outputs = self(x, training=False)
+                if type(self).predict_step is Trainer.predict_step and self.predict_function is None:
+                    outputs = self(x, training=False)
+                else:  # an overridden predict_step (or predict_function) decides, as in Keras
+                    outputs = self._step_caller("predict")(
+                        data_adapters.pack_x_y_sample_weight(x))
         finally:
             _restore_modes(modes)
         return tree.map_structure(_to_numpy, outputs)
@@ -865,6 +869,8 @@ class Trainer:
                 return forward(*args, **kwargs)
             finally:
                 self.__dict__["_ddp_forward"] = forward
+        if args and type(args[0]) in (list, tuple) and len(args[0]) == 1:
+            args = (_unwrap_single_input(self, args[0]),) + args[1:]
         device = self._device
         if device is None and args and isinstance(args[0], torch.Tensor) and (
                 not _is_cpu(args[0].device)) and not args[0].is_meta and (
@@ -895,6 +901,26 @@ class Trainer:
 
 
 _PLACING = [0]  # inside lamina's own placement of a model (not the program's)
+
+
+def _unwrap_single_input(model, inputs):
+    """`model([x])` for a model with one (non-list) input is `model(x)`, as in Keras, which
+    flattens the structure and warns; a Python list holding a sample's values stays a list."""
+    element = inputs[0]
+    if isinstance(element, (list, tuple, dict)) or not hasattr(element, "shape"):
+        return inputs
+    struct = getattr(model, "_inputs_struct", None)
+    single = (struct is not None and not isinstance(struct, (list, tuple, dict))) or (
+        getattr(model, "_stack", None) is not None and model._input_tensor is not None)
+    if not single:
+        return inputs
+    if not model.__dict__.get("_warned_single_input_list"):
+        model.__dict__["_warned_single_input_list"] = True
+        warnings.warn(
+            f'Model "{model.name}" has one input but was given a list holding one array; it '
+            "uses that array. Pass the array itself (`model(x)`, `model.predict(x)`).",
+            UserWarning, stacklevel=user_stacklevel())
+    return element
 
 
 def _weights_device(module):

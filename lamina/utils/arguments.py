@@ -6,6 +6,7 @@ Two jobs: reject an unknown keyword with a `TypeError` that suggests the closest
 """
 
 import difflib
+import sys
 import warnings
 
 
@@ -115,3 +116,12 @@ def check_integer(value, argument, owner, minimum=1, optional=False):
         allowed = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{owner}: `{argument}` must be {allowed}. Received: {argument}={value!r}")
     return int(value)
+
+
+def user_stacklevel():
+    """The `stacklevel` that points a warning, issued by the function calling this one, at the
+    first line outside lamina (the user's), however deep inside lamina that function is."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("lamina."):
+        frame, level = frame.f_back, level + 1
+    return level

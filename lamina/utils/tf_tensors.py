@@ -28,11 +28,11 @@ def is_tf_tensor(value):
 
 
 def contains_tf_tensor(value):
-    if is_tf_tensor(value):
-        return True
-    if isinstance(value, (list, tuple, dict)):
-        return any(is_tf_tensor(v) for v in tree.flatten(value))
-    return False
+    if isinstance(value, (list, tuple)):
+        return any(contains_tf_tensor(v) for v in value)
+    if isinstance(value, dict):
+        return any(contains_tf_tensor(v) for v in value.values())
+    return is_tf_tensor(value)
 
 
 def _is_graph_tensor(value):

@@ -1,0 +1,86 @@
+"""Small differences that keras.io-style programs found between Keras 3.15.1 (torch backend)
+and lamina, each checked against what Keras printed for the same lines (quoted below)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import lamina as keras
+
+
+def test_registered_custom_objects_serialize_with_keras_registered_name():
+    # Keras: {'module': None, 'class_name': 'MyReg', 'config': {'s': 0.5},
+    #         'registered_name': 'mine>MyReg'}; initializers registered without a package get
+    #         'Custom>MyInit'. (lamina wrote module 'keras.regularizers', registered_name None,
+    #         which Keras cannot resolve.)
+    @keras.saving.register_keras_serializable(package="mine")
+    class MyReg(keras.regularizers.Regularizer):
+        def __init__(self, s):
+            self.s = s
+
+        def __call__(self, x):
+            return self.s * keras.ops.sum(x)
+
+        def get_config(self):
+            return {"s": self.s}
+
+    @keras.saving.register_keras_serializable()
+    class MyInit(keras.initializers.Initializer):
+        def __call__(self, shape, dtype=None):
+            return keras.ops.zeros(shape)
+
+        def get_config(self):
+            return {}
+
+    try:
+        expected = {"module": None, "class_name": "MyReg", "config": {"s": 0.5},
+                    "registered_name": "mine>MyReg"}
+        assert keras.regularizers.serialize(MyReg(0.5)) == expected
+        dense = keras.layers.Dense(2, kernel_regularizer=MyReg(0.5))
+        assert dense.get_config()["kernel_regularizer"] == expected
+        assert keras.initializers.serialize(MyInit())["registered_name"] == "Custom>MyInit"
+        again = keras.regularizers.deserialize(expected)
+        assert type(again) is MyReg and again.s == 0.5
+        # lamina's own classes keep Keras's module and no registered name
+        assert keras.regularizers.serialize(keras.regularizers.L2(0.1))["module"] == \
+            "keras.regularizers"
+    finally:
+        keras.saving.get_custom_objects().pop("mine>MyReg", None)
+        keras.saving.get_custom_objects().pop("Custom>MyInit", None)
+
+
+def test_predict_on_batch_goes_through_an_overridden_predict_step():
+    # Keras: predict -> [[7.0]], predict_on_batch -> [[7.0]]
+    class Sevens(keras.Model):
+        def predict_step(self, data):
+            return self(data) * 0 + 7
+
+    inputs = keras.Input((2,))
+    model = Sevens(inputs, keras.layers.Dense(1)(inputs))
+    assert model.predict(np.ones((1, 2)), verbose=0).tolist() == [[7.0]]
+    assert model.predict_on_batch(np.ones((1, 2))).tolist() == [[7.0]]
+
+
+def test_a_one_input_model_given_a_list_of_one_array_uses_the_array():
+    # Keras warns ("The structure of `inputs` doesn't match") and gives (1, 1) and (3, 1);
+    # lamina made a tensor of the list: (1, 1, 1) and (1, 3, 1).
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    with pytest.warns(UserWarning, match="has one input but was given a list"):
+        assert tuple(model([np.ones((1, 2), "float32")]).shape) == (1, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per model
+        assert model.predict([np.ones((3, 2))], verbose=0).shape == (3, 1)
+    stack = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    with pytest.warns(UserWarning, match="has one input"):
+        assert tuple(stack((np.ones((1, 2), "float32"),)).shape) == (1, 1)
+
+
+def test_regularizers_take_numpy_arrays():
+    # Keras: L1L2(0.1, 0.2)(ones((2, 2))) -> 1.2
+    ones = np.ones((2, 2), "float32")
+    assert float(keras.regularizers.L1L2(0.1, 0.2)(ones)) == pytest.approx(1.2)
+    assert float(keras.regularizers.L1(0.1)(ones)) == pytest.approx(0.4)
+    assert float(keras.regularizers.L2(0.2)(ones.tolist())) == pytest.approx(0.8)
+    assert float(keras.regularizers.OrthogonalRegularizer(1.0)(np.eye(2, dtype="float32"))) == 0

@@ -658,9 +658,22 @@ class Trainer:
         return logs if return_dict else self._flatten_logs(logs)
 
     def _flatten_logs(self, logs):
-        if len(logs) == 1:
-            return logs["loss"]
-        return list(logs.values())
+        """evaluate()'s list, in Keras's order: the model's metrics in their order (loss first),
+        then the other logs (per-output losses and metrics) in sorted order."""
+        results = [logs[key] for key in self._evaluate_order(logs)]
+        return results[0] if len(results) == 1 else results
+
+    def _evaluate_order(self, names):
+        """Keras's order of evaluate()'s values: the loss, the per-output losses and (for one
+        output) the compiled metrics in compile order, then every other name sorted (Keras
+        names a multi-output model's compiled metrics after their outputs, `a_out_mae`, which
+        its list then sorts)."""
+        names = set(names)
+        first = [self._loss_tracker] + list(getattr(self, "_output_loss_trackers", []))
+        if self._compile_metrics is not None and len(self._output_names()) <= 1:
+            first += [metric for _, metric, _ in self._compile_metrics.metrics]
+        ordered = [m.name for m in first if m is not None and m.name in names]
+        return ordered + sorted(names.difference(ordered))
 
     def evaluate_generator(self, generator, *args, **kwargs):
         warn_deprecated("evaluate_generator()", "evaluate()", "Model")
@@ -859,7 +872,7 @@ class Trainer:
     @property
     def metrics_names(self):
         """Names in the order `evaluate()` returns its values (unlike Keras 3, see #20244)."""
-        return [metric.name for metric in self.metrics]
+        return self._evaluate_order([metric.name for metric in self.metrics])
 
     def _call_pipeline(self, *args, **kwargs):  # inside Layer.__call__'s error filter
         forward = self.__dict__.get("_ddp_forward")
@@ -1094,10 +1107,14 @@ def _batch_size(x):
 
 def _pythonify(logs):
     """Scalars (0-d) become Python floats; vector results (e.g. F1Score per class, even of one
-    class) numpy arrays, as in Keras 3."""
+    class) numpy arrays, as in Keras 3. Keys in sorted order and nested dicts (a metric whose
+    result is a dict) flattened, as Keras's logs are: `['accuracy', 'loss', 'val_accuracy',
+    'val_loss']` in a History."""
     result = {}
-    for key, value in logs.items():
-        if isinstance(value, torch.Tensor) and value.ndim != 0:
+    for key, value in sorted(logs.items()):
+        if isinstance(value, dict):
+            result.update(_pythonify(value))
+        elif isinstance(value, torch.Tensor) and value.ndim != 0:
             result[key] = value.detach().cpu().numpy()
         elif isinstance(value, np.ndarray) and value.ndim != 0:
             result[key] = value

@@ -119,7 +119,7 @@ def test_best_only_verbose_messages(tmp_path, capsys):
 def test_best_only_without_the_monitored_value_warns_and_saves(tmp_path):
     checkpoint = ModelCheckpoint(str(tmp_path / "m.keras"), save_best_only=True)
     with pytest.warns(UserWarning, match="conditioned on metric `val_loss` which is not "
-                                         "available. Available metrics are: loss,accuracy"):
+                                         "available. Available metrics are: accuracy,loss"):
         _fit(_model(), [checkpoint], epochs=1, validation_split=0.0)
     assert os.listdir(tmp_path) == ["m.keras"]
 

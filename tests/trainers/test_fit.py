@@ -140,7 +140,7 @@ def test_multi_output_losses_weights_and_logs():
     # metrics=["mae"] for two outputs is Keras 2's spelling: every output gets its own "mae".
     with pytest.warns(DeprecationWarning, match="Keras 2 applied these metrics to every output"):
         logs = model.evaluate(x, y, verbose=0, return_dict=True)
-    assert list(logs) == ["loss", "left_loss", "right_loss", "left_mae", "right_mae"]
+    assert list(logs) == ["left_loss", "left_mae", "loss", "right_loss", "right_mae"]  # sorted
     left_mae, right_mae = [metric for metric in model.metrics if metric.name.endswith("_mae")]
     assert left_mae is not right_mae
     assert logs["loss"] == pytest.approx(logs["left_loss"] + 0.5 * logs["right_loss"], rel=1e-5)

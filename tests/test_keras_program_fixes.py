@@ -84,3 +84,20 @@ def test_regularizers_take_numpy_arrays():
     assert float(keras.regularizers.L1(0.1)(ones)) == pytest.approx(0.4)
     assert float(keras.regularizers.L2(0.2)(ones.tolist())) == pytest.approx(0.8)
     assert float(keras.regularizers.OrthogonalRegularizer(1.0)(np.eye(2, dtype="float32"))) == 0
+
+
+def test_evaluate_lists_per_output_metrics_in_keras_order():
+    # Keras: [9.0, 9.0, 0.0, 0.0, 3.0] = loss, b_out_loss, a_out_loss, then a_out_mse,
+    # b_out_mae sorted; History keys sorted: ['accuracy', 'loss', 'val_accuracy', 'val_loss'].
+    inputs = keras.Input((3,))
+    b_out = keras.layers.Dense(1, kernel_initializer="ones", name="b_out")(inputs)
+    a_out = keras.layers.Dense(1, kernel_initializer="zeros", name="a_out")(inputs)
+    model = keras.Model(inputs, [b_out, a_out])
+    model.compile(loss=["mse", "mse"], metrics=[["mae"], ["mse"]])
+    x, y = np.ones((4, 3), "float32"), np.zeros((4, 1), "float32")
+    assert model.evaluate(x, [y, y], verbose=0) == pytest.approx([9.0, 9.0, 0.0, 0.0, 3.0])
+    one = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")])
+    one.compile("sgd", "binary_crossentropy", metrics=["accuracy"])
+    ones = np.ones((8, 2), "float32")
+    history = one.fit(ones, ones[:, :1], verbose=0, validation_data=(ones, ones[:, :1]))
+    assert list(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]

@@ -246,6 +246,10 @@ def _unwrap_single(structure):
 def _normalize_structure(structure, what):
     if isinstance(structure, tuple):
         structure = list(structure)
+    if isinstance(structure, dict):
+        # Keras flattens a dict by sorted key: `model.outputs`, `output_names`, the layers'
+        # order and so `get_weights()` follow the sorted names, not the order written.
+        structure = dict(sorted(structure.items()))
     for tensor in tree.flatten(structure):
         if not isinstance(tensor, KerasTensor):
             raise ValueError(

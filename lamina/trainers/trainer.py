@@ -664,15 +664,16 @@ class Trainer:
         return results[0] if len(results) == 1 else results
 
     def _evaluate_order(self, names):
-        """Keras's order of evaluate()'s values: the loss, the per-output losses and (for one
-        output) the compiled metrics in compile order, then every other name sorted (Keras
-        names a multi-output model's compiled metrics after their outputs, `a_out_mae`, which
-        its list then sorts)."""
+        """Keras's order of evaluate()'s values: `self.metrics`' order (the loss, per-output
+        losses, compiled metrics, a subclass's own trackers), then every other name sorted.
+        A multi-output model's compiled metrics count as "other": Keras names them after
+        their outputs (`a_out_mae`) in the logs only, so its list sorts them."""
         names = set(names)
-        first = [self._loss_tracker] + list(getattr(self, "_output_loss_trackers", []))
-        if self._compile_metrics is not None and len(self._output_names()) <= 1:
-            first += [metric for _, metric, _ in self._compile_metrics.metrics]
-        ordered = [m.name for m in first if m is not None and m.name in names]
+        skipped = set()
+        if self._compile_metrics is not None and len(self._output_names()) > 1:
+            skipped = {id(metric) for _, metric, _ in self._compile_metrics.metrics}
+        ordered = list(dict.fromkeys(m.name for m in self.metrics
+                                     if id(m) not in skipped and m.name in names))
         return ordered + sorted(names.difference(ordered))
 
     def evaluate_generator(self, generator, *args, **kwargs):

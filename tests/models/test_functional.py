@@ -201,3 +201,23 @@ def test_ops_on_symbolic_tensors_are_operations_not_layers():
     x = np.random.RandomState(0).rand(2, 3).astype("float32")
     np.testing.assert_allclose(clone(x).detach().numpy(), model(x).detach().numpy())
     assert len(clone._operations) == 6
+
+
+def test_dict_outputs_and_inputs_follow_sorted_names_as_in_keras():
+    # Keras 3.15.1 printed: output_names ['department', 'priority']; layers ['input_layer',
+    # 'department', 'priority']; weight shapes [(3, 4), (4,), (3, 1), (1,)]; inputs in the
+    # order ['alpha', 'zeta'] (its tree flattens a dict by sorted key).
+    inputs = lamina.Input((3,), name="zeta")
+    priority = layers.Dense(1, name="priority")(inputs)
+    department = layers.Dense(4, name="department")(inputs)
+    model = lamina.Model(inputs, {"priority": priority, "department": department})
+    assert model.output_names == ["department", "priority"]
+    assert [layer.name for layer in model.layers] == ["zeta", "department", "priority"]
+    assert [w.shape for w in model.get_weights()] == [(3, 4), (4,), (3, 1), (1,)]
+    assert [tuple(t.shape) for t in model.outputs] == [(None, 4), (None, 1)]
+    alpha = lamina.Input((2,), name="alpha")
+    two = lamina.Model({"zeta": inputs, "alpha": alpha},
+                       layers.Concatenate()([inputs, alpha]))
+    assert [t.name for t in two.inputs] == ["alpha", "zeta"]
+    out = two.predict({"zeta": np.ones((2, 3)), "alpha": np.zeros((2, 2))}, verbose=0)
+    np.testing.assert_array_equal(out, [[1, 1, 1, 0, 0]] * 2)  # concatenated as written

@@ -120,11 +120,16 @@ def test_functional_reads_keras2_list_nodes():
     assert model.output_shape == (None, 2)
 
 
-def test_summary_of_functional_model_shows_connections():
+def test_summary_shows_connections_unless_the_graph_is_a_chain():
     lines = []
     two_hidden_layer_classifier().summary(print_fn=lines.append)
-    text = "\n".join(lines)
-    assert "Connected to" in text and "input_layer" in text and "dense_1" in text
+    text = "\n".join(lines)  # (a chain, listed as Keras lists a Sequential)
+    assert "Connected to" not in text and "input_layer" in text and "dense_1" in text
+    x = lamina.Input(shape=(4,))
+    branched = lamina.Model(x, layers.Add()([layers.Dense(2)(x), layers.Dense(2)(x)]))
+    lines.clear()
+    branched.summary(print_fn=lines.append)
+    assert "Connected to" in lines[0]
 
 
 def test_summary_expand_nested_shows_inner_layers():

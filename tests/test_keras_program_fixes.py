@@ -101,3 +101,22 @@ def test_evaluate_lists_per_output_metrics_in_keras_order():
     ones = np.ones((8, 2), "float32")
     history = one.fit(ones, ones[:, :1], verbose=0, validation_data=(ones, ones[:, :1]))
     assert list(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+
+
+def test_python_ints_beyond_int32_keep_int64_instead_of_overflowing():
+    # Keras: convert_to_tensor(2**40) -> int64 1099511627776. lamina overflowed: a scalar
+    # raised and a list silently became int32 [0, 1].
+    assert int(keras.ops.convert_to_tensor(2**40)) == 2**40
+    assert keras.ops.convert_to_numpy(keras.ops.convert_to_tensor([2**40, 1])).tolist() == [
+        2**40, 1]
+    assert keras.backend.standardize_dtype(keras.ops.convert_to_tensor([1, 2]).dtype) == "int32"
+
+
+def test_category_encoding_refuses_ids_out_of_range():
+    # Keras raises; lamina encoded an id >= num_tokens as a row of zeros.
+    layer = keras.layers.CategoryEncoding(num_tokens=3, output_mode="one_hot")
+    with pytest.raises(ValueError, match="0 <= values < num_tokens with num_tokens=3"):
+        layer(np.array([5]))
+    with pytest.raises(ValueError, match="from -1 to 0"):
+        layer(np.array([-1, 0]))
+    np.testing.assert_array_equal(layer(np.array([2, 0])), [[0, 0, 1], [1, 0, 0]])

@@ -76,11 +76,15 @@ def _numpy_to_tensor(array, dtype, device):
     return torch.from_numpy(array).to(device=device or default_device(), dtype=dtype)
 
 
+_INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
 def _scalar_dtype(value):
     if isinstance(value, bool):
         return torch.bool
     if isinstance(value, int):
-        return torch.int32
+        # int32, as in Keras; a value int32 cannot hold keeps int64 rather than overflowing
+        return torch.int32 if _INT32_MIN <= value <= _INT32_MAX else torch.int64
     return config.to_torch_dtype(None)
 
 
@@ -95,8 +99,9 @@ def to_tensor(x, dtype=None, device=None):
     if isinstance(x, (list, tuple)) and builtins.any(isinstance(item, torch.Tensor) for item in x):
         return torch.stack([to_tensor(item, dtype, device) for item in x])
     array = np.asarray(x)
-    if isinstance(x, (list, tuple)) and array.dtype == np.int64 and dtype is None:
-        dtype = torch.int32  # Python ints, as for a scalar
+    if isinstance(x, (list, tuple)) and array.dtype == np.int64 and dtype is None and (
+            array.size == 0 or _INT32_MIN <= array.min() and array.max() <= _INT32_MAX):
+        dtype = torch.int32  # Python ints, as for a scalar (unless int32 would overflow)
     return _numpy_to_tensor(array, dtype, device)
 
 

@@ -62,6 +62,15 @@ class CategoryEncoding(Layer):
                 count_weights = np.asarray(count_weights)
             count_weights = torch.as_tensor(count_weights, device=inputs.device,
                                             dtype=self._torch_dtype)
+        if inputs.numel() and not torch.compiler.is_compiling():
+            # (one host read: an id out of range would otherwise encode as all zeros, silently)
+            low, high = int(inputs.min()), int(inputs.max())
+            if low < 0 or high >= self.num_tokens:
+                raise ValueError(
+                    f'CategoryEncoding layer "{self.name}": input values must be in the range '
+                    f"0 <= values < num_tokens with num_tokens={self.num_tokens}; received "
+                    f"values from {low} to {high}. Raise `num_tokens`, or map the ids first "
+                    "(IntegerLookup gives unknown ids an out-of-vocabulary index).")
         return encode_categorical(inputs.long(), self.output_mode, self.num_tokens,
                                   self._torch_dtype, count_weights)
 

@@ -57,7 +57,7 @@ def test_symbolic_and_eager_shapes(factory, shape, dtype, expected):
     symbolic = factory()(lamina.Input(shape=shape, dtype=dtype))
     assert symbolic.shape == (None,) + expected
     for batch in (1, 3):
-        data = torch.randint(0, 10, (batch,) + shape)
+        data = torch.randint(0, 7, (batch,) + shape)  # (ids below CategoryEncoding's 7)
         data = data.float() if dtype == "float32" else data
         layer = factory()
         assert tuple(layer(data).shape) == (batch,) + expected
@@ -256,9 +256,11 @@ def test_image_layers_run_on_the_input_device():
 # ------------------------------------------------------------------------- categorical
 def test_category_encoding_counts_weights_and_errors():
     layer = CategoryEncoding(4, output_mode="count")
-    out = layer(np.array([[0, 1, 1, 7], [3, 3, -1, 2]]),
+    out = layer(np.array([[0, 1, 1, 3], [3, 3, 0, 2]]),
                 count_weights=np.array([[1.0, 2.0, 3.0, 4.0], [0.5, 0.5, 9.0, 1.0]]))
-    np.testing.assert_allclose(out.numpy(), [[1, 5, 0, 0], [0, 0, 1, 1]])  # 7, -1 ignored
+    np.testing.assert_allclose(out.numpy(), [[1, 5, 0, 4], [9, 0, 1, 1]])
+    with pytest.raises(ValueError, match="received values from -1 to 7"):  # (Keras on torch
+        layer(np.array([[0, 1, 1, 7], [3, 3, -1, 2]]))  # raises too; lamina used to drop them)
     with pytest.raises(ValueError, match="num_tokens` must be set"):
         CategoryEncoding()
     with pytest.raises(ValueError, match="only used when output_mode='count'"):

@@ -190,7 +190,7 @@ def test_plot_history_svg_metric_choice_and_errors(tmp_path):
     figure = plot_history({"loss": [3.0, 2.0, 1.0]}, to_file=None)  # no validation, no file
     assert [line.get_label() for line in figure.axes[0].get_lines()] == ["training"]
     with pytest.raises(ValueError, match="no metric named 'f1' in the history. Available: "
-                                         "loss, accuracy"):
+                                         "accuracy, loss"):
         plot_history(history, tmp_path / "x.png", metrics=["f1"])
     with pytest.raises(ValueError, match="empty history"):
         plot_history({}, tmp_path / "x.png")

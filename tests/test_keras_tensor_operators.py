@@ -32,3 +32,13 @@ def test_keras_tensor_attributes_and_refusals():
     for convert in (int, float, np.asarray):
         with pytest.raises(ValueError, match="symbolic"):
             convert(x)
+
+
+def test_symbolic_tensors_get_keras_auto_names():
+    # Keras: Input(name="feat").name == "feat"; a layer's output is "keras_tensor" (then
+    # "keras_tensor_1", ...); lamina gave None.
+    keras.utils.clear_session()
+    inputs = keras.Input((3,), name="feat")
+    first = keras.layers.Dense(2)(inputs)
+    second = keras.layers.Dense(2)(first)
+    assert (inputs.name, first.name, second.name) == ("feat", "keras_tensor", "keras_tensor_1")

@@ -10,6 +10,7 @@ import torch
 
 from lamina import config
 from lamina.registry.export import keras_export
+from lamina.utils import naming
 from lamina.utils.strings import is_string_dtype
 
 _NO_VALUE = ("A KerasTensor is symbolic: it stands for the shape and dtype of data that does "
@@ -27,7 +28,7 @@ class KerasTensor:
     def __init__(self, shape, dtype=None, name=None, keras_history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
         self.dtype = "string" if is_string_dtype(dtype) else config.dtype_name(dtype)
-        self.name = name
+        self.name = name or naming.unique_name("keras_tensor")  # (Keras's auto names)
         self._keras_history = keras_history
 
     @property

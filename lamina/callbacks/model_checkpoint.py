@@ -106,6 +106,7 @@ class ModelCheckpoint(MonitorCallback):
             self.model.save_weights(filepath, overwrite=True)
         else:
             self.model.save(filepath, overwrite=True)
+        self._say(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")  # (as Keras)
 
     def _should_save(self, epoch, logs, filepath):
         if not self.save_best_only:

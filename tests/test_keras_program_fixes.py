@@ -120,3 +120,12 @@ def test_category_encoding_refuses_ids_out_of_range():
     with pytest.raises(ValueError, match="from -1 to 0"):
         layer(np.array([-1, 0]))
     np.testing.assert_array_equal(layer(np.array([2, 0])), [[0, 0, 1], [1, 0, 0]])
+
+
+def test_cloning_a_sequential_onto_a_new_input_keeps_a_sequential():
+    # Keras: clone_model(seq, input_tensors=Input((3,), name="new_in")) -> Sequential ['d1']
+    seq = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="d1")], name="seqm")
+    clone = keras.models.clone_model(seq, input_tensors=keras.Input((3,), name="new_in"))
+    assert type(clone) is keras.Sequential and [layer.name for layer in clone.layers] == ["d1"]
+    assert clone.name == "seqm" and clone.input_shape == (None, 3)
+    assert clone.layers[0] is not seq.layers[0]

@@ -64,7 +64,7 @@ def _call(layer, call_function, args, kwargs):
 
 
 def _clone_sequential(model, input_tensors, clone_function, call_function):
-    from lamina.layers.core.input_layer import Input
+    from lamina.layers.core.input_layer import Input, InputLayer
     from lamina.models.functional import Functional
     from lamina.models.sequential import Sequential
 
@@ -78,6 +78,16 @@ def _clone_sequential(model, input_tensors, clone_function, call_function):
         for layer in layers:
             clone.add(layer)
         return clone
+    if call_function is None:
+        given = tree.flatten(input_tensors)
+        if len(given) == 1 and isinstance(getattr(given[0], "_keras_history", [None])[0],
+                                          InputLayer):
+            # A new Input: still a Sequential, starting from it (as Keras clones it).
+            clone = Sequential(name=model.name, trainable=model.trainable)
+            clone.add(given[0])
+            for layer in layers:
+                clone.add(layer)
+            return clone
     if input_tensors is None:
         if not model.inputs:
             raise ValueError("Cannot clone a Sequential model with no known input shape and a "

@@ -22,6 +22,7 @@ from lamina.ops.core import result_type as result_type
 from lamina.ops.core import standardize_dtype as standardize_dtype
 from lamina.registry.export import keras_export
 from lamina.utils import naming, tree
+from lamina.utils.arguments import user_stacklevel
 
 # ---- Keras 3 keras.backend -----------------------------------------------------------------------
 
@@ -257,7 +258,7 @@ def cumsum(x, axis=0):
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None, **kwargs):
     if "std" in kwargs:  # Keras 1's name (its variational autoencoder example passes std=)
         warnings.warn("K.random_normal(std=...) is Keras 1; pass stddev=...",
-                      DeprecationWarning, stacklevel=2)
+                      DeprecationWarning, stacklevel=user_stacklevel())
         stddev = kwargs.pop("std")
     if kwargs:
         raise TypeError(f"random_normal() got unexpected keyword arguments {sorted(kwargs)}; "
@@ -328,14 +329,16 @@ def image_dim_ordering():
     """Keras 1's name for the image data format: "th" (channels first) or "tf" (channels last).
     Keras 1 examples branch on it (`if K.image_dim_ordering() == 'th': ...`)."""
     warnings.warn("K.image_dim_ordering() is Keras 1; use K.image_data_format() "
-                  "('channels_first' / 'channels_last').", DeprecationWarning, stacklevel=2)
+                  "('channels_first' / 'channels_last').",
+                  DeprecationWarning, stacklevel=user_stacklevel())
     return "th" if config.image_data_format() == "channels_first" else "tf"
 
 
 def set_image_dim_ordering(dim_ordering):
     """Keras 1's setter: "th" -> channels_first, "tf" -> channels_last."""
     warnings.warn("K.set_image_dim_ordering() is Keras 1; use K.set_image_data_format("
-                  "'channels_first' or 'channels_last').", DeprecationWarning, stacklevel=2)
+                  "'channels_first' or 'channels_last').",
+                  DeprecationWarning, stacklevel=user_stacklevel())
     if dim_ordering not in _ORDERINGS:
         raise ValueError(f"set_image_dim_ordering() takes 'th' or 'tf'; received "
                          f"{dim_ordering!r}. Better: K.set_image_data_format('channels_last').")
@@ -353,7 +356,8 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
     from lamina.symbolic.keras_tensor import KerasTensor
 
     warnings.warn("K.function() is Keras 2; build a model instead: "
-                  "keras.Model(inputs, outputs).predict(x).", DeprecationWarning, stacklevel=2)
+                  "keras.Model(inputs, outputs).predict(x).",
+                  DeprecationWarning, stacklevel=user_stacklevel())
     if updates:
         raise ValueError("K.function(updates=...) is TensorFlow 1 graph code, which lamina does "
                          "not run; update variables in a train_step or with variable.assign().")

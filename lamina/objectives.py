@@ -4,6 +4,8 @@ name of `lamina.losses`, with a DeprecationWarning."""
 
 import warnings
 
+from lamina.utils.arguments import user_stacklevel
+
 
 def __getattr__(name):
     from lamina import losses
@@ -12,5 +14,5 @@ def __getattr__(name):
         raise AttributeError(f"module 'lamina.objectives' (Keras 1's name for lamina.losses) has "
                              f"no attribute '{name}'")
     warnings.warn(f"`keras.objectives.{name}` is Keras 1; use `keras.losses.{name}`.",
-                  DeprecationWarning, stacklevel=2)
+                  DeprecationWarning, stacklevel=user_stacklevel())
     return getattr(losses, name)

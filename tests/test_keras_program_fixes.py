@@ -129,3 +129,21 @@ def test_cloning_a_sequential_onto_a_new_input_keeps_a_sequential():
     assert type(clone) is keras.Sequential and [layer.name for layer in clone.layers] == ["d1"]
     assert clone.name == "seqm" and clone.input_shape == (None, 3)
     assert clone.layers[0] is not seq.layers[0]
+
+
+def test_keras_1_2_deprecation_warnings_point_at_the_users_line():
+    # Python shows a DeprecationWarning by default only when it is blamed on __main__, so each
+    # must name the caller's file, not lamina's (they were blamed on dense.py, lstm.py, ...).
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        keras.layers.Dense(12, input_dim=8)
+        keras.layers.Convolution2D(4, 3, 3, border_mode="same")
+        keras.layers.LSTM(8, dropout_W=0.2, dropout_U=0.2)
+        keras.backend.image_dim_ordering()
+        checkpoint = keras.callbacks.ModelCheckpoint(
+            "unused.keras", monitor="val_acc", save_best_only=True, period=1)
+    assert checkpoint is not None and len(caught) >= 6
+    assert {w.category for w in caught} == {DeprecationWarning}
+    assert {w.filename for w in caught} == {__file__}, [
+        (w.filename, str(w.message)[:40]) for w in caught if w.filename != __file__]

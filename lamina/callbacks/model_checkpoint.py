@@ -11,7 +11,7 @@ from lamina.distribution.model_parallel import gathered
 from lamina.distribution.process_group import is_main_process
 from lamina.registry.export import keras_export
 from lamina.saving import atomic
-from lamina.utils.arguments import check_kwargs
+from lamina.utils.arguments import check_kwargs, user_stacklevel
 
 _MODEL_EXTENSIONS = (".keras", ".h5", ".hdf5")
 _WEIGHTS_EXTENSIONS = (".weights.h5", ".h5", ".hdf5", ".pt", ".pth")
@@ -191,7 +191,7 @@ def _legacy_period(kwargs):
         warnings.warn(
             "ModelCheckpoint(options=...) holds TensorFlow save options; lamina ignores it.",
             DeprecationWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     period = kwargs.get("period")
     if period is None:
@@ -200,7 +200,7 @@ def _legacy_period(kwargs):
         "ModelCheckpoint(period=N) is Keras 2 API (Keras 3 removed it): lamina still saves every "
         "N epochs. For a Keras 3 equivalent use save_freq=N * steps_per_epoch (in batches).",
         DeprecationWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
     if isinstance(period, bool) or not isinstance(period, int) or period < 1:
         raise ValueError(

@@ -11,6 +11,7 @@ import warnings
 
 from lamina.callbacks.callback import Callback
 from lamina.utils import naming
+from lamina.utils.arguments import user_stacklevel
 
 # For mode="auto": what a metric's name says about its direction, first match wins.
 _NAME_DIRECTIONS = (
@@ -89,7 +90,7 @@ class MonitorCallback(Callback):
                     f"{type(self).__name__}: monitor='{self.monitor}' is the Keras 2 name of "
                     f"'{prefix + modern}'; pass monitor='{prefix + modern}'.",
                     DeprecationWarning,
-                    stacklevel=4,
+                    stacklevel=user_stacklevel(),
                 )
             self._resolved_monitor = prefix + modern
             return prefix + modern

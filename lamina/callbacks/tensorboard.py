@@ -20,7 +20,7 @@ from lamina.callbacks.callback import Callback
 from lamina.callbacks.learning_rate_scheduler import current_learning_rate
 from lamina.distribution.process_group import is_main_process
 from lamina.registry.export import keras_export
-from lamina.utils.arguments import check_kwargs
+from lamina.utils.arguments import check_kwargs, user_stacklevel
 
 # Keras 2 (tf.keras 1.x/2.0) arguments that have no effect any more.
 _IGNORED_LEGACY_KWARGS = ("batch_size", "write_grads", "embeddings_layer_names", "embeddings_data")
@@ -66,7 +66,7 @@ class TensorBoard(Callback):
         check_kwargs(kwargs, set(_ARGUMENTS + _IGNORED_LEGACY_KWARGS), "TensorBoard()")
         for name in kwargs:
             warnings.warn(f"TensorBoard({name}=...) is a Keras 2 argument with no effect; "
-                          "remove it.", DeprecationWarning, stacklevel=2)
+                          "remove it.", DeprecationWarning, stacklevel=user_stacklevel())
         super().__init__()
         self.log_dir = os.fspath(log_dir)
         if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) or (

@@ -16,6 +16,7 @@ plus `endpoints.json` (the endpoints, their input signatures and the default one
 import contextlib
 import json
 import os
+import re
 
 import torch
 
@@ -204,7 +205,7 @@ class ExportArchive:
     def _describe(self, directory):
         lines = [f"Saved artifact at '{directory}'. The following endpoints are available:"]
         for name, (_, signature) in self._endpoints.items():
-            inputs = ", ".join(f"{spec.name or 'input'}: {spec.dtype} {tuple(spec.shape)}"
+            inputs = ", ".join(f"{_shown_name(spec)}: {spec.dtype} {tuple(spec.shape)}"
                                for spec in tree.flatten(signature))
             lines.append(f"* Endpoint '{name}' ({name}.pt2), inputs: {inputs}")
         return "\n".join(lines)
@@ -311,3 +312,8 @@ def _variable_key(variable, index):
 def _spec_json(spec):
     return {"shape": list(spec.shape), "dtype": str(spec.dtype), "name": spec.name}
 
+
+def _shown_name(spec):
+    """A signature's input name; "input" for an unnamed one (a KerasTensor's auto name)."""
+    name = getattr(spec, "name", None)
+    return "input" if not name or re.fullmatch(r"keras_tensor(_\d+)?", name) else name

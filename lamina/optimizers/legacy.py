@@ -9,6 +9,8 @@ modern optimizer, with a DeprecationWarning naming the modern spelling; the old 
 import importlib
 import warnings
 
+from lamina.utils.arguments import user_stacklevel
+
 _NAMES = ("Adagrad", "Adam", "Ftrl", "Optimizer", "RMSprop", "SGD")
 
 
@@ -16,7 +18,7 @@ def __getattr__(name):
     if name in _NAMES:
         warnings.warn(f"`keras.optimizers.legacy.{name}` is the TF 2.11-2.15 address of a Keras 2 "
                       f"optimizer; use `keras.optimizers.{name}` (lamina gives you that one).",
-                      DeprecationWarning, stacklevel=2)
+                      DeprecationWarning, stacklevel=user_stacklevel())
         return getattr(importlib.import_module("lamina.optimizers"), name)
     raise AttributeError(f"module 'lamina.optimizers.legacy' has no attribute '{name}'")
 

@@ -26,6 +26,7 @@ from lamina.preprocessing.image_iterators import (DataFrameIterator, DirectoryIt
                                                   NumpyArrayIterator)
 from lamina.preprocessing.image_transforms import (apply_affine_transform,
                                                    apply_brightness_shift, apply_channel_shift)
+from lamina.utils.arguments import user_stacklevel
 
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 # flow_from_dataframe options that Keras 2 had already retired: accepted, with no effect.
@@ -42,7 +43,7 @@ def _warn_keras2_api():
         "images with preprocessing layers (keras.layers.RandomFlip, RandomRotation, RandomZoom, "
         "RandomTranslation, ...) and reads folders with "
         "keras.utils.image_dataset_from_directory.",
-        DeprecationWarning, stacklevel=3)
+        DeprecationWarning, stacklevel=user_stacklevel())
 
 
 def _pair(value, name):
@@ -219,10 +220,10 @@ class ImageDataGenerator:
         for name in kwargs:
             warnings.warn(f"flow_from_dataframe({name}=...) is deprecated since Keras 2 and has "
                           f"no effect: {_RETIRED_DATAFRAME_OPTIONS[name]}.",
-                          DeprecationWarning, stacklevel=2)
+                          DeprecationWarning, stacklevel=user_stacklevel())
         if class_mode == "other":  # Keras 2's old name for "raw"
             warnings.warn('class_mode="other" is deprecated: use class_mode="raw".',
-                          DeprecationWarning, stacklevel=2)
+                          DeprecationWarning, stacklevel=user_stacklevel())
             class_mode = "raw"
         return DataFrameIterator(
             dataframe, directory, self, x_col=x_col, y_col=y_col, weight_col=weight_col,

@@ -12,6 +12,7 @@ import numpy as np
 
 from lamina.utils.py_dataset import PyDataset
 from lamina.utils.sequence_utils import pad_sequences as pad_sequences
+from lamina.utils.arguments import user_stacklevel
 
 
 class TimeseriesGenerator(PyDataset):
@@ -24,7 +25,7 @@ class TimeseriesGenerator(PyDataset):
                  end_index=None, shuffle=False, reverse=False, batch_size=128, **kwargs):
         warnings.warn("TimeseriesGenerator is Keras 2's; Keras 3 has "
                       "keras.utils.timeseries_dataset_from_array.", DeprecationWarning,
-                      stacklevel=2)
+                      stacklevel=user_stacklevel())
         super().__init__(**kwargs)
         if len(data) != len(targets):
             raise ValueError(f"TimeseriesGenerator: data has {len(data)} rows and targets "

@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 
+from lamina.utils.arguments import user_stacklevel
+
 # Keras 2's default: ASCII punctuation plus tab and newline (the apostrophe is kept: "don't").
 DEFAULT_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 MODES = ("binary", "count", "tfidf", "freq")
@@ -25,7 +27,8 @@ def _deprecated(name):
     # stacklevel=3 points at the caller of the public function, not at this helper.
     warnings.warn(f"`{name}` is the Keras 2 text API (`keras.preprocessing.text`), kept so old "
                   "code runs; Keras 3 replaces it with `keras.layers.TextVectorization` "
-                  "(`lamina.layers.TextVectorization`).", DeprecationWarning, stacklevel=3)
+                  "(`lamina.layers.TextVectorization`).",
+                  DeprecationWarning, stacklevel=user_stacklevel())
 
 
 def _words(text, filters, lower, split):
@@ -87,7 +90,8 @@ class Tokenizer:
                    char_level=False, oov_token=None, analyzer=None, document_count=0, **kwargs):
         if "nb_words" in kwargs:  # Keras 1's name, still accepted by Keras 2
             warnings.warn("Tokenizer(nb_words=...) is the old name of `num_words`: pass "
-                          "num_words=... instead.", DeprecationWarning, stacklevel=3)
+                          "num_words=... instead.",
+                          DeprecationWarning, stacklevel=user_stacklevel())
             num_words = kwargs.pop("nb_words")
         if kwargs:
             raise TypeError(f"Tokenizer got unexpected keyword arguments {sorted(kwargs)}; it "

@@ -10,6 +10,7 @@ import warnings
 from lamina import losses as losses_module
 from lamina import metrics as metrics_module
 from lamina.utils import tree
+from lamina.utils.arguments import user_stacklevel
 
 
 def match_outputs(spec, output_names, what):
@@ -117,7 +118,7 @@ class CompileMetrics:
             f"({self.output_names}): Keras 2 applied these metrics to every output, Keras 3 "
             "rejects it. Pass one entry per output (a list of lists) or a dict keyed by output "
             "name. Each output gets its own copy of the metrics for now.",
-            DeprecationWarning, stacklevel=6)
+            DeprecationWarning, stacklevel=user_stacklevel())
         return _unshared([_as_list(spec) for _ in range(count)])
 
     def _resolve(self, spec, y_true, y_pred):

@@ -11,7 +11,7 @@ the generator says its batch size (ImageDataGenerator's iterators and PyDatasets
 import math
 import warnings
 
-from lamina.utils.arguments import warn_deprecated
+from lamina.utils.arguments import warn_deprecated, user_stacklevel
 
 _FIT_ORDER = ("steps_per_epoch", "epochs", "verbose", "callbacks", "validation_data",
               "validation_steps", "validation_freq", "class_weight", "max_queue_size", "workers",
@@ -81,5 +81,5 @@ def _batches(samples, generator, old, new):
     warnings.warn(f"Model: `{old}={samples}` is Keras 1 and counted samples; Keras 3's `{new}` "
                   f"counts batches, and this generator does not say its batch size. Using "
                   f"{new}={samples}: pass `{new}=samples // batch_size` instead.",
-                  DeprecationWarning, stacklevel=5)
+                  DeprecationWarning, stacklevel=user_stacklevel())
     return samples

@@ -25,7 +25,8 @@ from lamina.trainers.array_data_adapter import check_finite, to_tensor_structure
 from lamina.trainers.training_state import TrainingState
 from lamina.utils import tree
 from lamina.utils.strings import is_string_data
-from lamina.utils.arguments import check_kwargs, rename_legacy_kwargs, user_stacklevel, warn_deprecated
+from lamina.utils.arguments import (check_kwargs, rename_legacy_kwargs, user_stacklevel,
+                                    warn_deprecated)
 
 _FIT_KWARGS = {"x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split",
                "validation_data", "shuffle", "class_weight", "sample_weight", "initial_epoch",
@@ -78,7 +79,7 @@ class Trainer:
         argument_checks.check_compile_arguments(loss_weights, run_eagerly, auto_scale_loss)
         for legacy in kwargs:  # Keras 2 arguments with no effect in Keras 3 (or here)
             warnings.warn(f"Model.compile(): `{legacy}` is a Keras 2 argument with no effect; "
-                          "remove it.", DeprecationWarning, stacklevel=2)
+                          "remove it.", DeprecationWarning, stacklevel=user_stacklevel())
         self._move_to_default_device()
         self.optimizer = optimizers.get(optimizer)
         if auto_scale_loss and self.optimizer is not None and _dtype_policy_name(

@@ -28,13 +28,17 @@ def unknown_keyword_message(key, allowed, where):
     return f"{where} got an unexpected keyword argument '{key}'.{hint} Valid keywords: {valid}."
 
 
-def warn_deprecated(old, new, where, stacklevel=3):
-    """`new` is code (shown in backticks), or a sentence that marks its own code spans."""
+def warn_deprecated(old, new, where, stacklevel=None):
+    """`new` is code (shown in backticks), or a sentence that marks its own code spans.
+
+    The warning points at the user's line (the first frame outside lamina), so Python's
+    default filter, which shows a DeprecationWarning only when it is blamed on `__main__`,
+    shows it in a script. (`stacklevel` is accepted for old callers and not needed.)"""
     shown = new if "`" in new else f"`{new}`"
     warnings.warn(
         f"{where}: `{old}` is a Keras 1/2 spelling; use {shown} instead.",
         DeprecationWarning,
-        stacklevel=stacklevel,
+        stacklevel=user_stacklevel(),
     )
 
 
@@ -122,6 +126,10 @@ def user_stacklevel():
     """The `stacklevel` that points a warning, issued by the function calling this one, at the
     first line outside lamina (the user's), however deep inside lamina that function is."""
     frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("lamina."):
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_NOT_USER_CODE):
         frame, level = frame.f_back, level + 1
     return level
+
+
+# lamina itself, and the import machinery between an `import keras.layers.core` and lamina
+_NOT_USER_CODE = ("lamina.", "importlib.", "_frozen_importlib")

@@ -9,6 +9,8 @@ DeprecationWarning giving the modern path; lamina's own code never imports these
 import importlib
 import warnings
 
+from lamina.utils.arguments import user_stacklevel
+
 
 def legacy_module(module_name, names, modern):
     """`__getattr__` and `__dir__` for a Keras 2 module: `names` are the names it had (a list,
@@ -22,7 +24,7 @@ def legacy_module(module_name, names, modern):
                                  f"{', '.join(sorted(mapping))}. See {modern}.")
         target = mapping[name]
         warnings.warn(f"`{module_name}.{name}` is the Keras 2 module path; use "
-                      f"`{modern}.{target}`.", DeprecationWarning, stacklevel=2)
+                      f"`{modern}.{target}`.", DeprecationWarning, stacklevel=user_stacklevel())
         return getattr(importlib.import_module(modern), target)
 
     def __dir__():

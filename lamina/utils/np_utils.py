@@ -6,13 +6,15 @@ Kept so that code runs; each use warns with the Keras 3 spelling (`keras.utils.t
 
 import warnings
 
+from lamina.utils.arguments import user_stacklevel
+
 _NAMES = ("to_categorical", "normalize")
 
 
 def __getattr__(name):
     if name in _NAMES:
         warnings.warn(f"`keras.utils.np_utils.{name}` is the Keras 2 module path; use "
-                      f"`keras.utils.{name}`.", DeprecationWarning, stacklevel=2)
+                      f"`keras.utils.{name}`.", DeprecationWarning, stacklevel=user_stacklevel())
         from lamina.utils import numerical_utils
 
         return getattr(numerical_utils, name)

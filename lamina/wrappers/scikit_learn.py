@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from lamina.models.sequential import Sequential
 from lamina.utils.numerical_utils import to_categorical
+from lamina.utils.arguments import user_stacklevel
 
 _WARNED = set()
 # What sk_params may name besides build_fn's own arguments (Keras 2 checked the same methods).
@@ -35,7 +36,7 @@ class BaseWrapper(BaseEstimator):
             warnings.warn(f"{type(self).__name__}(build_fn=...) is the Keras 2 scikit-learn "
                           f"wrapper; Keras 3 has keras.wrappers.SKLearn"
                           f"{type(self).__name__[5:]}(model=...).", DeprecationWarning,
-                          stacklevel=2)
+                          stacklevel=user_stacklevel())
         self.build_fn = build_fn
         self.sk_params = sk_params
         self.check_params(sk_params)

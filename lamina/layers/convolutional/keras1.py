@@ -12,7 +12,7 @@ Two kinds of old code still circulate in tutorials:
 
 import warnings
 
-from lamina.utils.arguments import warn_deprecated
+from lamina.utils.arguments import warn_deprecated, user_stacklevel
 
 _DIM_ORDERING = {"th": "channels_first", "tf": "channels_last", "default": None}
 
@@ -103,7 +103,7 @@ def split_positional_kernel(args, kwargs, rank, where):
         f"is deprecated; write kernel_size={tuple(sizes)} (in Keras 3 the third positional "
         "argument is `strides`).",
         DeprecationWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
     return (args[0], tuple(sizes))
 
@@ -111,4 +111,4 @@ def split_positional_kernel(args, kwargs, rank, where):
 def warn_ignored(keyword, where):
     warnings.warn(f"{where}: `{keyword}` is a Keras 1 argument that is no longer needed (the "
                   "output shape follows from the other arguments); it is ignored.",
-                  DeprecationWarning, stacklevel=4)
+                  DeprecationWarning, stacklevel=user_stacklevel())

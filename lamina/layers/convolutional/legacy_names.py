@@ -20,6 +20,7 @@ from lamina.layers.convolutional.conv import Conv2D, Conv3D
 from lamina.layers.convolutional.conv_transpose import Conv2DTranspose, Conv3DTranspose
 from lamina.layers.convolutional.separable_conv import SeparableConv2D
 from lamina.registry.export import keras_export
+from lamina.utils.arguments import user_stacklevel
 
 
 def _construct(modern, args, kwargs, rank, where):
@@ -47,7 +48,7 @@ class SeparableConvolution2D(SeparableConv2D):
 def _construct_transpose(modern, args, kwargs, rank, old_name):
     where = f"{old_name}()"
     warnings.warn(f"`{old_name}` is a Keras 1/2 name; use `{modern.__name__}` instead.",
-                  DeprecationWarning, stacklevel=3)
+                  DeprecationWarning, stacklevel=user_stacklevel())
     kernel_end = rank + 1
     if len(args) == kernel_end + 1 and isinstance(args[kernel_end], (tuple, list)) and all(
         isinstance(a, int) for a in args[1:kernel_end]

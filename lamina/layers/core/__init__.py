@@ -8,6 +8,8 @@ go through the names below, so they never warn.
 import importlib
 import warnings
 
+from lamina.utils.arguments import user_stacklevel
+
 _LEGACY_NAMES = {
     "Activation": "lamina.layers.activations.activation",
     "Dense": "lamina.layers.core.dense",
@@ -26,7 +28,7 @@ def __getattr__(name):
         warnings.warn(
             f"`lamina.layers.core.{name}` is the Keras 2 module path; use `lamina.layers.{name}`.",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
         return getattr(importlib.import_module(_LEGACY_NAMES[name]), name)
     raise AttributeError(f"module 'lamina.layers.core' has no attribute '{name}'")

@@ -320,6 +320,18 @@ def learning_phase():
     return 0
 
 
+def set_learning_phase(value):
+    """Keras 2's global training flag. Nothing to set: fit trains, predict and evaluate infer,
+    and a layer called directly takes `training=`. Accepted (0 or 1) with a warning."""
+    if value not in (0, 1):
+        raise ValueError(f"set_learning_phase() takes 0 or 1; received {value!r}.")
+    warnings.warn(
+        "K.set_learning_phase() is Keras 2 (removed in Keras 3) and has no effect: fit() "
+        "trains and predict()/evaluate() infer by themselves; call a layer or model with "
+        "`training=True` / `training=False` to choose.", DeprecationWarning,
+        stacklevel=user_stacklevel())
+
+
 # ---- Keras 1 image ordering ----------------------------------------------------------------------
 
 _ORDERINGS = {"th": "channels_first", "tf": "channels_last"}
@@ -371,6 +383,8 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
         arrays = [v for k, v in enumerate(values) if k not in phase]
         with torch.no_grad():
             result = graph(arrays if len(arrays) > 1 else arrays[0], training=training)
+        if isinstance(outputs, (list, tuple)) and not isinstance(result, (list, tuple)):
+            result = [result]  # (a model unwraps `outputs=[y]`; K.function returns the list)
         return tree.map_structure(lambda t: t.detach().cpu().numpy(), result)
 
     return run

@@ -147,3 +147,94 @@ def test_keras_1_2_deprecation_warnings_point_at_the_users_line():
     assert {w.category for w in caught} == {DeprecationWarning}
     assert {w.filename for w in caught} == {__file__}, [
         (w.filename, str(w.message)[:40]) for w in caught if w.filename != __file__]
+
+
+# ---- Keras 1/2 tutorial code (2016-2022 blog posts) -------------------------------------------
+
+
+def test_keras2_history_keys_acc_and_val_acc_read_accuracy_with_a_warning():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=["accuracy"])
+    ones = np.ones((8, 2), "float32")
+    history = model.fit(ones, ones[:, :1], validation_split=0.25, epochs=2, verbose=0)
+    with pytest.warns(DeprecationWarning, match='Keras 2 name of "accuracy"'):
+        assert history.history["acc"] == history.history["accuracy"]
+    with pytest.warns(DeprecationWarning, match='"val_accuracy"'):
+        assert history.history["val_acc"] == history.history["val_accuracy"]
+    with pytest.raises(KeyError, match=r"no such key. It has \['accuracy', 'loss'"):
+        history.history["f1"]
+
+
+def test_keras1_merge_function_and_merge_layer():
+    from lamina.layers import Merge, merge
+
+    a, b = keras.Input((4,)), keras.Input((4,))
+    with pytest.warns(DeprecationWarning, match="layers.concatenate"):
+        assert merge([a, b], mode="concat").shape == (None, 8)
+    with pytest.warns(DeprecationWarning, match="layers.add"):
+        summed = merge([a, b], mode="sum")
+    model = keras.Model([a, b], summed)
+    np.testing.assert_allclose(model.predict([np.ones((1, 4)), np.ones((1, 4))], verbose=0),
+                               [[2, 2, 2, 2]])
+    with pytest.raises(ValueError, match="Lambda"):
+        merge([a, b], mode=lambda pair: pair[0])
+    with pytest.raises(TypeError, match="functional model"):
+        Merge([a, b], mode="concat")
+
+
+def test_keras2_spellings_that_used_to_fail():
+    with pytest.warns(DeprecationWarning, match="nb_classes"):
+        assert keras.utils.to_categorical([0, 2], nb_classes=4).shape == (2, 4)
+    with pytest.warns(DeprecationWarning, match="mode"):
+        keras.layers.BatchNormalization(mode=0)
+    with pytest.raises(ValueError, match="LayerNormalization"):
+        keras.layers.BatchNormalization(mode=1)
+    with pytest.warns(DeprecationWarning, match="no effect"):
+        keras.backend.set_learning_phase(0)
+    with pytest.raises(RuntimeError, match="model_from_json"):
+        keras.models.model_from_yaml("class_name: Sequential")
+
+
+def test_custom_layers_with_output_dim_load_from_h5(tmp_path):
+    # keras.io's "Writing your own Keras layers" (Keras 2): the legacy-file translator renamed
+    # `output_dim` to `units` for every class, user classes included.
+    class MyLayer(keras.layers.Layer):
+        def __init__(self, output_dim, **kwargs):
+            self.output_dim = output_dim
+            super().__init__(**kwargs)
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(name="kernel", shape=(input_shape[1], self.output_dim),
+                                          initializer="uniform")
+
+        def call(self, x):
+            return keras.ops.matmul(x, self.kernel)
+
+        def get_config(self):
+            return dict(super().get_config(), output_dim=self.output_dim)
+
+    model = keras.Sequential([keras.Input((5,)), MyLayer(3)])
+    model.save(tmp_path / "m.h5")
+    again = keras.models.load_model(tmp_path / "m.h5", custom_objects={"MyLayer": MyLayer})
+    x = np.ones((2, 5), "float32")
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_model_with_one_output_in_a_list_predicts_an_array():
+    # Keras 3 (and 2): Model(inputs=[i], outputs=[o]).predict(x) is an array, its call a tensor.
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs=[inputs], outputs=[keras.layers.Dense(2)(inputs)])
+    assert model.predict(np.ones((4, 3)), verbose=0).shape == (4, 2)
+    assert tuple(model(np.ones((1, 3), "float32")).shape) == (1, 2)
+    assert model.get_config()["output_layers"] == [[model.layers[-1].name, 0, 0]]
+
+
+def test_attention_layers_take_numpy_masks():
+    # Keras: scores [[1, 0], [.5, .5]]; lamina raised AttributeError ('ndarray' has no .bool)
+    q = np.ones((1, 2, 4), "float32")
+    mask = np.array([[[1, 0], [1, 1]]])
+    mha = keras.layers.MultiHeadAttention(num_heads=1, key_dim=4)
+    _, scores = mha(q, q, attention_mask=mask, return_attention_scores=True)
+    np.testing.assert_allclose(scores.detach().numpy()[0, 0], [[1, 0], [0.5, 0.5]], atol=1e-6)
+    out = keras.layers.Attention()([q, q], mask=[np.array([[1, 1]]), np.array([[1, 0]])])
+    assert tuple(out.shape) == (1, 2, 4)

@@ -134,3 +134,14 @@ def _clone_functional(model, input_tensors, clone_function, call_function, input
     inputs = tree.pack_sequence_as(model._inputs_struct, new_inputs)
     outputs = tree.map_structure(lambda t: mapped[id(t)], model._outputs_struct)
     return Functional(inputs, outputs, name=model.name, trainable=model.trainable)
+
+
+def model_from_yaml(yaml_string, custom_objects=None):
+    """Keras 2.0-2.5's YAML model format, removed by Keras for safety (loading YAML could run
+    arbitrary code): refused, with the replacement."""
+    raise RuntimeError(
+        "model_from_yaml() was removed (Keras 2.6+ and Keras 3): loading YAML could run "
+        "arbitrary code. Save the architecture with `model.to_json()` and load it with "
+        "`keras.models.model_from_json(...)`, or save the whole model with "
+        "`model.save('model.keras')`. A YAML file from an old run can be converted by loading "
+        "it in Keras 2.5 and calling `to_json()` there.")

@@ -125,7 +125,10 @@ class Functional(Model):
             else:
                 for slot, value in zip(out_slots, tree.flatten(outputs)):
                     values[slot] = value
-        return tree.pack_sequence_as(self._outputs_struct, [values[s] for s in self._output_slots])
+        outputs = [values[s] for s in self._output_slots]
+        if len(outputs) == 1 and isinstance(self._outputs_struct, list):
+            return outputs[0]  # `outputs=[y]` gives `y`, as in Keras (its config keeps the list)
+        return tree.pack_sequence_as(self._outputs_struct, outputs)
 
     def _flatten_inputs(self, inputs):
         """Match what the user passed to the model's inputs: one tensor, a list, or a dict."""

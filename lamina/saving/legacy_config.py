@@ -230,8 +230,19 @@ def translate_layer_arguments(class_name, config):
 def _rename_for(class_name, key):
     for pattern, table in ARGUMENT_RENAMES:
         if key in table and re.search(pattern, class_name):
+            if pattern == "." and not _is_builtin_layer(class_name):
+                return None  # a user's layer keeps its own arguments (keras.io's `output_dim`)
             return table[key]
     return None
+
+
+def _is_builtin_layer(class_name):
+    from lamina import layers
+
+    try:
+        return isinstance(getattr(layers, class_name, None), type)
+    except Exception:  # noqa: BLE001 - a lazy import of an optional part failed: not built in
+        return False
 
 
 def _translate_lambda(config):

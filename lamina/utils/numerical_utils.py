@@ -5,10 +5,11 @@ import torch
 
 from lamina import ops
 from lamina.registry.export import keras_export
+from lamina.utils.arguments import check_kwargs, rename_legacy_kwargs
 
 
 @keras_export("utils.to_categorical")
-def to_categorical(x, num_classes=None):
+def to_categorical(x, num_classes=None, **kwargs):
     """One-hot encode integer class labels.
 
     Args:
@@ -26,6 +27,9 @@ def to_categorical(x, num_classes=None):
                [0., 0., 1.],
                [0., 1., 0.]], dtype=float32)
     """
+    rename_legacy_kwargs(kwargs, {"nb_classes": "num_classes"}, "to_categorical()")
+    check_kwargs(kwargs, {"num_classes"}, "to_categorical()")
+    num_classes = kwargs.pop("num_classes", num_classes)
     if isinstance(x, torch.Tensor):
         if x.ndim > 1 and x.shape[-1] == 1:
             x = x.squeeze(-1)

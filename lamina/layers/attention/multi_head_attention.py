@@ -203,6 +203,10 @@ class MultiHeadAttention(Layer):
 
     def _combined_mask(self, query, value, query_mask, value_mask, key_mask, attention_mask,
                        use_causal_mask):
+        # (masks may come as numpy arrays or lists, as Keras accepts them)
+        query_mask, value_mask, key_mask, attention_mask = (
+            _mask_tensor(m, query.device) for m in (query_mask, value_mask, key_mask,
+                                                  attention_mask))
         mask = None
         if query_mask is not None:
             mask = query_mask.bool().unsqueeze(-1)  # (batch, target, 1)
@@ -346,3 +350,10 @@ def _inverse(order):
     for position, axis in enumerate(order):
         inverse[axis] = position
     return inverse
+
+
+def _mask_tensor(mask, device):
+    """A mask given as a numpy array or list (Keras accepts those) as a tensor."""
+    if mask is None or isinstance(mask, torch.Tensor):
+        return mask
+    return torch.as_tensor(np.asarray(mask), device=device)

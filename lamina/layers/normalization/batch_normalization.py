@@ -22,7 +22,7 @@ from lamina.layers.layer import Layer
 from lamina.layers.normalization import axes as axes_lib
 from lamina.registry.export import keras_export
 from lamina.registry.serialization import serialize_keras_object
-from lamina.utils.arguments import check_positive_number, check_rate
+from lamina.utils.arguments import check_positive_number, check_rate, warn_deprecated
 
 # Keras adds its fuzz factor to the masked count before dividing (masked batch statistics).
 _MASK_EPSILON = 1e-7
@@ -228,6 +228,15 @@ class BatchNormalization(Layer):
 def _drop_tf_keras_options(kwargs):
     """tf.keras (Keras 2) saved a few BatchNormalization options that Keras 3 dropped."""
     kwargs.pop("fused", None)  # torch picks its own kernels
+    if "mode" in kwargs:  # Keras 1: mode=0 is feature-wise normalization, today's only kind
+        mode = kwargs.pop("mode")
+        if mode != 0:
+            raise ValueError(
+                f"BatchNormalization(mode={mode!r}) is Keras 1's sample-wise (1) or per-batch "
+                "(2) normalization, which Keras 2 removed. Use mode=0 (the default behaviour: "
+                "drop the argument), or LayerNormalization for sample-wise normalization.")
+        warn_deprecated("mode=0", "BatchNormalization() without `mode` (mode 0 is what it does)",
+                        "BatchNormalization()")
     for option in ("virtual_batch_size", "adjustment"):
         if kwargs.pop(option, None) is not None:
             raise NotImplementedError(

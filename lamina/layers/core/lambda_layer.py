@@ -11,6 +11,9 @@ import inspect
 import marshal
 import types
 
+import numpy as np
+import torch
+
 from lamina.layers.layer import Layer
 from lamina.registry import object_registry
 from lamina.registry.export import keras_export
@@ -93,18 +96,27 @@ def _parameters(function):
 
 def _serialize_function(function):
     name = getattr(function, "__name__", None)
-    if name and name != "<lambda>" and object_registry.get_registered_object(name) is function:
-        return object_registry.get_registered_name(function)
     if name and name != "<lambda>" and getattr(function, "_keras_package", None):
         return name
+    if name and name != "<lambda>" and hasattr(function, "__code__"):
+        # A named function is saved by name, as Keras saves it ("Custom>name" when registered);
+        # loading finds it among the registered objects or `custom_objects`.
+        return {"module": "builtins", "class_name": "function",
+                "config": object_registry.get_registered_name(function),
+                "registered_name": "function"}
     code = base64.b64encode(marshal.dumps(function.__code__)).decode("ascii")
     return {"class_name": "__lambda__", "config": {
         "code": code, "defaults": function.__defaults__, "closure": None}}
 
 
 def _deserialize_function(spec, custom_objects, safe_mode):
+    if isinstance(spec, dict) and spec.get("class_name") == "function":
+        spec = spec.get("config")  # a named function, as Keras writes it: found by its name
     if isinstance(spec, str):
         function = object_registry.get_registered_object(spec, custom_objects, "activations")
+        if function is None and ">" in spec:  # "Custom>name" given as custom_objects={"name": f}
+            function = object_registry.get_registered_object(spec.split(">", 1)[1],
+                                                             custom_objects, "activations")
         if function is None:
             raise ValueError(
                 f"Lambda layer refers to a function '{spec}' that is not registered. Register it "
@@ -121,6 +133,18 @@ def _deserialize_function(spec, custom_objects, safe_mode):
             )
         code = marshal.loads(base64.b64decode(spec["config"]["code"]))
         defaults = spec["config"].get("defaults")
-        return types.FunctionType(code, globals(), code.co_name,
+        return types.FunctionType(code, _lambda_globals(custom_objects), code.co_name,
                                   tuple(defaults) if defaults else None)
     raise ValueError(f"Cannot deserialize the Lambda layer's function from {spec!r}.")
+
+
+def _lambda_globals(custom_objects):
+    """The names a saved lambda may use: the usual imports of Keras programs (`keras`, `ops`,
+    `K`, `np`, `layers`) and the given `custom_objects`."""
+    import lamina
+    from lamina import backend, layers, ops
+
+    names = {"__builtins__": __builtins__, "keras": lamina, "lamina": lamina, "ops": ops,
+             "K": backend, "np": np, "numpy": np, "layers": layers, "torch": torch}
+    names.update(custom_objects or {})
+    return names

@@ -8,11 +8,14 @@ Each object is visited once (shared layers). The same walk reads and writes, so 
 by Keras loads here and the reverse, as long as the two object graphs agree.
 """
 
+import warnings
+
 import h5py
 import numpy as np
 import torch
 
 from lamina.utils import naming
+from lamina.utils.arguments import user_stacklevel
 from lamina.variables import assign_full, to_numpy
 
 
@@ -146,14 +149,16 @@ def load_weights_from_group(model, h5_group, skip_mismatch=False, filename="the 
                 f"but {filename} holds {len(arrays)} there."
             )
             continue
-        for variable, array in zip(variables, arrays):
-            if tuple(array.shape) != tuple(variable.shape):
-                problems.append(
-                    f'Layer "{obj.name}" weight "{getattr(variable, "path", "?")}" has shape '
-                    f"{tuple(variable.shape)}, but {filename} holds shape {tuple(array.shape)}."
-                )
-                continue
-            with torch.no_grad():
+        mismatched = [
+            f'Layer "{obj.name}" weight "{getattr(variable, "path", "?")}" has shape '
+            f"{tuple(variable.shape)}, but {filename} holds shape {tuple(array.shape)}."
+            for variable, array in zip(variables, arrays)
+            if tuple(array.shape) != tuple(variable.shape)]
+        if mismatched:  # the whole layer is skipped, as Keras skips it (no half-loaded layer)
+            problems += mismatched
+            continue
+        with torch.no_grad():
+            for variable, array in zip(variables, arrays):
                 assign_full(variable, np.asarray(array))
     if problems and not skip_mismatch:
         raise ValueError(
@@ -161,6 +166,11 @@ def load_weights_from_group(model, h5_group, skip_mismatch=False, filename="the 
             + "\nCheck that the model is built the same way as the saved one, or pass "
             "skip_mismatch=True to load what matches."
         )
+    if problems:
+        warnings.warn(
+            f"load_weights(skip_mismatch=True): {len(problems)} weight(s) did not match and "
+            "their layers were left as they were:\n  " + "\n  ".join(problems),
+            UserWarning, stacklevel=user_stacklevel())
     return problems
 
 

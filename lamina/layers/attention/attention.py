@@ -52,8 +52,8 @@ class Attention(Layer):
         self._validate_inputs(inputs, mask)
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
-        query_mask = _as_tensor(mask[0], query.device) if mask else None
-        value_mask = _as_tensor(mask[1], query.device) if mask else None
+        query_mask = mask_tensor(mask[0], query.device) if mask else None
+        value_mask = mask_tensor(mask[1], query.device) if mask else None
         scores = self._calculate_scores(query, key)
         scores_mask = self._scores_mask(scores, value_mask,
                                         use_causal_mask or self._causal_by_default)
@@ -134,8 +134,9 @@ def _describe(value):
     return f"a {type(value).__name__} of shape {tuple(shape)}" if shape is not None else repr(value)
 
 
-def _as_tensor(mask, device):
-    """A mask given as a numpy array or list (Keras accepts those) as a tensor."""
+def mask_tensor(mask, device):
+    """A mask given as a numpy array or list (Keras accepts those) as a tensor (shared with
+    MultiHeadAttention)."""
     if mask is None or isinstance(mask, torch.Tensor):
         return mask
     return torch.as_tensor(np.asarray(mask), device=device)

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from lamina import constraints, initializers, regularizers
+from lamina.layers.attention.attention import mask_tensor as _mask_tensor
 from lamina.layers.attention.head_projection import HeadProjection
 from lamina.layers.layer import Layer
 from lamina.registry.export import keras_export
@@ -350,10 +351,3 @@ def _inverse(order):
     for position, axis in enumerate(order):
         inverse[axis] = position
     return inverse
-
-
-def _mask_tensor(mask, device):
-    """A mask given as a numpy array or list (Keras accepts those) as a tensor."""
-    if mask is None or isinstance(mask, torch.Tensor):
-        return mask
-    return torch.as_tensor(np.asarray(mask), device=device)
